@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Set-up and entry points that need nothing but Python 3.11+ and git.
+
+    python3 tasks.py demo    # build ZBB, score the bundled reference submissions, print the leaderboard
+    python3 tasks.py test    # run the test suite
+
+Each creates (or reuses) the virtual environment `.venv/` beside this file and installs zbb into it. The
+environment is reinstalled only when pyproject.toml or setup.py change. Extra arguments go to the command:
+`python3 tasks.py test -k bank`, `python3 tasks.py demo --preset tiny`.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def _install_fingerprint(extras: str) -> str:
+    digest = hashlib.sha256(extras.encode())
+    for name in ("pyproject.toml", "setup.py"):
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def ensure_venv(extras: str = "") -> None:
+    """Create .venv and install zbb (editable) with `extras`, unless the same install is already there."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"zbb needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    stamp = VENV / f".zbb-installed{'-' + extras if extras else ''}"
+    wanted = _install_fingerprint(extras)
+    if stamp.exists() and stamp.read_text() == wanted and PYTHON.exists():
+        return
+    if not PYTHON.exists():
+        print(f"creating virtual environment {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    target = f".[{extras}]" if extras else "."
+    print(f"installing zbb{f'[{extras}]' if extras else ''} into {VENV} (first run takes a few minutes)", flush=True)
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "-q", "-e", target], check=True, cwd=ROOT)
+    stamp.write_text(wanted)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"demo", "test"}:
+        print(__doc__)
+        return 2
+    verb, rest = argv[0], argv[1:]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    if verb == "demo":
+        ensure_venv()
+        return subprocess.run([str(BIN / "zbb"), "demo", *rest], cwd=ROOT, env=env).returncode
+    ensure_venv("test")
+    return subprocess.run([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT, env=env).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

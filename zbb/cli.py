@@ -1,0 +1,55 @@
+"""`zbb <verb>`: argument parsing only; every verb calls into the library (zbb/commands/<verb>.py)."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from zbb import __version__
+from zbb.errors import ZbbError
+
+#: verb -> module under zbb.commands exposing HELP, EXAMPLES, add_arguments(parser) and run(args) -> int.
+VERBS = ("build", "export", "validate", "score", "simulate", "leaderboard", "demo")
+
+
+def _load(verb: str):
+    return importlib.import_module(f"zbb.commands.{verb}")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="zbb",
+        description="Zero-Buffer Benchmark: build the dataset, score submissions, compare models.",
+        epilog="Run `zbb <verb> --help` for a verb's options and examples.",
+    )
+    parser.add_argument("--version", action="version", version=f"zbb {__version__}")
+    sub = parser.add_subparsers(dest="verb", metavar="<verb>", required=True)
+    for verb in VERBS:
+        try:
+            module = _load(verb)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"zbb.commands.{verb}":
+                raise
+            continue  # a verb not written yet
+        p = sub.add_parser(verb, help=module.HELP, description=module.HELP,
+                           epilog="examples:\n" + "\n".join(f"  {e}" for e in module.EXAMPLES),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except ZbbError as exc:
+        print(f"zbb {args.verb}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"zbb {args.verb}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

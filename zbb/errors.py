@@ -1,0 +1,64 @@
+"""Every error zbb raises on bad input: specific types whose messages name the file, line or item."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ZbbError(Exception):
+    """Base class of the errors zbb raises for bad input or configuration (the CLI prints these without a traceback)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, located precisely enough to fix it.
+
+    `where` is a file path, optionally with `:line` or `[item id]`; `message` says what was expected and what
+    arrived.
+    """
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+    def to_dict(self) -> dict:
+        return {"where": self.where, "message": self.message}
+
+
+class ProblemsError(ZbbError):
+    """Several problems found at once (a whole bank or submission is checked before anything is reported)."""
+
+    def __init__(self, summary: str, problems: list[Problem]):
+        self.summary = summary
+        self.problems = list(problems)
+        shown = "\n".join(f"  - {p}" for p in self.problems[:200])
+        more = f"\n  ... and {len(self.problems) - 200} more" if len(self.problems) > 200 else ""
+        super().__init__(f"{summary} ({len(self.problems)} problem{'s' * (len(self.problems) != 1)}):\n{shown}{more}")
+
+
+class BankError(ProblemsError):
+    """A claim bank file has bad rows."""
+
+
+class SubmissionError(ProblemsError):
+    """A submission cannot be scored as it is."""
+
+
+class DatasetError(ZbbError):
+    """A built dataset folder or Hub dataset is missing, malformed, or not a ZBB dataset."""
+
+
+class AudioError(ZbbError):
+    """An audio file is unreadable, empty, silent or holds NaN/inf samples."""
+
+
+class EngineError(ZbbError):
+    """A TTS, ASR or judge engine failed (after its retries) or is not installed/configured."""
+
+
+class UnknownNameError(ZbbError, KeyError):
+    """An engine, preset or condition name that is not registered."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0])

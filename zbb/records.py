@@ -1,0 +1,265 @@
+"""The records that flow through zbb: bank items, built clips, submission responses, item scores, run results.
+
+Each is a frozen dataclass with `to_dict`/`from_dict` (plain JSON types). Times inside the builder are integer
+sample counts; these records sit at the edges, so their time fields are seconds, and each field says what the
+seconds are relative to.
+"""
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from zbb.errors import ZbbError
+
+
+def _convert(tp: Any, value: Any) -> Any:
+    """Turn a JSON value back into `tp` (dataclasses, lists/tuples/dicts of them, optionals)."""
+    if value is None:
+        return None
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        non_none = [a for a in args if a is not type(None)]
+        return _convert(non_none[0], value) if len(non_none) == 1 else value
+    if dataclasses.is_dataclass(tp):
+        return tp.from_dict(value)
+    if origin in (list, tuple) and args:
+        items = [_convert(args[0], v) for v in value]
+        return tuple(items) if origin is tuple else items
+    if origin is dict and len(args) == 2:
+        return {k: _convert(args[1], v) for k, v in value.items()}
+    return value
+
+
+class Record:
+    """Mixin: `to_dict` gives plain JSON types; `from_dict` rebuilds, refusing unknown keys with their names."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]):
+        if not isinstance(data, dict):
+            raise ZbbError(f"{cls.__name__}: expected a JSON object, got {type(data).__name__}")
+        hints = typing.get_type_hints(cls)
+        fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(data) - set(fields))
+        if unknown:
+            raise ZbbError(f"{cls.__name__}: unknown field(s) {unknown}; expected some of {sorted(fields)}")
+        missing = [n for n, f in fields.items() if n not in data and f.default is dataclasses.MISSING
+                   and f.default_factory is dataclasses.MISSING]
+        if missing:
+            raise ZbbError(f"{cls.__name__}: missing field(s) {missing}")
+        return cls(**{k: _convert(hints[k], v) for k, v in data.items()})
+
+
+# --------------------------------------------------------------------------------------------- dataset side
+@dataclass(frozen=True)
+class BankItem(Record):
+    """One claim of the bank: `<Subject> <description>, <confirmation>?`.
+
+    `label` is True when the claim is true. `confirmation` None lets the builder pick one by seed.
+    """
+
+    id: str
+    subject: str
+    description: str
+    label: bool
+    category: str = "uncategorised"
+    confirmation: str | None = None
+
+
+@dataclass(frozen=True)
+class WordTiming(Record):
+    """A word with its time span; `start`/`end` in seconds from the start of the user audio (row audio)."""
+
+    word: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Clip(Record):
+    """One dataset row (without its audio bytes): a claim rendered in one condition.
+
+    All `*_s` fields are seconds from the start of the row's user audio. `(id, condition)` is the row key;
+    the same `id` appears in every condition.
+    """
+
+    id: str
+    condition: str
+    subject: str
+    description: str
+    label: bool
+    category: str
+    text: str                        # the spoken claim, subject first: "Submarine flies in the clouds, right?"
+    onset_s: float                   # first sample of the claim (of the subject word, zero buffer)
+    subject_end_s: float             # end of the subject word (engine word timings)
+    end_s: float                     # last sample of the claim
+    duration_s: float                # length of the whole user audio
+    context_text: str                # what the user said before the claim (greeting or long-talk prompt)
+    buffer_text: str                 # filler before the claim ("" unless interrupt_buffered)
+    buffer_onset_s: float | None     # where the filler starts (interrupt_buffered only)
+    voice: str
+    tts_engine: str
+    claim_words: tuple[WordTiming, ...] = ()   # every claim word with its span
+
+
+# ------------------------------------------------------------------------------------------ submission side
+@dataclass(frozen=True)
+class Response(Record):
+    """What a model said on one row, after the claim's onset.
+
+    `words` times are seconds from the start of the row's user audio. `source` says where the text came from:
+    "transcript" (submitted text), "asr:<engine>" (transcribed here from submitted audio), "fdb-json".
+    """
+
+    id: str
+    condition: str
+    response: str
+    words: tuple[WordTiming, ...] | None = None
+    source: str = "transcript"
+
+
+@dataclass(frozen=True)
+class Steering(Record):
+    """Activation-steering settings of a run (the paper's perception vector: layer, alpha, span dT)."""
+
+    method: str = "perception-vector"
+    layer: int | None = None
+    alpha: float | None = None
+    span: int | None = None
+    vector_sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class RunMeta(Record):
+    """What a submission says about itself (`meta.json`); validated by pydantic at the submission boundary."""
+
+    model: str
+    model_id: str | None = None
+    revision: str | None = None
+    steering: Steering | None = None
+    decoding: dict[str, Any] = field(default_factory=dict)
+    dataset: str | None = None
+    notes: str = ""
+    model_family: str | None = None
+    model_url: str | None = None
+    paper_url: str | None = None
+
+
+# --------------------------------------------------------------------------------------------- result side
+ProvenanceKind = Literal["reproduced", "self-reported", "paper-reported", "simulation"]
+
+
+@dataclass(frozen=True)
+class Rate(Record):
+    """k successes out of n with a Wilson 95% interval (rate = k/n; all None-free when n > 0)."""
+
+    k: int
+    n: int
+    rate: float
+    ci_low: float
+    ci_high: float
+
+
+@dataclass(frozen=True)
+class Timing(Record):
+    """FDB-style timing figures for one condition, from audio or word times (None where not measurable).
+
+    Latencies are in seconds. `talking_at_onset` counts interrupt rows where the model was speaking when the
+    claim started (rows where it was silent are reported, not dropped).
+    """
+
+    n_measured: int = 0
+    takeover: Rate | None = None
+    latency_s: float | None = None        # mean, over take-over rows: first response word - claim end (neg -> 0)
+    stop_latency_s: float | None = None   # mean: how long the model kept talking after the claim's onset
+    talking_at_onset: Rate | None = None
+
+
+@dataclass(frozen=True)
+class ConditionAggregate(Record):
+    """Corpus figures of one run on one condition."""
+
+    n: int
+    correctness: Rate
+    iwor: Rate
+    no_answer: Rate | None = None
+    timing: Timing | None = None
+    missing: int = 0   # rows scored as wrong because the submission lacked them (--allow-partial)
+
+
+@dataclass(frozen=True)
+class ItemScore(Record):
+    """One scored row: what was said, how it was read, and the verdicts."""
+
+    id: str
+    condition: str
+    response: str
+    normalised: str
+    stance: str            # "affirm" | "deny" | "no_answer" (judge's reading of the response)
+    correct: bool
+    subject_hit: bool      # IWOR: the subject word occurs in the normalised response
+    judge_reason: str = ""
+    missing: bool = False  # the submission had no output for this row (scored wrong, --allow-partial)
+    label: bool | None = None
+    category: str | None = None
+    voice: str | None = None
+    takeover: bool | None = None
+    latency_s: float | None = None
+    stop_latency_s: float | None = None
+    talking_at_onset: bool | None = None
+    source: str = "transcript"
+
+
+@dataclass(frozen=True)
+class Provenance(Record):
+    """Where a result's numbers come from: enough to reproduce them."""
+
+    kind: ProvenanceKind
+    zbb_version: str
+    dataset: str | None = None              # Hub id or local folder the rows came from
+    dataset_fingerprint: str | None = None
+    dataset_revision: str | None = None
+    normaliser: str | None = None            # e.g. "zbb-en-1 (whisper_normalizer 0.1.15 EnglishTextNormalizer)"
+    judge: str | None = None                 # e.g. "rule-v1" or "openai:gpt-4.1-mini prompt-v1"
+    asr: str | None = None                   # e.g. "pocketsphinx 5.1.1 en-us" or None for transcripts
+    scored_at: str | None = None             # ISO 8601 date-time (UTC)
+    source_url: str | None = None            # paper or submission link
+
+
+@dataclass(frozen=True)
+class RunResult(Record):
+    """One run of one model (steered or not) on ZBB: the unit stored in submissions/ and shown on the board.
+
+    `aggregates` is keyed by condition. A steered run normally holds only `interrupt`; the leaderboard pairs
+    it with the unsteered run of the same `meta.model`. `breakdowns[condition][axis][value]` (axis: category,
+    voice, label) holds per-group aggregates. `items` is empty for paper-reported results.
+    """
+
+    meta: RunMeta
+    provenance: Provenance
+    aggregates: dict[str, ConditionAggregate]
+    breakdowns: dict[str, dict[str, dict[str, ConditionAggregate]]] = field(default_factory=dict)
+    items: tuple[ItemScore, ...] = ()
+    schema_version: int = 1
+
+    @property
+    def steered(self) -> bool:
+        return self.meta.steering is not None
+
+    @property
+    def run_id(self) -> str:
+        """A stable, file-name-safe id: model, steering settings and provenance kind."""
+        import re
+
+        tag = "unsteered"
+        if self.meta.steering is not None:
+            s = self.meta.steering
+            tag = f"steer-L{s.layer}-a{s.alpha}-s{s.span}"
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{self.meta.model}--{tag}--{self.provenance.kind}").strip("-")
+        return slug.lower()
