@@ -1,0 +1,128 @@
+"""Reading a built ZBB dataset (a local folder or a Hub dataset id) without decoding audio.
+
+Layout written by `zbb build` (a Hugging Face dataset folder):
+
+    OUT/README.md                       dataset card with the Hub YAML header (configs -> data_files)
+    OUT/zbb_build.json                  build manifest: fingerprint, zbb version, seed, engine, sample rate, counts
+    OUT/<condition>/test-*.parquet      one config per condition, split "test"
+
+Parquet columns are `PARQUET_COLUMNS`; `audio` is a struct {bytes, path} that `datasets` casts to Audio.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from zbb.conditions import CONDITIONS
+from zbb.errors import DatasetError
+from zbb.records import Clip, WordTiming
+
+MANIFEST = "zbb_build.json"
+SPLIT = "test"
+
+#: Every column of a ZBB parquet shard except `audio`, in order (the fields of `Clip`).
+PARQUET_COLUMNS = ("id", "subject", "description", "label", "category", "text", "condition", "onset_s",
+                   "subject_end_s", "end_s", "duration_s", "context_text", "buffer_text", "buffer_onset_s",
+                   "voice", "tts_engine", "claim_words")
+
+
+def _clip_from_row(row: dict) -> Clip:
+    words = tuple(WordTiming(word=w["word"], start=w["start"], end=w["end"]) for w in row.get("claim_words") or ())
+    return Clip(**{k: row[k] for k in PARQUET_COLUMNS if k != "claim_words"}, claim_words=words)
+
+
+@dataclass
+class ZbbDataset:
+    """A built ZBB dataset on disk. `clips()` reads only metadata columns; `audio()` reads one row's audio."""
+
+    root: Path
+    source: str                       # what the user named: a folder or a Hub id
+    manifest: dict
+    revision: str | None = None       # Hub revision (commit) when downloaded from the Hub
+    _clips: dict[str, list[Clip]] = field(default_factory=dict, repr=False)
+    _index: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
+
+    @property
+    def fingerprint(self) -> str:
+        return str(self.manifest.get("fingerprint", ""))
+
+    @property
+    def sample_rate(self) -> int:
+        return int(self.manifest["sample_rate"])
+
+    def conditions(self) -> list[str]:
+        return [c for c in CONDITIONS if self._shards(c)]
+
+    def _shards(self, condition: str) -> list[Path]:
+        return sorted((self.root / condition).glob(f"{SPLIT}-*.parquet"))
+
+    def clips(self, condition: str) -> list[Clip]:
+        """All rows of one condition, in dataset order, without audio."""
+        if condition not in self._clips:
+            import pyarrow.parquet as pq
+
+            shards = self._shards(condition)
+            if not shards:
+                known = ", ".join(self.conditions()) or "none"
+                raise DatasetError(f"{self.source}: no rows for condition {condition!r} (conditions here: {known})")
+            rows: list[Clip] = []
+            for shard in shards:
+                try:
+                    table = pq.read_table(shard, columns=list(PARQUET_COLUMNS))
+                except Exception as exc:  # pyarrow raises several types for corrupt or foreign files
+                    raise DatasetError(f"{shard}: not a readable ZBB parquet shard ({exc})") from exc
+                rows.extend(_clip_from_row(r) for r in table.to_pylist())
+            self._clips[condition] = rows
+            self._index[condition] = {c.id: i for i, c in enumerate(rows)}
+        return self._clips[condition]
+
+    def clip(self, condition: str, id: str) -> Clip:
+        clips = self.clips(condition)
+        try:
+            return clips[self._index[condition][id]]
+        except KeyError:
+            raise DatasetError(f"{self.source}: no row {id!r} in condition {condition!r}") from None
+
+    def audio(self, condition: str, id: str) -> tuple[np.ndarray, int]:
+        """The user-channel audio of one row as float32 mono samples and its sample rate."""
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        from zbb.audio import read_audio
+
+        for shard in self._shards(condition):
+            table = pq.read_table(shard, columns=["id", "audio"], filters=pc.field("id") == id)
+            if table.num_rows:
+                cell = table.column("audio")[0].as_py()
+                return read_audio(cell["bytes"], where=f"{self.source} [{condition}/{id}] audio")
+        raise DatasetError(f"{self.source}: no row {id!r} in condition {condition!r}")
+
+
+def open_dataset(source: str | os.PathLike, *, revision: str | None = None) -> ZbbDataset:
+    """Open a ZBB dataset from a local folder written by `zbb build`, or a Hub dataset id (downloaded once)."""
+    path = Path(source)
+    resolved_revision = None
+    if not path.exists():
+        text = str(source)
+        if text.count("/") != 1 or text.startswith((".", "/", "~")):  # Hub ids look like "org/name"
+            raise DatasetError(f"{source}: no such dataset folder (and not a Hub id of the form org/name)")
+        from huggingface_hub import snapshot_download
+        from huggingface_hub.errors import HfHubHTTPError
+
+        try:
+            path = Path(snapshot_download(repo_id=str(source), repo_type="dataset", revision=revision))
+        except (HfHubHTTPError, OSError, ValueError) as exc:
+            raise DatasetError(f"{source}: not a local folder, and the Hub dataset could not be fetched ({exc})") from exc
+        resolved_revision = path.name  # snapshot folders are named by commit
+    manifest_path = path / MANIFEST
+    if not manifest_path.is_file():
+        raise DatasetError(f"{source}: not a ZBB dataset folder (no {MANIFEST}; build one with `zbb build`)")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DatasetError(f"{manifest_path}: unreadable build manifest ({exc})") from exc
+    return ZbbDataset(root=path, source=str(source), manifest=manifest, revision=resolved_revision)
