@@ -1,0 +1,140 @@
+"""Transcript submissions: a good one loads; every kind of bad input is refused with a message naming where."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from test_submission_helpers import small_dataset, write_submission
+from zbb.errors import SubmissionError
+from zbb.submission import check_submission, load_submission, validate_submission
+
+META = {"model": "Moshi", "model_id": "kyutai/moshiko-pytorch-bf16", "decoding": {"temperature": 0.8}}
+
+
+def lines(ids=("a1", "a2", "a3"), conditions=("no_interrupt", "interrupt")):
+    return [{"id": i, "condition": c, "response": f"No, a submarine cannot fly ({i})."} for c in conditions for i in ids]
+
+
+@pytest.fixture
+def ds(tmp_path):
+    return small_dataset(tmp_path / "ds")
+
+
+def test_transcript_submission_loads(tmp_path, ds):
+    rows = lines()
+    rows[0]["words"] = [{"word": "no", "start": 3.6, "end": 3.8}, {"word": "submarine", "start": 3.9, "end": 4.7}]
+    sub = load_submission(write_submission(tmp_path / "sub", {"meta.json": META, "responses.jsonl": rows}), ds)
+    assert sub.meta.model == "Moshi" and sub.meta.decoding == {"temperature": 0.8} and sub.meta.steering is None
+    assert len(sub.responses) == 6 and sub.missing == [] and sub.asr is None and sub.layout == "transcript"
+    assert sub.responses[("a2", "interrupt")].response == "No, a submarine cannot fly (a2)."
+    assert sub.conditions() == ["interrupt", "no_interrupt"]
+    # words given -> timing: first word 3.6 s, claim ends at 3.5 s; 1.1 s of speech with 2 words is a take-over
+    timing = sub.timings[("a1", "no_interrupt")]
+    assert timing.takeover is True and timing.latency_s == pytest.approx(0.1) and timing.talking_at_onset is None
+    assert ("a2", "no_interrupt") not in sub.timings
+
+
+def test_steered_run_answering_only_interrupt_is_complete(tmp_path, ds):
+    meta = {**META, "steering": {"method": "perception-vector", "layer": 23, "alpha": 5.5, "span": 3}}
+    path = write_submission(tmp_path / "sub", {"meta.json": meta, "responses.jsonl": lines(conditions=("interrupt",))})
+    sub = load_submission(path, ds)
+    assert sub.meta.steering.layer == 23 and sub.meta.steering.alpha == 5.5
+    assert set(sub.responses) == {(i, "interrupt") for i in ("a1", "a2", "a3")}
+
+
+def test_zip_with_a_top_folder_loads_like_the_folder(tmp_path, ds):
+    path = write_submission(tmp_path / "sub", {"run/meta.json": META, "run/responses.jsonl": lines()}, as_zip=True)
+    sub = load_submission(path, ds)
+    assert len(sub.responses) == 6 and sub.source.endswith("sub.zip")
+
+
+def test_partial_submission_refused_unless_allowed(tmp_path, ds):
+    path = write_submission(tmp_path / "sub", {"meta.json": META, "responses.jsonl": lines()[:-1]})
+    with pytest.raises(SubmissionError, match=r"condition 'interrupt': 1 of 3 rows missing \(a3\)"):
+        load_submission(path, ds)
+    sub = load_submission(path, ds, allow_partial=True)
+    assert sub.missing == [("a3", "interrupt")] and len(sub.responses) == 5
+    assert any("a3" in w.message for w in sub.warnings)
+
+
+def test_dataset_mismatch_warns(tmp_path, ds):
+    path = write_submission(tmp_path / "sub", {"meta.json": {**META, "dataset": "other-fingerprint"},
+                                               "responses.jsonl": lines()})
+    check = check_submission(path, ds)
+    assert check.ok and check.rows == {"interrupt": 3, "no_interrupt": 3}
+    assert any("other-fingerprint" in w.message and ds.fingerprint in w.message for w in check.warnings)
+    ok = write_submission(tmp_path / "sub2", {"meta.json": {**META, "dataset": ds.fingerprint}, "responses.jsonl": lines()})
+    assert check_submission(ok, ds).warnings == []
+
+
+def _bad(case):
+    """(files, where-fragment, message-fragment) for one bad input."""
+    good = lines()
+    jsonl = "".join(json.dumps(x) + "\n" for x in good)
+    return {
+        "malformed json line": ({"meta.json": META, "responses.jsonl": jsonl.replace('"a2"', '"a2', 1)},
+                                "responses.jsonl:2", "malformed JSON"),
+        "malformed meta": ({"meta.json": '{"model": "x",\n}', "responses.jsonl": good}, "meta.json:2", "malformed JSON"),
+        "meta unknown field": ({"meta.json": {**META, "temperature": 1}, "responses.jsonl": good}, "meta.json",
+                               "unknown field 'temperature'"),
+        "meta missing model": ({"meta.json": {"notes": "x"}, "responses.jsonl": good}, "meta.json", "model: Field required"),
+        "meta bad steering": ({"meta.json": {**META, "steering": {"layer": "deep"}}, "responses.jsonl": good},
+                              "meta.json", "steering.layer"),
+        "no meta": ({"responses.jsonl": good}, "sub", "no meta.json"),
+        "no responses": ({"meta.json": META}, "sub", "no responses"),
+        "duplicate id": ({"meta.json": META, "responses.jsonl": good + [good[1]]}, "responses.jsonl:7 [a2]",
+                         "duplicate row (a2, no_interrupt); first given at"),
+        "unknown id": ({"meta.json": META, "responses.jsonl": good + [{**good[0], "id": "a9"}]},
+                       "responses.jsonl:7 [a9]", "unknown id 'a9'"),
+        "unknown condition": ({"meta.json": META, "responses.jsonl": good + [{**good[0], "condition": "interupt"}]},
+                              "responses.jsonl:7 [a1]", "unknown condition 'interupt'; the dataset has no_interrupt, "
+                              "interrupt. Did you mean 'interrupt'?"),
+        "empty response": ({"meta.json": META, "responses.jsonl": [{**good[0], "response": "  "}] + good[1:]},
+                           "responses.jsonl:1 [a1]", "empty response"),
+        "non-string response": ({"meta.json": META, "responses.jsonl": [{**good[0], "response": 42}] + good[1:]},
+                                "responses.jsonl:1 [a1]", "response: Input should be a valid string (got 42)"),
+        "missing response": ({"meta.json": META, "responses.jsonl": [{"id": "a1", "condition": "interrupt"}] + good[1:]},
+                             "responses.jsonl:1 [a1]", "response: Field required"),
+        "unknown line field": ({"meta.json": META, "responses.jsonl": [{**good[0], "text": "x"}] + good[1:]},
+                               "responses.jsonl:1 [a1]", "unknown field 'text'"),
+        "line not an object": ({"meta.json": META, "responses.jsonl": "[1, 2]\n"}, "responses.jsonl:1",
+                               "expected a JSON object per line, got list"),
+        "word ends before start": ({"meta.json": META, "responses.jsonl": [
+            {**good[0], "words": [{"word": "no", "start": 3.0, "end": 2.0}]}] + good[1:]},
+            "responses.jsonl:1 [a1]", "ends (2.0) before it starts (3.0)"),
+        "non-utf8": ({"meta.json": META, "responses.jsonl": jsonl.encode() + b'{"id": "a1\xff"}\n'},
+                     "responses.jsonl:7", "not UTF-8 text (byte 0xff"),
+        "mixed layouts": ({"meta.json": META, "responses.jsonl": good, "audio/interrupt/a1.wav": b"RIFF"}, "sub",
+                          "mixes layouts ['audio', 'transcript']"),
+    }[case]
+
+
+BAD_CASES = ["malformed json line", "malformed meta", "meta unknown field", "meta missing model", "meta bad steering",
+             "no meta", "no responses", "duplicate id", "unknown id", "unknown condition", "empty response",
+             "non-string response", "missing response", "unknown line field", "line not an object",
+             "word ends before start", "non-utf8", "mixed layouts"]
+
+
+@pytest.mark.parametrize("case", BAD_CASES)
+@pytest.mark.parametrize("as_zip", [False, True], ids=["folder", "zip"])
+def test_bad_input_is_refused_naming_where(tmp_path, ds, case, as_zip):
+    files, where, message = _bad(case)
+    path = write_submission(tmp_path / "sub", files, as_zip=as_zip)
+    problems = validate_submission(path, ds)
+    assert any(where.replace("sub/", "") in p.where and message in p.message for p in problems), \
+        f"no problem at {where!r} saying {message!r} in:\n" + "\n".join(map(str, problems))
+    with pytest.raises(SubmissionError) as info:
+        load_submission(path, ds)
+    assert message in str(info.value) and info.value.problems == problems
+
+
+def test_every_problem_is_reported_at_once(tmp_path, ds):
+    good = lines()
+    bad = [{**good[0], "response": 1}, {**good[1], "id": "zz"}] + good[2:] + [good[2]]
+    problems = validate_submission(write_submission(tmp_path / "sub", {"meta.json": {"model": ""},
+                                                                       "responses.jsonl": bad}), ds)
+    messages = " | ".join(str(p) for p in problems)
+    for fragment in ("model: String should have at least 1 character", "valid string (got 1)", "unknown id 'zz'",
+                     "duplicate row (a3, no_interrupt)"):
+        assert fragment in messages

@@ -1,0 +1,476 @@
+"""Load a submission (folder or .zip) against a dataset: check everything, then transcribe audio if there is any.
+
+Three layouts are accepted (docs/SUBMISSION.md):
+
+    meta.json + responses.jsonl                     transcripts, one line per (id, condition)
+    meta.json + audio/<condition>/<id>.wav          the model's output channel, time-locked to the user audio
+    meta.json + [<condition>/]<id>/output.wav       Full-Duplex-Bench run folders (+ optional output.json)
+
+Checking is one pass that collects every problem; a submission with any problem raises `SubmissionError`
+listing all of them, so nothing half-loaded ever reaches the scorer.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+import numpy as np
+
+from zbb.errors import AudioError, Problem, SubmissionError
+from zbb.records import Response, RunMeta, WordTiming
+from zbb.submission.files import FileTooLarge, Limits, SubmissionFiles
+from zbb.timing import ItemTiming, item_timing, speech_segments
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg")
+FDB_FILES = ("output.wav", "output.json")
+FDB_IGNORED = ("input.wav", "interrupt.json", "clean_input.wav")   # FDB sample files that may sit beside outputs
+LENGTH_TOLERANCE_S = 0.1     # output audio may differ this much from the user audio before a warning
+ASR_TAIL_S = 0.3             # decode this much past the last voiced sample
+
+Key = tuple[str, str]  # (id, condition)
+
+
+@dataclass
+class Submission:
+    """A checked submission, ready to score. `responses`/`timings` are keyed by (id, condition)."""
+
+    source: str
+    layout: str                                   # "transcript" | "audio" | "fdb"
+    meta: RunMeta
+    responses: dict[Key, Response]
+    timings: dict[Key, ItemTiming] = field(default_factory=dict)
+    missing: list[Key] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    asr: str | None = None                        # engine + model id when audio was transcribed here
+
+    def conditions(self) -> list[str]:
+        return sorted({c for _, c in self.responses})
+
+
+@dataclass
+class _AudioRow:
+    key: Key
+    rel: str                 # output audio file
+    json_rel: str | None     # FDB output.json beside it (its words are used instead of ASR)
+
+
+@dataclass
+class _Inspection:
+    """Everything learnt from one checking pass."""
+
+    layout: str = "transcript"
+    meta: RunMeta | None = None
+    lines: dict[Key, Response] = field(default_factory=dict)
+    audio: dict[Key, _AudioRow] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    missing: list[Key] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------------------ JSON files
+def _read_text(files: SubmissionFiles, rel: str, problems: list[Problem]) -> str | None:
+    where = files.where(rel)
+    try:
+        data = files.read(rel)
+    except FileTooLarge as exc:
+        problems.append(Problem(where, str(exc)))
+        return None
+    except OSError as exc:
+        problems.append(Problem(where, f"unreadable ({exc})"))
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        problems.append(Problem(f"{where}:{line}", f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"))
+        return None
+
+
+def _read_meta(files: SubmissionFiles, ins: _Inspection) -> None:
+    from pydantic import ValidationError
+
+    from zbb.submission.schema import MetaModel, describe_errors
+
+    if "meta.json" not in files.paths():
+        ins.problems.append(Problem(files.name, "no meta.json (expected {\"model\": ..., ...}; see docs/SUBMISSION.md)"))
+        return
+    text = _read_text(files, "meta.json", ins.problems)
+    if text is None:
+        return
+    where = files.where("meta.json")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        ins.problems.append(Problem(f"{where}:{exc.lineno}", f"malformed JSON: {exc.msg} (column {exc.colno})"))
+        return
+    if not isinstance(data, dict):
+        ins.problems.append(Problem(where, f"expected a JSON object, got {type(data).__name__}"))
+        return
+    try:
+        ins.meta = MetaModel.model_validate(data).to_record()
+    except ValidationError as exc:
+        ins.problems.extend(Problem(where, m) for m in describe_errors(exc))
+
+
+def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: dict[Key, str]) -> None:
+    from pydantic import ValidationError
+
+    from zbb.submission.schema import ResponseLine, describe_errors
+
+    text = _read_text(files, "responses.jsonl", ins.problems)
+    if text is None:
+        return
+    base = files.where("responses.jsonl")
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        where = f"{base}:{lineno}"
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            ins.problems.append(Problem(where, f"malformed JSON: {exc.msg} (column {exc.colno})"))
+            continue
+        if not isinstance(data, dict):
+            ins.problems.append(Problem(where, f"expected a JSON object per line, got {type(data).__name__}"))
+            continue
+        item = data.get("id") if isinstance(data.get("id"), str) else None
+        try:
+            line = ResponseLine.model_validate(data)
+        except ValidationError as exc:
+            label = f"{where} [{item}]" if item else where
+            ins.problems.extend(Problem(label, m) for m in describe_errors(exc))
+            continue
+        key = (line.id, line.condition)
+        if key in seen:
+            ins.problems.append(Problem(f"{where} [{line.id}]", f"duplicate row ({line.id}, {line.condition}); "
+                                        f"first given at {seen[key]}"))
+            continue
+        seen[key] = where
+        words = tuple(w.to_record() for w in line.words) if line.words is not None else None
+        ins.lines[key] = Response(id=line.id, condition=line.condition, response=line.response.strip(), words=words)
+
+
+# ----------------------------------------------------------------------------------------------- layout
+def _classify(files: SubmissionFiles, ins: _Inspection, condition: str | None, dataset_conditions: list[str],
+              seen: dict[Key, str]) -> None:
+    """Sort every path into a layout; unknown files are warnings, mixed layouts a problem."""
+    layouts: set[str] = set()
+    fdb_rows: dict[Key, dict[str, str]] = {}
+    bare_fdb: list[str] = []
+    for rel in files.paths():
+        parts = PurePosixPath(rel).parts
+        suffix = PurePosixPath(rel).suffix.lower()
+        if rel == "meta.json":
+            continue
+        if rel == "responses.jsonl":
+            layouts.add("transcript")
+        elif len(parts) == 3 and parts[0] == "audio" and suffix in AUDIO_SUFFIXES:
+            layouts.add("audio")
+            key = (PurePosixPath(parts[2]).stem, parts[1])
+            if key in seen:
+                ins.problems.append(Problem(files.where(rel), f"duplicate row {key}: also given as {seen[key]}"))
+                continue
+            seen[key] = files.where(rel)
+            ins.audio[key] = _AudioRow(key=key, rel=rel, json_rel=None)
+        elif parts[-1] in FDB_FILES and len(parts) in (2, 3):
+            layouts.add("fdb")
+            if len(parts) == 3:
+                key = (parts[1], parts[0])
+            else:
+                bare_fdb.append(rel)
+                cond = condition or (dataset_conditions[0] if len(dataset_conditions) == 1 else None)
+                if cond is None:
+                    continue
+                key = (parts[0], cond)
+            fdb_rows.setdefault(key, {})[parts[-1]] = rel
+        elif parts[-1] in FDB_IGNORED or rel.lower() in ("readme.md", "readme.txt", "license"):
+            continue
+        else:
+            ins.warnings.append(Problem(files.where(rel), "ignored: not part of any submission layout "
+                                        "(meta.json, responses.jsonl, audio/<condition>/<id>.wav, <id>/output.wav)"))
+    if bare_fdb and condition is None and len(dataset_conditions) != 1:
+        ins.problems.append(Problem(files.where(bare_fdb[0]), f"{len(bare_fdb)} FDB run file(s) sit in <id>/ folders "
+                                    "without a condition level: pass the condition (--condition "
+                                    f"{'|'.join(dataset_conditions)}) or put them under <condition>/<id>/"))
+    for key, found in sorted(fdb_rows.items()):
+        rel = found.get("output.wav") or found["output.json"]
+        ins.audio[key] = _AudioRow(key=key, rel=found.get("output.wav", ""), json_rel=found.get("output.json"))
+        seen[key] = files.where(rel)
+    if len(layouts) > 1:
+        ins.problems.append(Problem(files.name, f"mixes layouts {sorted(layouts)}; a submission holds exactly one of "
+                                    "responses.jsonl, audio/<condition>/<id>.wav or FDB <id>/output.wav folders"))
+    elif not layouts and "meta.json" in files.paths():
+        ins.problems.append(Problem(files.name, "no responses: expected responses.jsonl, audio/<condition>/<id>.wav "
+                                    "or FDB <id>/output.wav folders"))
+    ins.layout = next(iter(layouts)) if len(layouts) == 1 else "transcript"
+
+
+def _check_against_dataset(dataset, ins: _Inspection, seen: dict[Key, str], allow_partial: bool) -> None:
+    conditions = dataset.conditions()
+    answered: dict[str, set[str]] = {}
+    for (item, cond), where in sorted(seen.items()):
+        if cond not in conditions:
+            close = difflib.get_close_matches(cond, conditions, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            ins.problems.append(Problem(f"{where} [{item}]", f"unknown condition {cond!r}; the dataset has "
+                                        f"{', '.join(conditions)}.{hint}"))
+            continue
+        ids = {c.id for c in dataset.clips(cond)}
+        if item not in ids:
+            close = difflib.get_close_matches(item, sorted(ids), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            ins.problems.append(Problem(f"{where} [{item}]", f"unknown id {item!r}: not a row of condition {cond!r} "
+                                        f"in dataset {dataset.source}.{hint}"))
+            continue
+        answered.setdefault(cond, set()).add(item)
+    for cond, got in sorted(answered.items()):
+        lacking = [c.id for c in dataset.clips(cond) if c.id not in got]
+        if not lacking:
+            continue
+        ins.missing.extend((i, cond) for i in lacking)
+        shown = ", ".join(lacking[:10]) + (f", ... ({len(lacking)} in all)" if len(lacking) > 10 else "")
+        message = (f"condition {cond!r}: {len(lacking)} of {len(lacking) + len(got)} rows missing ({shown}); "
+                   "answer every row of a condition you submit, or pass --allow-partial to score them as wrong")
+        (ins.warnings if allow_partial else ins.problems).append(Problem(f"{dataset.source} [{cond}]", message))
+
+
+def _check_dataset_ref(meta: RunMeta | None, dataset, ins: _Inspection, where: str) -> None:
+    if meta is None or not meta.dataset:
+        return
+    ref = meta.dataset
+    known = {dataset.fingerprint, dataset.source, str(dataset.root)}
+    if dataset.revision:
+        known |= {dataset.revision, f"{dataset.source}@{dataset.revision}"}
+    if ref in known or (len(ref) >= 8 and dataset.fingerprint.startswith(ref)):
+        return
+    ins.warnings.append(Problem(where, f"meta.json says the outputs were made on dataset {ref!r}, but it is being "
+                                f"checked against {dataset.source} (fingerprint {dataset.fingerprint})"))
+
+
+def _inspect(files: SubmissionFiles, dataset, *, condition: str | None, allow_partial: bool) -> _Inspection:
+    ins = _Inspection()
+    ins.problems.extend(files.problems)
+    _read_meta(files, ins)
+    seen: dict[Key, str] = {}
+    _classify(files, ins, condition, dataset.conditions(), seen)
+    if ins.layout == "transcript" and "responses.jsonl" in files.paths():
+        _read_responses(files, ins, seen)
+    if files.paths() or not files.problems:
+        _check_against_dataset(dataset, ins, seen, allow_partial)
+    _check_dataset_ref(ins.meta, dataset, ins, files.where("meta.json"))
+    return ins
+
+
+# -------------------------------------------------------------------------------------------------- audio
+@dataclass
+class _Loaded:
+    """One output channel after checks: what timing and ASR need, not the whole signal."""
+
+    segments: list[tuple[int, int]]
+    sample_rate: int
+    window: np.ndarray | None      # 16 kHz, from the claim's onset to the end of the last voiced span
+    fdb_words: tuple[WordTiming, ...] | None
+    fdb_text: str | None
+
+
+def _fdb_json(files: SubmissionFiles, rel: str, problems: list[Problem]) -> tuple[str, tuple[WordTiming, ...] | None] | None:
+    from pydantic import BaseModel, ConfigDict, ValidationError
+
+    from zbb.submission.schema import describe_errors
+
+    class Chunk(BaseModel):
+        # FDB's files come from other tools, which add fields of their own: extra keys are ignored here.
+        model_config = ConfigDict(extra="ignore")
+        text: str
+        timestamp: tuple[float, float | None]
+
+    class Output(BaseModel):
+        model_config = ConfigDict(extra="ignore")
+        text: str
+        chunks: list[Chunk] | None = None
+
+    text = _read_text(files, rel, problems)
+    if text is None:
+        return None
+    where = files.where(rel)
+    try:
+        parsed = Output.model_validate(json.loads(text))
+    except json.JSONDecodeError as exc:
+        problems.append(Problem(f"{where}:{exc.lineno}", f"malformed JSON: {exc.msg} (column {exc.colno})"))
+        return None
+    except ValidationError as exc:
+        problems.extend(Problem(where, f"FDB output.json: {m}") for m in describe_errors(exc))
+        return None
+    if parsed.chunks is None:
+        return parsed.text, None
+    words = tuple(WordTiming(word=c.text.strip(), start=c.timestamp[0],
+                             end=c.timestamp[1] if c.timestamp[1] is not None else c.timestamp[0])
+                  for c in parsed.chunks if c.text.strip())
+    return parsed.text, words
+
+
+def _load_audio_row(files: SubmissionFiles, row: _AudioRow, clip, *, want_window: bool,
+                    problems: list[Problem], warnings: list[Problem]) -> _Loaded | None:
+    from zbb.audio import read_audio, resample, samples_at
+    from zbb.asr.base import ASR_SAMPLE_RATE
+
+    fdb_text = fdb_words = None
+    if row.json_rel:
+        parsed = _fdb_json(files, row.json_rel, problems)
+        if parsed is None:
+            return None
+        fdb_text, fdb_words = parsed
+        if fdb_words is None:
+            warnings.append(Problem(files.where(row.json_rel), "no word chunks: the whole text is taken as the "
+                                    "response and no timing is measured"))
+    if not row.rel:
+        return _Loaded([], 0, None, fdb_words, fdb_text)
+    where = f"{files.where(row.rel)} [{clip.id}]"
+    try:
+        samples, sr = read_audio(files.read(row.rel), where=where)
+    except (AudioError, FileTooLarge) as exc:
+        message = re.sub(r"Error opening <_io\.BytesIO object at 0x[0-9a-f]+>: ", "", str(exc))
+        problems.append(Problem(where, message.removeprefix(f"{where}: ")))
+        return None
+    except OSError as exc:
+        problems.append(Problem(where, f"unreadable ({exc})"))
+        return None
+    if not np.any(samples):
+        problems.append(Problem(where, "audio is silent (every sample is zero); if the model said nothing, "
+                                "submit a transcript line with \"silent\": true"))
+        return None
+    expected = samples_at(clip.duration_s, sr)
+    if abs(len(samples) - expected) > LENGTH_TOLERANCE_S * sr:
+        action = "padded with silence" if len(samples) < expected else "trimmed"
+        warnings.append(Problem(where, f"output audio is {len(samples) / sr:.3f} s but the user audio is "
+                                f"{clip.duration_s:.3f} s; {action} to match (FDB convention: same length)"))
+    if len(samples) < expected:
+        samples = np.concatenate([samples, np.zeros(expected - len(samples), dtype=np.float32)])
+    samples = samples[:expected]
+    segments = speech_segments(samples, sr)
+    window = None
+    if want_window and fdb_text is None:
+        onset = samples_at(clip.onset_s, sr)
+        last = max((e for s, e in segments if e > onset), default=onset)
+        stop = min(len(samples), last + int(ASR_TAIL_S * sr)) if last > onset else onset
+        window = resample(samples[onset:stop], sr, ASR_SAMPLE_RATE)
+    return _Loaded(segments, sr, window, fdb_words, fdb_text)
+
+
+def _check_rows(files, dataset, ins: _Inspection, *, want_window: bool) -> dict[Key, _Loaded]:
+    loaded: dict[Key, _Loaded] = {}
+    for key, row in sorted(ins.audio.items()):
+        item, cond = key
+        if cond not in dataset.conditions() or item not in {c.id for c in dataset.clips(cond)}:
+            continue  # already a problem
+        got = _load_audio_row(files, row, dataset.clip(cond, item), want_window=want_window,
+                              problems=ins.problems, warnings=ins.warnings)
+        if got is not None:
+            loaded[key] = got
+    return loaded
+
+
+# --------------------------------------------------------------------------------------------- public API
+@dataclass
+class Check:
+    """The outcome of checking a submission without transcribing: problems (refusals), warnings, rows found."""
+
+    problems: list[Problem]
+    warnings: list[Problem]
+    layout: str
+    rows: dict[str, int]          # condition -> rows answered
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_submission(path: str | os.PathLike, dataset, *, allow_partial: bool = False, limits: Limits | None = None,
+                     condition: str | None = None) -> Check:
+    """Check everything a load would, except transcription: files, JSON, ids, coverage, and every audio file
+    (readable, not silent, no NaN, length)."""
+    with SubmissionFiles(path, limits) as files:
+        ins = _inspect(files, dataset, condition=condition, allow_partial=allow_partial)
+        if ins.audio:
+            _check_rows(files, dataset, ins, want_window=False)
+    rows: dict[str, int] = {}
+    for _, cond in [*ins.lines, *ins.audio]:
+        rows[cond] = rows.get(cond, 0) + 1
+    return Check(problems=ins.problems, warnings=ins.warnings, layout=ins.layout, rows=rows)
+
+
+def validate_submission(path: str | os.PathLike, dataset, *, allow_partial: bool = False, limits: Limits | None = None,
+                        condition: str | None = None) -> list[Problem]:
+    """Every problem of a submission (empty when it would load), without transcribing or scoring."""
+    return check_submission(path, dataset, allow_partial=allow_partial, limits=limits, condition=condition).problems
+
+
+def load_submission(path: str | os.PathLike, dataset, *, asr="pocketsphinx", allow_partial: bool = False,
+                    limits: Limits | None = None, condition: str | None = None, workers: int | None = None,
+                    progress: bool = False) -> Submission:
+    """Check a submission against `dataset` and return its responses (audio transcribed with `asr` from each
+    claim's onset on). Raises SubmissionError listing every problem; nothing partial is returned.
+
+    `asr` is an engine name, "name:model" (e.g. "whisper:large-v3", "nemo:/models/parakeet.nemo") or an engine
+    object. `condition` names the condition of FDB run folders given without a condition level.
+    """
+    with SubmissionFiles(path, limits) as files:
+        ins = _inspect(files, dataset, condition=condition, allow_partial=allow_partial)
+        loaded = _check_rows(files, dataset, ins, want_window=not ins.problems) if ins.audio else {}
+        source = files.name
+    if ins.problems or ins.meta is None:
+        raise SubmissionError(f"{source}: submission refused", ins.problems)
+    responses: dict[Key, Response] = {}
+    timings: dict[Key, ItemTiming] = {}
+    asr_label = None
+    for key, line in ins.lines.items():
+        responses[key] = line
+        if line.words is not None:
+            clip = dataset.clip(key[1], key[0])
+            timings[key] = item_timing(onset_s=clip.onset_s, end_s=clip.end_s, words=line.words)
+    if loaded:
+        asr_label = _transcribe(loaded, dataset, asr, responses, timings, workers=workers, progress=progress)
+    return Submission(source=source, layout=ins.layout, meta=ins.meta, responses=responses, timings=timings,
+                      missing=ins.missing, warnings=ins.warnings, asr=asr_label)
+
+
+def _transcribe(loaded: dict[Key, _Loaded], dataset, asr, responses: dict[Key, Response],
+                timings: dict[Key, ItemTiming], *, workers: int | None, progress: bool) -> str | None:
+    from zbb.asr import make_asr
+
+    to_decode = [k for k, v in loaded.items() if v.window is not None and v.window.size]
+    engine = make_asr(asr) if to_decode else None
+    transcripts = dict(zip(to_decode, engine.transcribe_many([loaded[k].window for k in to_decode],
+                                                             workers=workers, progress=progress))) if engine else {}
+    labels = set()
+    for key, row in loaded.items():
+        item, cond = key
+        clip = dataset.clip(cond, item)
+        if row.fdb_text is not None:
+            words = row.fdb_words
+            text = (" ".join(w.word for w in words if w.start >= clip.onset_s) if words is not None
+                    else row.fdb_text.strip())
+            responses[key] = Response(id=item, condition=cond, response=text,
+                                      words=tuple(w for w in words if w.start >= clip.onset_s) if words else words,
+                                      source="fdb-json")
+            labels.add("fdb output.json")
+        else:
+            transcript = transcripts.get(key)
+            onset = round(clip.onset_s * row.sample_rate) / row.sample_rate if row.sample_rate else clip.onset_s
+            words = tuple(WordTiming(word=w.word, start=round(onset + w.start, 6), end=round(onset + w.end, 6))
+                          for w in (transcript.words if transcript else ()))
+            responses[key] = Response(id=item, condition=cond, response=transcript.text if transcript else "",
+                                      words=words, source=f"asr:{engine.name if engine else asr}")
+            words_for_timing = words
+        if row.fdb_text is not None:
+            words_for_timing = row.fdb_words
+        timings[key] = item_timing(onset_s=clip.onset_s, end_s=clip.end_s, words=words_for_timing,
+                                   segments=row.segments if row.sample_rate else None,
+                                   sample_rate=row.sample_rate or None)
+    if engine is not None:
+        labels.add(engine.describe())
+    return " + ".join(sorted(labels)) or None
