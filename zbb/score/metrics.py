@@ -1,0 +1,155 @@
+"""Metrics: pure functions over lists of `ItemScore`, returning counts and rates (corpus figures from counts).
+
+Compute once, derive many: `aggregate` turns one condition's item scores into a `ConditionAggregate`; gaps,
+recovery and paired comparisons are thin functions over aggregates or items.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from zbb.conditions import CONDITIONS, INTERRUPT, INTERRUPT_BUFFERED, NO_INTERRUPT
+from zbb.errors import ZbbError
+from zbb.records import ConditionAggregate, ItemScore, Rate, RunResult, Timing
+from zbb.stats import PairedComparison, paired_comparison, rate_of, recovery
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    description: str
+    higher_is_better: bool
+    flag: Callable[[ItemScore], bool]   # the per-row outcome whose mean is the metric
+
+
+METRICS: dict[str, Metric] = {
+    "correctness": Metric("correctness", "the response is right about the claim", True, lambda s: s.correct),
+    "iwor": Metric("iwor", "initial-word occurrence: the subject word occurs in the response", True,
+                   lambda s: s.subject_hit),
+    "no_answer": Metric("no_answer", "the response takes no stance on the claim", False,
+                        lambda s: s.stance == "no_answer"),
+}
+
+BREAKDOWN_AXES: tuple[str, ...] = ("category", "voice", "label")
+
+
+def _metric(name: str) -> Metric:
+    if name not in METRICS:
+        raise ZbbError(f"unknown metric {name!r}; available: {', '.join(METRICS)}")
+    return METRICS[name]
+
+
+def _mean(values: Iterable[float]) -> float | None:
+    values = list(values)
+    return sum(values) / len(values) if values else None
+
+
+def timing_of(items: Sequence[ItemScore]) -> Timing | None:
+    """FDB-style timing over the rows that have timing (None when no row has any)."""
+    measured = [s for s in items if s.takeover is not None or s.latency_s is not None
+                or s.stop_latency_s is not None or s.talking_at_onset is not None]
+    if not measured:
+        return None
+    takeovers = [s.takeover for s in measured if s.takeover is not None]
+    onsets = [s.talking_at_onset for s in measured if s.talking_at_onset is not None]
+    return Timing(
+        n_measured=len(measured),
+        takeover=rate_of(takeovers) if takeovers else None,
+        latency_s=_mean(s.latency_s for s in measured if s.takeover and s.latency_s is not None),
+        stop_latency_s=_mean(s.stop_latency_s for s in measured if s.stop_latency_s is not None),
+        talking_at_onset=rate_of(onsets) if onsets else None,
+    )
+
+
+def aggregate(items: Sequence[ItemScore]) -> ConditionAggregate:
+    """Corpus figures of a set of scored rows (normally one condition of one run)."""
+    return ConditionAggregate(
+        n=len(items),
+        correctness=rate_of([s.correct for s in items]),
+        iwor=rate_of([s.subject_hit for s in items]),
+        no_answer=rate_of([s.stance == "no_answer" for s in items]),
+        timing=timing_of(items),
+        missing=sum(s.missing for s in items),
+    )
+
+
+def _by_condition(items: Iterable[ItemScore]) -> dict[str, list[ItemScore]]:
+    groups: dict[str, list[ItemScore]] = defaultdict(list)
+    for s in items:
+        groups[s.condition].append(s)
+    order = {c: i for i, c in enumerate(CONDITIONS)}
+    return {c: groups[c] for c in sorted(groups, key=lambda c: (order.get(c, len(order)), c))}
+
+
+def aggregates_by_condition(items: Iterable[ItemScore]) -> dict[str, ConditionAggregate]:
+    return {c: aggregate(rows) for c, rows in _by_condition(items).items()}
+
+
+def breakdowns(items: Iterable[ItemScore], axes: Sequence[str] = BREAKDOWN_AXES
+               ) -> dict[str, dict[str, dict[str, ConditionAggregate]]]:
+    """Per condition, per axis (category, voice, label), per value: the aggregate of those rows."""
+    out: dict[str, dict[str, dict[str, ConditionAggregate]]] = {}
+    for condition, rows in _by_condition(items).items():
+        out[condition] = {}
+        for axis in axes:
+            groups: dict[str, list[ItemScore]] = defaultdict(list)
+            for s in rows:
+                value = getattr(s, axis)
+                if value is None:
+                    continue
+                groups[str(value).lower() if isinstance(value, bool) else str(value)].append(s)
+            if groups:
+                out[condition][axis] = {v: aggregate(groups[v]) for v in sorted(groups)}
+    return out
+
+
+def metric_value(agg: ConditionAggregate, metric: str = "correctness") -> float:
+    rate: Rate | None = getattr(agg, _metric(metric).name)
+    if rate is None:
+        raise ZbbError(f"this aggregate has no {metric!r} figure")
+    return rate.rate
+
+
+def _gap(result: RunResult, high: str, low: str, metric: str) -> float | None:
+    if high not in result.aggregates or low not in result.aggregates:
+        return None
+    return metric_value(result.aggregates[high], metric) - metric_value(result.aggregates[low], metric)
+
+
+def inertia_gap(result: RunResult, metric: str = "correctness") -> float | None:
+    """no_interrupt - interrupt: what abrupt interruption costs (None when a condition is absent)."""
+    return _gap(result, NO_INTERRUPT, INTERRUPT, metric)
+
+
+def buffer_gap(result: RunResult, metric: str = "correctness") -> float | None:
+    """interrupt_buffered - interrupt: how much a spoken filler before the claim hides inertia."""
+    return _gap(result, INTERRUPT_BUFFERED, INTERRUPT, metric)
+
+
+def recovery_of(unsteered: RunResult, steered: RunResult, metric: str = "correctness") -> float | None:
+    """(steer - interrupt) / (no_interrupt - interrupt), the paper's recovery (None without a gap or a figure)."""
+    u, s = unsteered.aggregates, steered.aggregates
+    if NO_INTERRUPT not in u or INTERRUPT not in u or INTERRUPT not in s:
+        return None
+    return recovery(metric_value(s[INTERRUPT], metric), metric_value(u[INTERRUPT], metric),
+                    metric_value(u[NO_INTERRUPT], metric))
+
+
+def compare_runs(a: RunResult, b: RunResult, metric: str = "correctness", condition: str = INTERRUPT,
+                 *, n_resamples: int = 2000, seed: int = 0) -> PairedComparison:
+    """B minus A on the rows both runs scored in `condition`, matched by (id, condition): exact McNemar p-value
+    and a paired bootstrap interval of the difference. Needs per-item scores (not paper-reported results)."""
+    m = _metric(metric)
+    for name, run in (("A", a), ("B", b)):
+        if not run.items:
+            raise ZbbError(f"compare_runs: run {name} ({run.meta.model}, {run.provenance.kind}) has no per-item "
+                           "scores; paired comparison needs items")
+    rows_a = {(s.id, s.condition): m.flag(s) for s in a.items if s.condition == condition}
+    rows_b = {(s.id, s.condition): m.flag(s) for s in b.items if s.condition == condition}
+    shared = sorted(rows_a.keys() & rows_b.keys())
+    if not shared:
+        raise ZbbError(f"compare_runs: runs {a.meta.model!r} and {b.meta.model!r} share no {condition!r} rows "
+                       f"(A has {len(rows_a)}, B has {len(rows_b)})")
+    return paired_comparison([rows_a[k] for k in shared], [rows_b[k] for k in shared],
+                             n_resamples=n_resamples, seed=seed)
