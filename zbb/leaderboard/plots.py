@@ -1,0 +1,186 @@
+"""Plotly figures of the board: correctness vs IWOR with steering arrows, bars per condition with intervals,
+dose-response over alpha, and the simulated listeners' IWOR vs missed milliseconds. Each takes board rows or
+runs (from table.py) and returns a `plotly.graph_objects.Figure`; plotly is imported inside the functions."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from zbb.conditions import INTERRUPT
+from zbb.leaderboard.table import BOARD_CONDITIONS, METRIC_LABELS, Board, RunSummary
+
+PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D", "#BAB0AC",
+           "#EECA3B")
+CONDITION_COLOURS = {"ni": "#54A24B", "int": "#E45756", "steer": "#4C78A8", "buf": "#EECA3B"}
+#: Keys a simulated listener's `meta.decoding` may use for how much of the claim's start it misses.
+MISSED_MS_KEYS = ("missed_ms", "miss_ms", "missed_onset_ms")
+
+
+def _layout(fig, title: str, x: str, y: str, *, height: int = 440):
+    fig.update_layout(title=dict(text=title, x=0.01, font=dict(size=16)), template="plotly_white", height=height,
+                      margin=dict(l=60, r=20, t=56, b=40), xaxis_title=x, yaxis_title=y,
+                      legend=dict(orientation="h", yanchor="top", y=-0.16, x=0),
+                      font=dict(family="Inter, system-ui, sans-serif", size=12))
+    return fig
+
+
+def _empty(fig, message: str):
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                       font=dict(size=14, color="#777"))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def _models(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Simulated listeners have their own plot; the model plots leave them out."""
+    return [r for r in rows if r.get("kind") != "simulation"]
+
+
+def _label(row: dict[str, Any]) -> str:
+    return row["model"] if row["kind"] == "reproduced" else f"{row['model']} ({row['kind']})"
+
+
+def _err(row: dict[str, Any], key: str) -> tuple[float, float]:
+    return row[key] - row[f"{key}_lo"], row[f"{key}_hi"] - row[key]
+
+
+def correctness_vs_iwor(rows: Sequence[dict[str, Any]]):
+    """Each model's interrupt point (circle) and steered point (diamond), joined by an arrow."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    shown = [r for r in _models(rows) if r.get("int_correct") is not None and r.get("int_iwor") is not None]
+    for i, row in enumerate(shown):
+        colour = PALETTE[i % len(PALETTE)]
+        name = _label(row)
+        points = [("int", "circle", "interrupt")]
+        if row.get("steer_correct") is not None and row.get("steer_iwor") is not None:
+            points.append(("steer", "diamond", "interrupt + steer"))
+        if row.get("ni_correct") is not None and row.get("ni_iwor") is not None:
+            points.append(("ni", "star-open", "no interrupt"))
+        for prefix, symbol, cond in points:
+            ex, ey = _err(row, f"{prefix}_iwor"), _err(row, f"{prefix}_correct")
+            fig.add_trace(go.Scatter(
+                x=[row[f"{prefix}_iwor"]], y=[row[f"{prefix}_correct"]], mode="markers", name=name,
+                legendgroup=name, showlegend=prefix == "int",
+                marker=dict(symbol=symbol, size=13 if prefix != "ni" else 11, color=colour,
+                            line=dict(width=1, color="white")),
+                error_x=dict(type="data", symmetric=False, array=[ex[1]], arrayminus=[ex[0]], thickness=1,
+                             width=0, color=colour),
+                error_y=dict(type="data", symmetric=False, array=[ey[1]], arrayminus=[ey[0]], thickness=1,
+                             width=0, color=colour),
+                hovertemplate=f"<b>{name}</b><br>{cond}<br>IWOR %{{x:.2f}}<br>correctness %{{y:.2f}}<extra></extra>"))
+        if len(points) > 1 and points[1][0] == "steer":
+            fig.add_annotation(x=row["steer_iwor"], y=row["steer_correct"], ax=row["int_iwor"], ay=row["int_correct"],
+                               xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=3,
+                               arrowsize=1.2, arrowwidth=2, arrowcolor=colour, opacity=0.8, text="")
+    if not shown:
+        return _layout(_empty(fig, "no interrupt results yet"), "Correctness vs IWOR", "", "")
+    fig.update_xaxes(range=[-0.02, 1.02])
+    fig.update_yaxes(range=[-0.02, 1.02])
+    return _layout(fig, "Interrupt → steered: correctness vs IWOR (○ interrupt, ◇ steered, ☆ no interrupt)",
+                   "IWOR (heard the first word)", "correctness", height=520)
+
+
+def bars_by_condition(rows: Sequence[dict[str, Any]], metric: str = "correct"):
+    """Grouped bars: one group per model, one bar per condition, 95% intervals as error bars."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    rows = _models(rows)
+    labels = [_label(r) for r in rows]
+    for prefix, (cond_label, _cond) in BOARD_CONDITIONS.items():
+        key = f"{prefix}_{metric}"
+        ys = [r.get(key) for r in rows]
+        if all(y is None for y in ys):
+            continue
+        up = [r[f"{key}_hi"] - r[key] if r.get(key) is not None else None for r in rows]
+        down = [r[key] - r[f"{key}_lo"] if r.get(key) is not None else None for r in rows]
+        fig.add_trace(go.Bar(x=labels, y=ys, name=cond_label, marker_color=CONDITION_COLOURS[prefix],
+                             error_y=dict(type="data", symmetric=False, array=up, arrayminus=down, thickness=1.2),
+                             hovertemplate=f"%{{x}}<br>{cond_label}: %{{y:.2f}}<extra></extra>"))
+    if not fig.data:
+        return _layout(_empty(fig, "no results yet"), "", "", "")
+    fig.update_layout(barmode="group", bargap=0.25)
+    fig.update_yaxes(range=[0, 1.05])
+    return _layout(fig, f"{METRIC_LABELS[metric].capitalize()} by condition (95% Wilson intervals)", "",
+                   METRIC_LABELS[metric])
+
+
+def dose_response_points(board: Board, metric: str = "correct") -> dict[str, list[tuple[float, float, float, float]]]:
+    """Per model with steered runs at two or more alphas: (alpha, rate, low, high) on interrupt rows, the
+    unsteered run as alpha 0."""
+    out: dict[str, list[tuple[float, float, float, float]]] = {}
+    for entry in board.entries:
+        points: dict[float, RunSummary] = {}
+        for run in entry.steered_runs:
+            alpha = run.result.meta.steering.alpha
+            if alpha is not None and run.rate(INTERRUPT, metric) is not None:
+                if alpha not in points or run.scored_at > points[alpha].scored_at:
+                    points[alpha] = run
+        if len(points) < 2:
+            continue
+        if entry.unsteered is not None and entry.unsteered.rate(INTERRUPT, metric) is not None:
+            points.setdefault(0.0, entry.unsteered)
+        name = entry.model if entry.kind == "reproduced" else f"{entry.model} ({entry.kind})"
+        out[name] = [(a, (r := points[a].rate(INTERRUPT, metric)).rate, r.ci_low, r.ci_high) for a in sorted(points)]
+    return out
+
+
+def dose_response(board: Board, metric: str = "correct"):
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for i, (name, pts) in enumerate(dose_response_points(board, metric).items()):
+        xs, ys, lo, hi = zip(*pts)
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name,
+                                 line=dict(color=PALETTE[i % len(PALETTE)], width=2),
+                                 error_y=dict(type="data", symmetric=False, array=[h - y for h, y in zip(hi, ys)],
+                                              arrayminus=[y - low for y, low in zip(ys, lo)], thickness=1),
+                                 hovertemplate=f"{name}<br>α=%{{x}}<br>%{{y:.2f}}<extra></extra>"))
+    if not fig.data:
+        _empty(fig, "no model has steered runs at two or more alphas yet")
+    return _layout(fig, f"Dose-response: interrupt {METRIC_LABELS[metric]} vs α (0 = unsteered)",
+                   "steering strength α", METRIC_LABELS[metric])
+
+
+def missed_ms(run: RunSummary) -> float | None:
+    decoding = run.result.meta.decoding or {}
+    for key in MISSED_MS_KEYS:
+        if isinstance(decoding.get(key), (int, float)):
+            return float(decoding[key])
+    return None
+
+
+def simulated_listener_points(board: Board, condition: str = INTERRUPT,
+                              metric: str = "iwor") -> list[tuple[float, float, float, float, str]]:
+    """(missed ms, rate, low, high, model) of every simulation run that says how much of the claim it missed."""
+    pts = []
+    for run in board.runs:
+        ms = missed_ms(run)
+        rate = run.rate(condition, metric)
+        if run.kind == "simulation" and ms is not None and rate is not None and not run.result.steered:
+            pts.append((ms, rate.rate, rate.ci_low, rate.ci_high, run.model))
+    return sorted(pts)
+
+
+def simulated_listeners(board: Board):
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for metric, colour in (("iwor", "#4C78A8"), ("correct", "#F58518")):
+        pts = simulated_listener_points(board, metric=metric)
+        if not pts:
+            continue
+        xs, ys, lo, hi, names = zip(*pts)
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=METRIC_LABELS[metric],
+                                 line=dict(color=colour, width=2), customdata=names,
+                                 error_y=dict(type="data", symmetric=False, array=[h - y for h, y in zip(hi, ys)],
+                                              arrayminus=[y - low for y, low in zip(ys, lo)], thickness=1),
+                                 hovertemplate="%{customdata}<br>missed %{x:.0f} ms<br>%{y:.2f}<extra></extra>"))
+    if not fig.data:
+        _empty(fig, "no simulated listeners stored (zbb simulate)")
+    fig.update_yaxes(range=[0, 1.05])
+    return _layout(fig, "Simulated listeners: cost of missing the claim's start",
+                   "milliseconds of the claim missed", "rate")
