@@ -1,0 +1,87 @@
+"""Any OpenAI-compatible transcription server (`POST {base}/audio/transcriptions`, verbose_json with word
+timestamps): OpenAI itself, a local faster-whisper/vLLM/speaches server, ...
+
+Configured by `--asr openai:<model>` or env `ZBB_ASR_MODEL`; base URL from env `ZBB_ASR_BASE_URL`
+(e.g. http://127.0.0.1:8000/v1); bearer key, if the server needs one, from env `ZBB_ASR_API_KEY`.
+"""
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from zbb.asr.base import ASR_SAMPLE_RATE, AsrWord, Transcript
+from zbb.errors import EngineError
+
+DEFAULT_MODEL = "whisper-1"
+RETRIES = 3
+
+
+class OpenAITranscriptionEngine:
+    name = "openai"
+
+    def __init__(self, model: str | None = None, base_url: str | None = None, api_key: str | None = None,
+                 timeout_s: float = 120.0):
+        try:
+            import httpx  # noqa: F401
+        except ImportError as exc:
+            raise EngineError("the openai ASR needs httpx: pip install 'zbb[openai]'") from exc
+        self.base_url = (base_url or os.environ.get("ZBB_ASR_BASE_URL") or "").rstrip("/")
+        if not self.base_url:
+            raise EngineError("openai ASR: no server; set ZBB_ASR_BASE_URL (e.g. http://127.0.0.1:8000/v1)")
+        self.model = model or os.environ.get("ZBB_ASR_MODEL") or DEFAULT_MODEL
+        self.api_key = api_key or os.environ.get("ZBB_ASR_API_KEY")
+        self.timeout_s = timeout_s
+
+    def describe(self) -> str:
+        return f"openai-compatible {self.model} at {self.base_url}"
+
+    def _post(self, client, wav: bytes) -> dict:
+        import httpx
+
+        url = f"{self.base_url}/audio/transcriptions"
+        data = {"model": self.model, "response_format": "verbose_json", "language": "en",
+                "timestamp_granularities[]": "word"}
+        last = None
+        for attempt in range(RETRIES):
+            try:
+                resp = client.post(url, data=data, files={"file": ("window.wav", wav, "audio/wav")})
+            except httpx.HTTPError as exc:
+                last = f"{type(exc).__name__}: {exc}"
+            else:
+                if resp.status_code < 500 and resp.status_code != 429:
+                    if resp.status_code >= 400:
+                        raise EngineError(f"openai ASR: {url} answered {resp.status_code}: {resp.text[:200]}")
+                    try:
+                        return resp.json()
+                    except ValueError as exc:
+                        raise EngineError(f"openai ASR: {url} answered non-JSON ({resp.text[:100]!r})") from exc
+                last = f"HTTP {resp.status_code}"
+            time.sleep(0.5 * 2 ** attempt)
+        raise EngineError(f"openai ASR: {url} failed after {RETRIES} attempts ({last})")
+
+    def transcribe_many(self, windows: Sequence[np.ndarray], *, workers: int | None = None,
+                        progress: bool = False) -> list[Transcript]:
+        import httpx
+
+        from zbb.audio import encode
+
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        out = []
+        with httpx.Client(timeout=self.timeout_s, headers=headers) as client:
+            for window in windows:
+                body = self._post(client, encode(np.asarray(window, dtype=np.float32), ASR_SAMPLE_RATE, "WAV"))
+                words = []
+                for w in body.get("words") or []:
+                    try:
+                        words.append(AsrWord(word=str(w["word"]).strip(), start=round(float(w["start"]), 3),
+                                             end=round(float(w["end"]), 3)))
+                    except (KeyError, TypeError, ValueError) as exc:
+                        raise EngineError(f"openai ASR: a word without word/start/end in the answer ({w!r})") from exc
+                text = body.get("text")
+                if not isinstance(text, str):
+                    raise EngineError(f"openai ASR: the answer has no 'text' string (keys: {sorted(body)})")
+                out.append(Transcript(text=text.strip(), words=tuple(w for w in words if w.word)))
+        return out
