@@ -117,6 +117,8 @@ class _Library:
             _unload(lib)
             raise EngineError(f"eSpeak NG failed to initialise with data at {self.data_parent.decode()}")
         lib.espeak_SetSynthCallback(self._callback)
+        # Initialising seeds eSpeak's noise generator (breathy voice variants) from the clock: reseed it fixed.
+        lib.espeak_ng_SetRandSeed(1)
         return lib, sample_rate
 
     def version(self) -> str:
