@@ -1,0 +1,123 @@
+"""`build_dataset`: bank + recipe -> plan -> rendered work folder -> published Hugging Face dataset folder."""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from zbb.build.plan import BuildPlan, plan_build
+from zbb.build.render import EngineSpec, RetryPolicy, item_key, render_plan
+from zbb.conditions import CONDITIONS
+from zbb.errors import ZbbError
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build produced: where, its fingerprint, and how much was rendered now versus resumed."""
+
+    out: Path
+    fingerprint: str
+    counts: dict[str, int]
+    items_rendered: int
+    items_resumed: int
+    audio_seconds: float
+    elapsed_s: float
+
+
+def work_dir(out: Path) -> Path:
+    """The resumable work folder of a build into `out` (a sibling: `<out>.partial`)."""
+    return out.with_name(out.name + ".partial")
+
+
+def _work_key(plan: BuildPlan, spec_options: dict[str, Any], engine_label: str) -> str:
+    from zbb import __version__
+
+    blob = json.dumps([plan.digest(), spec_options, engine_label, __version__], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def build_dataset(out: str | Path, *, bank: str | Path | None = None, recipe: str | Path | None = None,
+                  seed: int = 0, engine: str | Any = "espeak", engine_options: dict[str, Any] | None = None,
+                  voices: Sequence[str] | None = None, conditions: Sequence[str] = CONDITIONS,
+                  preset: str = "full", sample_rate: int = 24000, num_proc: int = 1, progress: bool = True,
+                  retry: RetryPolicy = RetryPolicy(), keep_work: bool = False) -> BuildReport:
+    """Build the ZBB dataset into `out` (a Hugging Face dataset folder), resuming any earlier partial build.
+
+    `engine` is a registry name (constructed with `engine_options`) or an engine instance (single process).
+    The bank and recipe are checked before anything is written; `out` is replaced only by a complete build.
+    """
+    from zbb import __version__
+    from zbb.bank import bank_sha256, load_bank, load_recipe
+    from zbb.build.card import render_card
+    from zbb.build.writer import check_replaceable, fingerprint, publish, write_manifest, write_shards
+    from zbb.io import atomic_write_text
+
+    started = time.perf_counter()
+    out = Path(out)
+    items = load_bank(bank)
+    rec = load_recipe(recipe)
+    check_replaceable(out)
+    options = dict(engine_options or {})
+    if isinstance(engine, str):
+        spec: EngineSpec | None = EngineSpec(engine, options)
+        engine_obj = spec.create()
+    else:
+        spec, engine_obj = None, engine
+        if num_proc > 1:
+            raise ZbbError("num_proc > 1 needs the engine by registry name, not an instance")
+    engine_name = getattr(engine_obj, "name", str(engine))
+    available = list(engine_obj.voices())
+    chosen = list(voices) if voices else available
+    unknown = [v for v in chosen if v not in available]
+    if unknown:
+        raise ZbbError(f"engine {engine_name!r} has no voice(s) {unknown}; available: {', '.join(available)}")
+    engine_label = engine_obj.describe()
+    plan = plan_build(items, rec, seed=seed, engine_name=engine_name, voices=chosen, conditions=conditions,
+                      preset=preset, sample_rate=sample_rate, bank_sha256=bank_sha256(items))
+
+    partial = work_dir(out)
+    work = partial / _work_key(plan, options, engine_label)
+    work.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(work / "plan.json", json.dumps(plan.to_dict(), ensure_ascii=False) + "\n")
+    counts = render_plan(plan, work, engine=engine_obj, spec=spec, engine_label=engine_label, num_proc=num_proc,
+                         retry=retry, progress=progress)
+
+    staging = work / "dataset"
+    if staging.exists():
+        shutil.rmtree(staging)  # a staging folder left by a crash during writing: rebuilt from the chunks
+    staging.mkdir()
+    chunks = [work / "items" / f"{item_key(ip.item.id)}.arrow" for ip in plan.items]
+    stats = write_shards(staging, chunks, plan.conditions, sample_rate)
+    has_timings = "engine word events" if engine_name == "espeak" else "engine word timings, else pocketsphinx forced alignment"
+    manifest = {
+        "fingerprint": fingerprint(staging),
+        "zbb_version": __version__,
+        "preset": preset,
+        "seed": seed,
+        "engine": engine_name,
+        "tts_engine": engine_label,
+        "voices": chosen,
+        "sample_rate": sample_rate,
+        "audio_format": "FLAC PCM_16 mono",
+        "bank_sha256": plan.bank_sha256,
+        "recipe_version": plan.recipe_version,
+        "plan_sha256": plan.digest(),
+        "word_timings": has_timings,
+        "counts": {c: s["rows"] for c, s in stats.items()},
+        "audio_seconds": round(sum(s["audio_seconds"] for s in stats.values()), 3),
+        "shards": {c: s["shards"] for c, s in stats.items()},
+        "num_bytes": {c: s["num_bytes"] for c, s in stats.items()},
+    }
+    write_manifest(staging, manifest)
+    atomic_write_text(staging / "README.md", render_card(manifest))
+    publish(staging, out)
+    if not keep_work:
+        shutil.rmtree(partial, ignore_errors=True)
+    return BuildReport(out=out, fingerprint=manifest["fingerprint"], counts=manifest["counts"],
+                       items_rendered=counts["rendered"], items_resumed=counts["resumed"],
+                       audio_seconds=manifest["audio_seconds"], elapsed_s=time.perf_counter() - started)

@@ -1,0 +1,263 @@
+"""Rendering a plan: synthesise each distinct (text, voice) once, splice rows, encode FLAC, keep per-item chunks.
+
+The work folder (`<out>.partial/<key>/`, keyed by the plan digest and the engine) holds finished pieces only:
+`units/<sha>.npy` (a shared context or filler, trimmed, at the output rate) and `items/<sha>.arrow` (an item's
+rows in every condition, audio encoded). Each is written aside and renamed, so a killed build leaves only whole
+pieces, and a rerun renders just what is missing.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zbb.build.plan import BuildPlan, ItemPlan
+from zbb.build.splice import Utterance, assemble, prepare
+from zbb.errors import EngineError, ZbbError
+from zbb.tts.base import Synthesis, WordSpan
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """How to construct an engine in any process: registry name + keyword options (picklable)."""
+
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def create(self):
+        from zbb.tts import TTS_ENGINES
+
+        cls = TTS_ENGINES.get(self.name)
+        try:
+            return cls(**self.options)
+        except TypeError as exc:
+            raise EngineError(f"engine {self.name!r} does not take options {sorted(self.options)} ({exc})") from exc
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 3
+    backoff_s: float = 1.0   # doubled after each failed attempt
+
+
+def synthesize(engine, text: str, voice: str, *, where: str, retry: RetryPolicy) -> Synthesis:
+    """Call the engine, retrying a failure `retry.attempts` times in all with exponential backoff.
+
+    After the last attempt raises EngineError naming `where` (the item id) and the last failure.
+    """
+    delay = retry.backoff_s
+    for attempt in range(1, retry.attempts + 1):
+        try:
+            result = engine.synthesize(text, voice)
+        except Exception as exc:  # any backend failure is retried, then reported with its item; none is swallowed
+            if attempt == retry.attempts:
+                raise EngineError(f"{where}: TTS engine {getattr(engine, 'name', engine)!r} failed {attempt} time(s) "
+                                  f"on {text!r} (voice {voice!r}); last error: {exc}") from exc
+            time.sleep(delay)
+            delay *= 2
+            continue
+        if not isinstance(result, Synthesis) or result.n_samples == 0:
+            raise EngineError(f"{where}: TTS engine returned no audio for {text!r} (voice {voice!r})")
+        return result
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def unit_key(text: str, voice: str) -> str:
+    return hashlib.sha256(f"{voice}\0{text}".encode()).hexdigest()[:24]
+
+
+def item_key(item_id: str) -> str:
+    return hashlib.sha256(item_id.encode()).hexdigest()[:24]
+
+
+def _save_atomic(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _tokens(text: str) -> list[str]:
+    import re
+
+    return [t.lower() for t in re.findall(r"[^\W_]+(?:'[^\W_]+)?", text)]
+
+
+@dataclass
+class Renderer:
+    """Renders units and items of one plan into a work folder (one per process; holds the engine and a cache)."""
+
+    plan: BuildPlan
+    work: Path
+    engine: Any
+    engine_label: str
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    timings_source: str = "engine"
+    _units: dict[str, Utterance] = field(default_factory=dict)
+
+    @property
+    def units_dir(self) -> Path:
+        return self.work / "units"
+
+    @property
+    def items_dir(self) -> Path:
+        return self.work / "items"
+
+    def render_unit(self, text: str, voice: str, where: str) -> str:
+        """Synthesise and store one shared utterance unless already stored; returns its key."""
+        key = unit_key(text, voice)
+        path = self.units_dir / f"{key}.npy"
+        if not path.exists():
+            utt = prepare(synthesize(self.engine, text, voice, where=where, retry=self.retry),
+                          self.plan.sample_rate, where=where)
+            _save_atomic(path, lambda p: np.save(p.open("wb"), utt.samples, allow_pickle=False))
+        return key
+
+    def _unit(self, text: str, voice: str, where: str) -> Utterance:
+        key = unit_key(text, voice)
+        if key not in self._units:
+            path = self.units_dir / f"{key}.npy"
+            if not path.exists():  # normally rendered beforehand; render here so an item never depends on order
+                self.render_unit(text, voice, where)
+            self._units[key] = Utterance(np.load(path, allow_pickle=False))
+        return self._units[key]
+
+    def claim_words(self, ip: ItemPlan, claim: Utterance) -> tuple[WordSpan, ...]:
+        where = f"item {ip.item.id}"
+        words = claim.words
+        if not words:
+            from zbb.build.align import align_words
+
+            words = align_words(claim.samples, self.plan.sample_rate, ip.claim, where=where)
+        expected = _tokens(ip.claim)
+        got = [w.word.lower() for w in words]
+        if not got or _tokens(got[0])[:1] != expected[:1] or _tokens(ip.item.subject)[:1] != expected[:1]:
+            raise EngineError(f"{where}: word timings do not start with the subject {ip.item.subject!r}: "
+                              f"expected first word {expected[:1]}, got {got[:3]}")
+        return words
+
+    def render_item(self, ip: ItemPlan) -> Path:
+        """Render every row of one item (claim synthesised once) into `items/<key>.arrow`, unless present."""
+        path = self.items_dir / f"{item_key(ip.item.id)}.arrow"
+        if path.exists():
+            return path
+        from zbb.audio import encode, seconds
+
+        where = f"item {ip.item.id}"
+        sr = self.plan.sample_rate
+        claim = prepare(synthesize(self.engine, ip.claim, ip.voice, where=where, retry=self.retry), sr, where=where)
+        words = self.claim_words(ip, claim)
+        rows = []
+        for row in ip.rows:
+            context = self._unit(row.context_text, ip.voice, where)
+            buffer = self._unit(row.buffer_text, ip.voice, where) if row.buffer_text else None
+            audio = assemble(context, claim, lead_in=row.lead_in, gap=row.gap, tail=row.tail, buffer=buffer,
+                             buffer_gap=row.buffer_gap)
+            item = ip.item
+            rows.append({
+                "id": item.id, "subject": item.subject, "description": item.description, "label": item.label,
+                "category": item.category, "text": ip.claim, "condition": row.condition,
+                "audio": {"bytes": encode(audio.samples, sr), "path": f"{item.id}.flac"},
+                "onset_s": seconds(audio.onset, sr),
+                "subject_end_s": seconds(audio.onset + words[0].end, sr),
+                "end_s": seconds(audio.end, sr),
+                "duration_s": seconds(audio.samples.shape[0], sr),
+                "context_text": row.context_text, "buffer_text": row.buffer_text,
+                "buffer_onset_s": None if audio.buffer_onset is None else seconds(audio.buffer_onset, sr),
+                "voice": ip.voice, "tts_engine": self.engine_label,
+                "claim_words": [{"word": w.word, "start": seconds(audio.onset + w.start, sr),
+                                 "end": seconds(audio.onset + w.end, sr)} for w in words],
+            })
+        from zbb.build.writer import arrow_schema
+
+        import pyarrow as pa
+
+        table = pa.Table.from_pylist(rows, schema=arrow_schema(sr))
+
+        def write(p: Path) -> None:
+            with pa.OSFile(str(p), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+
+        _save_atomic(path, write)
+        return path
+
+
+# ------------------------------------------------------------------------------ process-pool plumbing (spawn-safe)
+_WORKER: Renderer | None = None
+
+
+def _init_worker(plan: BuildPlan, work: Path, spec: EngineSpec, engine_label: str, retry: RetryPolicy) -> None:
+    global _WORKER
+    _WORKER = Renderer(plan, work, spec.create(), engine_label, retry)
+
+
+def _unit_task(args: tuple[str, str, str]) -> str:
+    assert _WORKER is not None  # set by the pool initializer
+    return _WORKER.render_unit(*args)
+
+
+def _item_task(index: int) -> int:
+    assert _WORKER is not None
+    _WORKER.render_item(_WORKER.plan.items[index])
+    return index
+
+
+def ensure_work_dirs(work: Path) -> None:
+    (work / "units").mkdir(parents=True, exist_ok=True)
+    (work / "items").mkdir(parents=True, exist_ok=True)
+
+
+def render_plan(plan: BuildPlan, work: Path, *, engine, spec: EngineSpec | None, engine_label: str,
+                num_proc: int = 1, retry: RetryPolicy = RetryPolicy(), progress: bool = True) -> dict[str, int]:
+    """Render every missing unit and item of `plan` into `work`; returns counts of rendered vs resumed items.
+
+    With `num_proc > 1` a spawn pool renders items in parallel; each process builds its own engine from `spec`.
+    """
+    from tqdm import tqdm
+
+    ensure_work_dirs(work)
+    renderer = Renderer(plan, work, engine, engine_label, retry)
+    first_user: dict[tuple[str, str], str] = {}
+    for ip in plan.items:
+        for row in ip.rows:
+            first_user.setdefault((row.context_text, ip.voice), ip.item.id)
+            if row.buffer_text:
+                first_user.setdefault((row.buffer_text, ip.voice), ip.item.id)
+    units = [(t, v, f"item {first_user[(t, v)]}") for t, v in plan.units()
+             if not (work / "units" / f"{unit_key(t, v)}.npy").exists()]
+    todo = [i for i, ip in enumerate(plan.items) if not (work / "items" / f"{item_key(ip.item.id)}.arrow").exists()]
+    counts = {"items": len(plan.items), "resumed": len(plan.items) - len(todo), "rendered": len(todo),
+              "units": len(plan.units()), "units_rendered": len(units)}
+    bar = tqdm(total=len(units) + len(todo), desc="zbb build", unit="utt", disable=not progress, leave=False)
+    try:
+        if num_proc <= 1 or len(todo) + len(units) < 2:
+            for args in units:
+                renderer.render_unit(*args)
+                bar.update()
+            for i in todo:
+                renderer.render_item(plan.items[i])
+                bar.update()
+        else:
+            if spec is None:
+                raise ZbbError("num_proc > 1 needs an engine given by name (each process builds its own)")
+            import multiprocessing as mp
+
+            ctx = mp.get_context("spawn")  # eSpeak keeps global state: never fork a process that has it loaded
+            with ctx.Pool(num_proc, initializer=_init_worker,
+                          initargs=(plan, work, spec, engine_label, retry)) as pool:
+                for _ in pool.imap_unordered(_unit_task, units, chunksize=4):
+                    bar.update()
+                chunk = max(1, min(16, len(todo) // (num_proc * 8) or 1))
+                for _ in pool.imap_unordered(_item_task, todo, chunksize=chunk):
+                    bar.update()
+    finally:
+        bar.close()
+    return counts

@@ -1,0 +1,95 @@
+"""Sample-exact splicing: trim synthesised speech to its sound, ramp the edges, lay it out on silence.
+
+Everything here works in integer sample counts. Trimming keeps at most `ONSET_PAD_S` of quiet before the first
+sound, so when a claim is placed at the interruption point its subject is the first thing heard (zero buffer).
+Edge ramps are short raised-cosine fades (<= 2 ms): long enough to avoid a click, too short to be a soft onset.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from zbb.tts.base import Synthesis, WordSpan
+
+SOUND_DB = -40.0        # a sample is "sound" when louder than this relative to the utterance's peak ...
+SOUND_FLOOR = 1e-3      # ... and louder than this absolute level (about -60 dBFS)
+ONSET_PAD_S = 0.001     # quiet kept before the first sound
+OFFSET_PAD_S = 0.010    # quiet kept after the last sound (lets the decay finish)
+RAMP_IN_S = 0.001
+RAMP_OUT_S = 0.002
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """Trimmed speech at the output rate; `words` are sample spans from the utterance's first sample."""
+
+    samples: np.ndarray
+    words: tuple[WordSpan, ...] = ()
+
+    @property
+    def n(self) -> int:
+        return int(self.samples.shape[0])
+
+
+def _ramp(n: int) -> np.ndarray:
+    return (0.5 - 0.5 * np.cos(np.pi * (np.arange(n, dtype=np.float64) + 0.5) / n)).astype(np.float32)
+
+
+def sound_bounds(samples: np.ndarray) -> tuple[int, int] | None:
+    """(first, last + 1) sample index of sound, by the threshold above; None when there is none."""
+    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+    threshold = max(peak * 10 ** (SOUND_DB / 20), SOUND_FLOOR)
+    loud = np.flatnonzero(np.abs(samples) > threshold)
+    if loud.size == 0:
+        return None
+    return int(loud[0]), int(loud[-1]) + 1
+
+
+def prepare(synthesis: Synthesis, sample_rate: int, *, where: str = "") -> Utterance:
+    """Resample to `sample_rate`, trim leading/trailing silence, ramp both edges, and map word spans."""
+    from zbb.audio import resample
+    from zbb.errors import EngineError
+
+    samples = resample(np.asarray(synthesis.samples, dtype=np.float32), synthesis.sample_rate, sample_rate)
+    bounds = sound_bounds(samples)
+    if bounds is None:
+        raise EngineError(f"{where}: the engine returned silence (no sample above {SOUND_DB} dB of peak)")
+    start = max(bounds[0] - round(ONSET_PAD_S * sample_rate), 0)
+    stop = min(bounds[1] + round(OFFSET_PAD_S * sample_rate), samples.shape[0])
+    out = samples[start:stop].copy()
+    n_in, n_out = min(round(RAMP_IN_S * sample_rate), out.size), min(round(RAMP_OUT_S * sample_rate), out.size)
+    out[:n_in] *= _ramp(n_in)
+    out[out.size - n_out:] *= _ramp(n_out)[::-1]
+    ratio = sample_rate / synthesis.sample_rate
+    words = []
+    for w in synthesis.words:
+        s = min(max(round(w.start * ratio) - start, 0), out.size)
+        e = min(max(round(w.end * ratio) - start, s), out.size)
+        words.append(WordSpan(w.word, s, e))
+    return Utterance(out, tuple(words))
+
+
+@dataclass(frozen=True)
+class RowAudio:
+    """A spliced row and where its parts start, in samples from the row's first sample."""
+
+    samples: np.ndarray
+    onset: int                 # first sample of the claim
+    end: int                   # one past the claim's last sample
+    buffer_onset: int | None   # first sample of the filler (buffered rows)
+
+
+def assemble(context: Utterance, claim: Utterance, *, lead_in: int, gap: int, tail: int,
+             buffer: Utterance | None = None, buffer_gap: int = 0) -> RowAudio:
+    """Lay out: lead_in, context, gap, [buffer, buffer_gap,] claim, tail — every offset an exact sample count."""
+    pieces: list[np.ndarray] = [np.zeros(lead_in, np.float32), context.samples, np.zeros(gap, np.float32)]
+    cursor = lead_in + context.n + gap
+    buffer_onset = None
+    if buffer is not None:
+        buffer_onset = cursor
+        pieces += [buffer.samples, np.zeros(buffer_gap, np.float32)]
+        cursor += buffer.n + buffer_gap
+    onset = cursor
+    pieces += [claim.samples, np.zeros(tail, np.float32)]
+    return RowAudio(np.concatenate(pieces), onset, onset + claim.n, buffer_onset)

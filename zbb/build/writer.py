@@ -1,0 +1,115 @@
+"""Writing the dataset folder: parquet shards per condition with Hugging Face features, card, manifest, swap.
+
+The folder is assembled in a staging directory and moved into place only when complete, so `out` holds either
+the previous dataset or the new one, never a half-written mix.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from zbb.dataset import MANIFEST, PARQUET_COLUMNS, SPLIT
+from zbb.errors import DatasetError
+
+ROWS_PER_SHARD = 1000
+ROWS_PER_GROUP = 64
+#: column order in the shards: the audio sits right after the row key and the claim
+COLUMN_ORDER = (*PARQUET_COLUMNS[:7], "audio", *PARQUET_COLUMNS[7:])
+
+
+@functools.lru_cache(maxsize=8)
+def dataset_features(sample_rate: int):
+    """The `datasets.Features` of a ZBB shard (audio as an Audio feature at `sample_rate`)."""
+    from datasets import Audio, Features, List, Value
+
+    string, f64 = Value("string"), Value("float64")
+    types = {"id": string, "subject": string, "description": string, "label": Value("bool"), "category": string,
+             "text": string, "condition": string, "audio": Audio(sampling_rate=sample_rate), "onset_s": f64,
+             "subject_end_s": f64, "end_s": f64, "duration_s": f64, "context_text": string, "buffer_text": string,
+             "buffer_onset_s": f64, "voice": string, "tts_engine": string,
+             "claim_words": List({"word": string, "start": f64, "end": f64})}
+    return Features({name: types[name] for name in COLUMN_ORDER})
+
+
+@functools.lru_cache(maxsize=8)
+def arrow_schema(sample_rate: int):
+    """The arrow schema, carrying the `huggingface` features metadata that `datasets` reads back."""
+    return dataset_features(sample_rate).arrow_schema
+
+
+def _shard_names(n_rows: int) -> list[str]:
+    n = max(1, -(-n_rows // ROWS_PER_SHARD))
+    return [f"{SPLIT}-{i:05d}-of-{n:05d}.parquet" for i in range(n)]
+
+
+def write_shards(staging: Path, chunk_paths: list[Path], conditions: tuple[str, ...], sample_rate: int) -> dict:
+    """Gather item chunks (in plan order) into `<condition>/test-*.parquet`; returns per-condition stats."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = arrow_schema(sample_rate)
+    n_items = len(chunk_paths)
+    stats: dict[str, dict[str, Any]] = {}
+    for condition in conditions:
+        folder = staging / condition
+        folder.mkdir(parents=True)
+        names = _shard_names(n_items)
+        audio_s, n_bytes = 0.0, 0
+        for shard_index, name in enumerate(names):
+            part = chunk_paths[shard_index * ROWS_PER_SHARD:(shard_index + 1) * ROWS_PER_SHARD]
+            tables = []
+            for path in part:
+                with pa.memory_map(str(path)) as source:
+                    table = pa.ipc.open_file(source).read_all()
+                tables.append(table.filter(pa.compute.equal(table.column("condition"), condition)))
+            table = pa.concat_tables(tables).select(list(COLUMN_ORDER)).cast(schema)
+            n_bytes += table.nbytes
+            audio_s += float(pa.compute.sum(table.column("duration_s")).as_py() or 0.0)
+            pq.write_table(table, folder / name, row_group_size=ROWS_PER_GROUP, compression="zstd",
+                           use_dictionary=[c for c in COLUMN_ORDER if c not in ("audio", "claim_words")],
+                           write_statistics=["id", "condition"])
+        stats[condition] = {"rows": n_items, "shards": len(names), "audio_seconds": round(audio_s, 3),
+                            "num_bytes": int(n_bytes)}
+    return stats
+
+
+def fingerprint(folder: Path) -> str:
+    """sha256 over every parquet shard (relative path and bytes), in sorted order: identifies the rows and audio."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob(f"*/{SPLIT}-*.parquet")):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def publish(staging: Path, out: Path) -> None:
+    """Move a complete staging folder to `out`, replacing a previous ZBB dataset there (never anything else)."""
+    check_replaceable(out)
+    if out.exists():
+        old = staging.with_name(staging.name + ".old")
+        os.replace(out, old)
+        os.replace(staging, out)
+        shutil.rmtree(old)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging, out)
+
+
+def check_replaceable(out: Path) -> None:
+    """`out` must be absent, empty, or a previous ZBB dataset: a build never replaces unrelated files."""
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST).is_file())):
+        raise DatasetError(f"{out}: exists and is not a ZBB dataset folder (no {MANIFEST}); refusing to replace it. "
+                           "Choose another --out or remove it.")
+
+
+def write_manifest(folder: Path, manifest: dict) -> None:
+    from zbb.io import atomic_write_text
+
+    atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
