@@ -29,7 +29,7 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg")
 FDB_FILES = ("output.wav", "output.json")
 FDB_IGNORED = ("input.wav", "interrupt.json", "clean_input.wav")   # FDB sample files that may sit beside outputs
 LENGTH_TOLERANCE_S = 0.1     # output audio may differ this much from the user audio before a warning
-ASR_TAIL_S = 0.3             # decode this much past the last voiced sample
+ASR_MARGIN_S = 0.3           # decode this much before the first and past the last voiced sample
 
 Key = tuple[str, str]  # (id, condition)
 
@@ -203,7 +203,7 @@ def _classify(files: SubmissionFiles, ins: _Inspection, condition: str | None, d
     if len(layouts) > 1:
         ins.problems.append(Problem(files.name, f"mixes layouts {sorted(layouts)}; a submission holds exactly one of "
                                     "responses.jsonl, audio/<condition>/<id>.wav or FDB <id>/output.wav folders"))
-    elif not layouts and "meta.json" in files.paths():
+    elif not layouts and "meta.json" in files.paths() and not files.problems:
         ins.problems.append(Problem(files.name, "no responses: expected responses.jsonl, audio/<condition>/<id>.wav "
                                     "or FDB <id>/output.wav folders"))
     ins.layout = next(iter(layouts)) if len(layouts) == 1 else "transcript"
@@ -254,13 +254,14 @@ def _check_dataset_ref(meta: RunMeta | None, dataset, ins: _Inspection, where: s
 def _inspect(files: SubmissionFiles, dataset, *, condition: str | None, allow_partial: bool) -> _Inspection:
     ins = _Inspection()
     ins.problems.extend(files.problems)
+    if files.problems and not files.paths():
+        return ins  # the whole submission was refused (not a zip, too big): the rest would only be noise
     _read_meta(files, ins)
     seen: dict[Key, str] = {}
     _classify(files, ins, condition, dataset.conditions(), seen)
     if ins.layout == "transcript" and "responses.jsonl" in files.paths():
         _read_responses(files, ins, seen)
-    if files.paths() or not files.problems:
-        _check_against_dataset(dataset, ins, seen, allow_partial)
+    _check_against_dataset(dataset, ins, seen, allow_partial)
     _check_dataset_ref(ins.meta, dataset, ins, files.where("meta.json"))
     return ins
 
@@ -275,6 +276,7 @@ class _Loaded:
     window: np.ndarray | None      # 16 kHz, from the claim's onset to the end of the last voiced span
     fdb_words: tuple[WordTiming, ...] | None
     fdb_text: str | None
+    window_start_s: float = 0.0    # where `window` starts, seconds from the start of the user audio
 
 
 def _fdb_json(files: SubmissionFiles, rel: str, problems: list[Problem]) -> tuple[str, tuple[WordTiming, ...] | None] | None:
@@ -354,10 +356,18 @@ def _load_audio_row(files: SubmissionFiles, row: _AudioRow, clip, *, want_window
     segments = speech_segments(samples, sr)
     window = None
     if want_window and fdb_text is None:
+        # Decode only from the onset to the end of the voiced spans after it (plus a margin): silence holds no
+        # words, and pocketsphinx invents some in long silences.
         onset = samples_at(clip.onset_s, sr)
-        last = max((e for s, e in segments if e > onset), default=onset)
-        stop = min(len(samples), last + int(ASR_TAIL_S * sr)) if last > onset else onset
-        window = resample(samples[onset:stop], sr, ASR_SAMPLE_RATE)
+        after = [(max(s, onset), e) for s, e in segments if e > onset]
+        if after:
+            start = max(onset, after[0][0] - int(ASR_MARGIN_S * sr))
+            stop = min(len(samples), after[-1][1] + int(ASR_MARGIN_S * sr))
+            window = resample(samples[start:stop], sr, ASR_SAMPLE_RATE)
+            window_start_s = start / sr
+        else:
+            window, window_start_s = np.zeros(0, np.float32), onset / sr
+        return _Loaded(segments, sr, window, fdb_words, fdb_text, window_start_s)
     return _Loaded(segments, sr, window, fdb_words, fdb_text)
 
 
@@ -460,8 +470,8 @@ def _transcribe(loaded: dict[Key, _Loaded], dataset, asr, responses: dict[Key, R
             labels.add("fdb output.json")
         else:
             transcript = transcripts.get(key)
-            onset = round(clip.onset_s * row.sample_rate) / row.sample_rate if row.sample_rate else clip.onset_s
-            words = tuple(WordTiming(word=w.word, start=round(onset + w.start, 6), end=round(onset + w.end, 6))
+            offset = row.window_start_s
+            words = tuple(WordTiming(word=w.word, start=round(offset + w.start, 6), end=round(offset + w.end, 6))
                           for w in (transcript.words if transcript else ()))
             responses[key] = Response(id=item, condition=cond, response=transcript.text if transcript else "",
                                       words=words, source=f"asr:{engine.name if engine else asr}")
