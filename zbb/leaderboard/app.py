@@ -286,7 +286,7 @@ def build_app(store: ResultStore, *, dataset=None, hub: HubResults | None = None
                          api_name=False)
 
         # ----------------------------------------------------------------------------------- submit wiring
-        def do_submit(files, *values):
+        def do_submit(files):
             from zbb.leaderboard.submit import submit
 
             paths = [f if isinstance(f, str) else getattr(f, "name", None) for f in (files or [])]
@@ -294,11 +294,11 @@ def build_app(store: ResultStore, *, dataset=None, hub: HubResults | None = None
             if outcome.ok:
                 if hub is not None:
                     hub.push(store, outcome.key)
-                return (outcome.message(), *after_reload(*values))
-            return (outcome.message(), *[gr.skip() for _ in refreshed])
+                source.reload()
+            return outcome.message()
 
-        submit_btn.click(do_submit, inputs=[upload, *controls], outputs=[submit_out, *refreshed], api_name="submit",
-                         concurrency_limit=1)
+        submit_btn.click(do_submit, inputs=upload, outputs=submit_out, api_name="submit", concurrency_limit=1).then(
+            lambda *values: after_reload(*values), inputs=controls, outputs=refreshed, api_name=False)
     return demo
 
 

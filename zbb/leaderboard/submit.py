@@ -7,7 +7,6 @@ temporary folder. Validation messages are passed through as the checker wrote th
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import tempfile
@@ -100,51 +99,46 @@ def submit(store: ResultStore, files: Sequence[str | os.PathLike], dataset, *, j
         if problems:
             return SubmitOutcome(ok=False, problems=problems)
         try:
-            result = score_submission(staged, dataset, judge=judge, asr=asr)
+            result = score_submission(staged, dataset, judge=judge, asr=asr, provenance_kind="self-reported")
         except ProblemsError as exc:
             return SubmitOutcome(ok=False, problems=list(exc.problems))
         except ZbbError as exc:
             return _refuse("scoring", str(exc))
-        result = dataclasses.replace(result, provenance=dataclasses.replace(result.provenance, kind="self-reported"))
-        audio = _output_audio(staged, result)
-        key = store.add(result, audio=audio)
+        audio_dir = Path(tmp) / "audio-out"
+        audio_dir.mkdir()
+        key = store.add(result, audio=_output_audio(staged, result, audio_dir))
     return SubmitOutcome(ok=True, key=key, model=result.meta.model)
 
 
-def _output_audio(staged: Path, result) -> dict[tuple[str, str], Path]:
-    """The model's output audio per scored row, where the submission carried it.
+def _output_audio(staged: Path, result, folder: Path) -> dict[tuple[str, str], Path]:
+    """The model's output audio per scored row, where the submission carried it, copied into `folder`.
 
-    Looks for `audio/<condition>/<id>.<ext>` and FDB-style `<condition>/<id>/output.wav` in the staged folder (or
-    the extracted zip); ids come from the scored rows, never from file names.
+    Reads the submission through the submission loader's file access (its zip safety and size limits). Audio is
+    matched to scored rows by the layouts `audio/<condition>/<id>.<ext>` and `[<condition>/]<id>/output.<ext>`;
+    stored names come from the scored row keys, never from the uploaded names.
     """
     from zbb.leaderboard.store import AUDIO_EXTENSIONS
+    from zbb.submission.files import SubmissionFiles
 
-    root = staged
-    if staged.suffix == ".zip":
-        import zipfile
-
-        root = staged.with_suffix("")
-        with zipfile.ZipFile(staged) as zf:
-            wanted = {}
-            for item in result.items:
-                for ext in AUDIO_EXTENSIONS:
-                    for name in (f"audio/{item.condition}/{item.id}{ext}", f"{item.condition}/{item.id}/output{ext}"):
-                        wanted[name] = (item.id, item.condition)
-            names = {n.split("/", 1)[1] if n.count("/") > 2 else n: n for n in zf.namelist()}
-            found = {}
-            for short, full in names.items():
-                if short in wanted and not zf.getinfo(full).is_dir():
-                    dest = root / "__audio" / f"{len(found)}{Path(short).suffix}"
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    with zf.open(full) as src, open(dest, "wb") as out:
-                        shutil.copyfileobj(src, out, length=1 << 20)
-                    found[wanted[short]] = dest
-            return found
-    found = {}
-    for item in result.items:
-        for ext in AUDIO_EXTENSIONS:
-            for candidate in (root / "audio" / item.condition / f"{item.id}{ext}",
-                              root / item.condition / item.id / f"output{ext}"):
-                if candidate.is_file():
-                    found[(item.id, item.condition)] = candidate
+    rows = {(it.id, it.condition) for it in result.items}
+    conditions = {c for _, c in rows}
+    found: dict[tuple[str, str], Path] = {}
+    with SubmissionFiles(staged) as files:
+        for rel in files.paths():
+            parts = rel.split("/")
+            stem, ext = os.path.splitext(parts[-1])
+            if ext.lower() not in AUDIO_EXTENSIONS:
+                continue
+            key = None
+            if len(parts) == 3 and parts[0] == "audio":
+                key = (stem, parts[1])
+            elif stem == "output" and len(parts) == 3:
+                key = (parts[1], parts[0])
+            elif stem == "output" and len(parts) == 2 and len(conditions) == 1:
+                key = (parts[0], next(iter(conditions)))
+            if key is None or key not in rows or key in found:
+                continue
+            dest = folder / f"{len(found)}{ext.lower()}"
+            dest.write_bytes(files.read(rel))
+            found[key] = dest
     return found

@@ -334,7 +334,9 @@ def build_board(runs: Iterable[RunResult | RunSummary], rank_by: str = "int_corr
     rows = [entry_row(e) for e in entries]
     for row, rank in zip(rows, rank_rows(rows, rank_by), strict=True):
         row["rank"] = rank
-    order = sorted(range(len(rows)), key=lambda i: _sort_key(rows[i], rank_by, True) + (rows[i]["model"],))
+    # rank first (unranked rows last), then the metric itself, then the name: a stable, readable default order
+    order = sorted(range(len(rows)), key=lambda i: (rows[i]["rank"] is None, rows[i]["rank"] or 0)
+                   + _sort_key(rows[i], rank_by, True) + (rows[i]["model"],))
     return Board(rows=tuple(rows[i] for i in order), entries=tuple(entries[i] for i in order), rank_by=rank_by)
 
 
@@ -377,7 +379,7 @@ class ViewState:
         """Read a view from a query string or a mapping of parameters. Unknown values fall back to the default:
         a shared link from an older board must still open."""
         if isinstance(query, str):
-            params = {k: v[-1] for k, v in parse_qs(query.lstrip("?")).items()}
+            params = {k: v[-1] for k, v in parse_qs(query.lstrip("?"), keep_blank_values=True).items()}
         else:
             params = {k: (v[-1] if isinstance(v, list) else v) for k, v in query.items()}
         default = cls()
