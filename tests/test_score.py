@@ -1,0 +1,170 @@
+"""The scorer end to end on transcript submissions, metrics and gaps, paired comparison, paper results, CLI."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from test_score_helpers import CLAIMS, make_clips, small_dataset, write_transcripts
+from zbb.cli import main
+from zbb.errors import SubmissionError, ZbbError
+from zbb.records import Response, RunMeta
+from zbb.results import load_result
+from zbb.score.metrics import buffer_gap, compare_runs, inertia_gap, recovery_of
+from zbb.score.reference import PAPER_URL, paper_results, write_paper_results
+from zbb.score.scorer import score_responses, score_submission
+
+LABEL = {c[0]: c[3] for c in CLAIMS}
+SUBJECT = {c[0]: c[1] for c in CLAIMS}
+
+
+def right_answer(id: str) -> str:
+    return f"yes, the {SUBJECT[id].lower()} does" if LABEL[id] else f"no, that's not right about the {SUBJECT[id]}"
+
+
+def responses_for(clips, reply):
+    return [Response(id=c.id, condition=c.condition, response=reply(c)) for c in clips]
+
+
+def test_scores_transcripts_per_row_and_per_condition():
+    clips = make_clips()
+    # no_interrupt: all right; interrupt: right only on true claims, without the subject; buffered: all "what?"
+    def reply(c):
+        if c.condition == "no_interrupt":
+            return right_answer(c.id)
+        if c.condition == "interrupt":
+            return "yeah" if LABEL[c.id] else "yeah"
+        return "sorry, what?"
+
+    result = score_responses(responses_for(clips, reply), clips, meta=RunMeta(model="toy"))
+    agg = result.aggregates
+    assert list(agg) == ["no_interrupt", "interrupt", "interrupt_buffered"]
+    n = len(CLAIMS)
+    assert agg["no_interrupt"].correctness.k == n and agg["no_interrupt"].iwor.k == n
+    assert agg["interrupt"].correctness.k == sum(LABEL.values()) and agg["interrupt"].iwor.k == 0
+    assert agg["interrupt_buffered"].no_answer.k == n and agg["interrupt_buffered"].correctness.k == 0
+    assert inertia_gap(result) == pytest.approx(1 - sum(LABEL.values()) / n)
+    assert inertia_gap(result, "iwor") == pytest.approx(1.0)
+    assert buffer_gap(result) == pytest.approx(-sum(LABEL.values()) / n)
+    # breakdowns by label: on interrupt, "yeah" is right on every true claim and no false one
+    by_label = result.breakdowns["interrupt"]["label"]
+    assert by_label["true"].correctness.rate == 1.0 and by_label["false"].correctness.rate == 0.0
+    assert set(result.breakdowns["interrupt"]["category"]) == {"vehicles", "animals", "places"}
+    assert set(result.breakdowns["interrupt"]["voice"]) == {"voice-a", "voice-b"}
+    item = next(s for s in result.items if (s.id, s.condition) == ("sub-f", "no_interrupt"))
+    assert (item.stance, item.correct, item.subject_hit, item.label) == ("deny", True, True, False)
+    assert item.judge_reason and item.normalised == "no that is not right about the submarine"
+    p = result.provenance
+    assert p.kind == "reproduced" and p.judge == "rule-v1" and p.normaliser.startswith("zbb-en-1")
+    assert p.scored_at.endswith("Z") and p.asr is None
+
+
+def test_steered_run_scores_only_the_conditions_it_answers():
+    clips = make_clips()
+    interrupt = [c for c in clips if c.condition == "interrupt"]
+    result = score_responses(responses_for(interrupt, lambda c: right_answer(c.id)), clips,
+                             meta=RunMeta(model="toy"))
+    assert list(result.aggregates) == ["interrupt"] and result.aggregates["interrupt"].correctness.rate == 1.0
+
+
+def test_missing_rows_are_refused_then_scored_wrong_with_allow_partial():
+    clips = make_clips(conditions=("interrupt",))
+    given = responses_for(clips[2:], lambda c: right_answer(c.id))
+    with pytest.raises(SubmissionError, match=r"lacks 2 of 8 rows.*allow-partial") as err:
+        score_responses(given, clips, meta=RunMeta(model="toy"))
+    assert {p.where for p in err.value.problems} == {"[interrupt/sub-t]", "[interrupt/sub-f]"}
+    notes = []
+    result = score_responses(given, clips, meta=RunMeta(model="toy"), allow_partial=True, notes=notes.append)
+    agg = result.aggregates["interrupt"]
+    assert (agg.n, agg.missing, agg.correctness.k) == (8, 2, 6)
+    missing = [s for s in result.items if s.missing]
+    assert {s.id for s in missing} == {"sub-t", "sub-f"} and not any(s.correct for s in missing)
+    assert notes and "2 of 8 rows" in notes[0]
+
+
+def test_responses_for_unknown_rows_and_duplicates_are_refused():
+    clips = make_clips(conditions=("interrupt",))
+    extra = responses_for(clips, lambda c: "yes") + [Response(id="nope", condition="interrupt", response="yes")]
+    with pytest.raises(SubmissionError, match="rows the dataset does not have") as err:
+        score_responses(extra, clips, meta=RunMeta(model="toy"))
+    assert err.value.problems[0].where == "[interrupt/nope]"
+    twice = responses_for(clips, lambda c: "yes") + responses_for(clips[:1], lambda c: "no")
+    with pytest.raises(SubmissionError, match="duplicate"):
+        score_responses(twice, clips, meta=RunMeta(model="toy"))
+
+
+def test_score_submission_through_the_loader_keeps_timings(tmp_path):
+    ds = small_dataset(tmp_path / "ds", conditions=("no_interrupt", "interrupt"))
+    lines = []
+    for c in ds.clips("no_interrupt") + ds.clips("interrupt"):
+        line = {"id": c.id, "condition": c.condition, "response": right_answer(c.id)}
+        if c.condition == "interrupt":   # word times: answering 0.2 s after the claim ends, for 2 s
+            line["words"] = [{"word": w, "start": round(c.end_s + 0.2 + 0.4 * i, 3),
+                              "end": round(c.end_s + 0.5 + 0.4 * i, 3)} for i, w in enumerate(line["response"].split())]
+        lines.append(line)
+    sub = write_transcripts(tmp_path / "sub", {"model": "Toy", "paper_url": "https://example.org/toy"}, lines)
+    result = score_submission(sub, ds)
+    assert result.meta.model == "Toy" and result.provenance.dataset_fingerprint == ds.fingerprint
+    assert result.provenance.source_url == "https://example.org/toy"
+    assert result.aggregates["no_interrupt"].timing is None
+    timing = result.aggregates["interrupt"].timing
+    assert timing.n_measured == len(CLAIMS) and timing.takeover.rate == 1.0
+    assert timing.latency_s == pytest.approx(0.2, abs=0.02)
+
+
+def _run(correct_ids, model="m"):
+    clips = make_clips(conditions=("no_interrupt", "interrupt"))
+    return score_responses(responses_for(clips, lambda c: right_answer(c.id) if c.id in correct_ids else "what?"),
+                           clips, meta=RunMeta(model=model))
+
+
+def test_compare_runs_matches_rows_by_id_and_condition():
+    ids = [c[0] for c in CLAIMS]
+    a, b = _run(set(ids[:2]), "a"), _run(set(ids[:7]), "b")
+    cmp = compare_runs(a, b, "correctness", "interrupt")
+    assert (cmp.n, cmp.a_only, cmp.b_only) == (8, 0, 5)
+    assert cmp.diff == pytest.approx(5 / 8) and cmp.ci_low <= cmp.diff <= cmp.ci_high
+    assert cmp.mcnemar_p == pytest.approx(2 / 2 ** 5)
+    with pytest.raises(ZbbError, match="no per-item scores"):
+        compare_runs(a, paper_results()[0])
+    with pytest.raises(ZbbError, match="share no 'interrupt_buffered' rows"):
+        compare_runs(a, b, condition="interrupt_buffered")
+    with pytest.raises(ZbbError, match="unknown metric 'wer'"):
+        compare_runs(a, b, metric="wer")
+
+
+def test_paper_results_reproduce_table_2():
+    results = paper_results()
+    assert len(results) == 6 and all(r.provenance.kind == "paper-reported" and not r.items for r in results)
+    by = {(r.meta.model, r.steered): r for r in results}
+    pp, pp_steer = by[("PersonaPlex", False)], by[("PersonaPlex", True)]
+    assert pp.aggregates["interrupt"].correctness.k == 28 and pp.aggregates["no_interrupt"].iwor.k == 74
+    assert list(pp_steer.aggregates) == ["interrupt"] and pp_steer.aggregates["interrupt"].iwor.k == 72
+    assert (pp_steer.meta.steering.layer, pp_steer.meta.steering.alpha, pp_steer.meta.steering.span) == (23, 5.5, 3)
+    raon = by[("Raon-SpeechChat", True)].meta.steering
+    assert (raon.layer, raon.alpha) == (26, 1.2)
+    assert recovery_of(pp, pp_steer) == pytest.approx((0.45 - 0.28) / (0.49 - 0.28))
+    assert all(r.provenance.source_url == PAPER_URL for r in results)
+
+
+def test_paper_results_round_trip_through_result_files(tmp_path):
+    paths = write_paper_results(tmp_path)
+    assert len({p.name for p in paths}) == 6
+    # paper results carry no timestamp, so regenerating them reproduces the committed files exactly
+    assert [load_result(p) for p in paths] == paper_results()
+
+
+def test_cli_score_writes_result_and_prints_summary(tmp_path, capsys):
+    ds = small_dataset(tmp_path / "ds", conditions=("no_interrupt", "interrupt"))
+    lines = [{"id": c.id, "condition": c.condition, "response": right_answer(c.id)}
+             for cond in ("no_interrupt", "interrupt") for c in ds.clips(cond)][:-1]
+    sub = write_transcripts(tmp_path / "sub", {"model": "Toy"}, lines)
+    out = tmp_path / "toy.json"
+    assert main(["score", str(sub), "--dataset", str(ds.root), "--out", str(out)]) == 2   # one row missing
+    assert "eif-f" in capsys.readouterr().err and not out.exists()
+    assert main(["score", str(sub), "--dataset", str(ds.root), "--out", str(out), "--allow-partial"]) == 0
+    printed = capsys.readouterr().out
+    assert "correctness [95% CI]" in printed and "inertia gap" in printed and f"wrote {out}" in printed
+    saved = json.loads(out.read_text())
+    assert saved["kind"] == "zbb-result" and saved["aggregates"]["interrupt"]["missing"] == 1
+    assert load_result(out).aggregates["interrupt"].correctness.k == 7
