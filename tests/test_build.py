@@ -1,0 +1,364 @@
+"""The builder: plan, splicing, a real tiny build read back three ways, onsets measured from the audio itself,
+determinism, resume after a crash, FDB export, Hub upload (faked), and bad input."""
+from __future__ import annotations
+
+import io
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from zbb.bank import load_bank, load_recipe
+from zbb.build import build_dataset, plan_build
+from zbb.build.plan import BuildPlan, INTERRUPT_GAP_S, NO_INTERRUPT_GAP_S
+from zbb.build.render import RetryPolicy
+from zbb.build.splice import Utterance, assemble, prepare
+from zbb.conditions import CONDITIONS
+from zbb.errors import BankError, DatasetError, EngineError, UnknownNameError
+from zbb.records import BankItem
+from zbb.tts.base import Synthesis, WordSpan
+from zbb.tts.espeak import EspeakEngine
+
+SR = 24000
+
+
+def _rows(folder: Path, condition: str) -> list[dict]:
+    import pyarrow.parquet as pq
+
+    return [r for shard in sorted((folder / condition).glob("test-*.parquet")) for r in pq.read_table(shard).to_pylist()]
+
+
+def _decode(row: dict) -> np.ndarray:
+    samples, sr = sf.read(io.BytesIO(row["audio"]["bytes"]), dtype="float32")
+    assert sr == SR
+    return samples
+
+
+# --------------------------------------------------------------------------------------------------- plan
+@pytest.fixture(scope="module")
+def bank_recipe(tiny_bank):
+    bank, recipe = tiny_bank
+    return load_bank(bank), load_recipe(recipe)
+
+
+def _plan(bank_recipe, **kw) -> BuildPlan:
+    bank, recipe = bank_recipe
+    args = dict(seed=0, voices=["a", "b", "c"], preset="full")
+    args.update(kw)
+    return plan_build(bank, recipe, **args)
+
+
+def test_plan_is_seeded_json_and_shares_the_interruption(bank_recipe):
+    plan = _plan(bank_recipe)
+    assert plan == _plan(bank_recipe) and plan.digest() == _plan(bank_recipe).digest()
+    assert plan.digest() != _plan(bank_recipe, seed=1).digest()
+    again = BuildPlan.from_dict(json.loads(json.dumps(plan.to_dict())))
+    assert again == plan and again.digest() == plan.digest()
+    for ip in plan.items:
+        assert ip.claim.lower().startswith(ip.item.subject.lower())
+        rows = {r.condition: r for r in ip.rows}
+        assert set(rows) == set(CONDITIONS)
+        lo, hi = (round(s * SR) for s in NO_INTERRUPT_GAP_S)
+        assert lo <= rows["no_interrupt"].gap <= hi
+        lo, hi = (round(s * SR) for s in INTERRUPT_GAP_S)
+        assert lo <= rows["interrupt"].gap <= hi
+        # the buffered row is the interrupt row plus a filler: same prompt, same gap
+        assert rows["interrupt_buffered"].context_text == rows["interrupt"].context_text
+        assert rows["interrupt_buffered"].gap == rows["interrupt"].gap
+        assert rows["interrupt_buffered"].buffer_text and not rows["interrupt"].buffer_text
+
+
+def test_plan_balances_voices_and_keeps_items_independent(bank_recipe):
+    bank, recipe = bank_recipe
+    plan = _plan(bank_recipe)
+    counts = {v: sum(ip.voice == v for ip in plan.items) for v in ("a", "b", "c")}
+    assert max(counts.values()) - min(counts.values()) <= 1
+    # dropping items does not change the texts and silences drawn for the others
+    fewer = plan_build(bank[2:], recipe, seed=0, voices=["a", "b", "c"])
+    by_id = {ip.item.id: ip.rows for ip in plan.items}
+    assert all(ip.rows == by_id[ip.item.id] for ip in fewer.items)
+
+
+def test_plan_rejects_unknown_preset_and_condition(bank_recipe):
+    with pytest.raises(UnknownNameError, match="available: tiny, paper, full"):
+        _plan(bank_recipe, preset="huge")
+    with pytest.raises(UnknownNameError, match="'shouting'"):
+        _plan(bank_recipe, conditions=["interrupt", "shouting"])
+
+
+def test_plan_draws_prompts_and_fillers_from_the_recipe():
+    recipe = load_recipe(None) if _shipped() else None
+    if recipe is None:
+        pytest.skip("the shipped recipe is not in this tree yet")
+    assert len(recipe.long_talk_prompts) >= 50 and len(recipe.fillers) >= 3
+    bank = load_bank(None)
+    plan = plan_build(bank, recipe, seed=0, voices=["a"])
+    prompts = {r.context_text for ip in plan.items for r in ip.rows if r.condition == "interrupt"}
+    fillers = {r.buffer_text for ip in plan.items for r in ip.rows if r.buffer_text}
+    assert len(prompts) >= min(50, len(plan.items) // 2) and len(fillers) >= 3
+
+
+def _shipped() -> bool:
+    from zbb.bank import default_bank_path, default_recipe_path
+
+    return default_bank_path().is_file() and default_recipe_path().is_file()
+
+
+# ------------------------------------------------------------------------------------------------ splicing
+def test_prepare_trims_to_the_sound_and_maps_words():
+    sr = 16000
+    tone = (0.5 * np.sin(2 * np.pi * 220 * np.arange(sr // 2) / sr)).astype(np.float32)
+    samples = np.concatenate([np.zeros(3000, np.float32), tone, np.zeros(5000, np.float32)])
+    words = (WordSpan("hello", 0, 3000 + sr // 4), WordSpan("there", 3000 + sr // 4, samples.size))
+    utt = prepare(Synthesis(samples, sr, words), SR)
+    first_loud = int(np.flatnonzero(np.abs(utt.samples) > 1e-3)[0])
+    assert first_loud <= round(0.002 * SR)                      # <= 2 ms of quiet kept before the sound
+    assert abs(utt.n - round(0.5 * SR)) <= round(0.015 * SR)   # the tone, +1 ms before and ~10 ms after
+    assert utt.words[0].start == 0 and utt.words[1].end == utt.n
+    assert abs(utt.words[1].start - (round(sr // 4 * SR / sr) + round(0.001 * SR))) <= 2
+    assert np.max(np.abs(np.diff(utt.samples[:60]))) < 0.1     # ramped in: no click
+
+
+def test_assemble_places_every_part_at_exact_sample_offsets():
+    ctx, filler, claim = (Utterance(np.full(n, v, np.float32)) for n, v in ((100, 0.1), (50, 0.2), (70, 0.3)))
+    row = assemble(ctx, claim, lead_in=10, gap=1000, tail=500, buffer=filler, buffer_gap=25)
+    assert row.buffer_onset == 10 + 100 + 1000
+    assert row.onset == row.buffer_onset + 50 + 25 and row.end == row.onset + 70
+    assert row.samples.size == row.end + 500
+    assert np.all(row.samples[row.onset:row.end] == np.float32(0.3)) and row.samples[row.onset - 1] == 0
+
+
+# ----------------------------------------------------------------------------------------- the tiny build
+def test_tiny_build_loads_with_datasets_and_zbb(tiny_dataset):
+    from datasets import Audio, load_dataset
+
+    from zbb.dataset import PARQUET_COLUMNS, open_dataset
+
+    manifest = json.loads((tiny_dataset / "zbb_build.json").read_text())
+    assert manifest["sample_rate"] == SR and len(manifest["fingerprint"]) == 64
+    card = (tiny_dataset / "README.md").read_text()
+    assert card.startswith("---\n") and manifest["fingerprint"] in card and "config_name: interrupt" in card
+    ds = load_dataset(str(tiny_dataset), "interrupt", split="test").cast_column("audio", Audio(decode=False))
+    assert ds.num_rows == manifest["counts"]["interrupt"] == 6
+    assert set(PARQUET_COLUMNS) | {"audio"} == set(ds.column_names)
+    samples, sr = sf.read(io.BytesIO(ds[0]["audio"]["bytes"]))
+    assert sr == SR and samples.size == round(ds[0]["duration_s"] * SR)
+    zbb_ds = open_dataset(tiny_dataset)
+    assert zbb_ds.conditions() == list(CONDITIONS) and zbb_ds.fingerprint == manifest["fingerprint"]
+    ids = [c.id for c in zbb_ds.clips("interrupt")]
+    assert ids == [c.id for c in zbb_ds.clips("no_interrupt")] == ds["id"]
+    audio, sr = zbb_ds.audio("interrupt_buffered", ids[0])
+    assert sr == SR and audio.size == round(zbb_ds.clip("interrupt_buffered", ids[0]).duration_s * SR)
+
+
+def _rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) if x.size else 0.0
+
+
+@pytest.mark.parametrize("condition", CONDITIONS)
+def test_onsets_hold_in_the_audio_itself(tiny_dataset, condition):
+    """Measured from samples, not from the builder's bookkeeping: silence before, sound within 5 ms after."""
+    ms = SR // 1000
+    for row in _rows(tiny_dataset, condition):
+        x = _decode(row)
+        onset = round(row["onset_s"] * SR)
+        end = round(row["end_s"] * SR)
+        before = x[:onset] if condition != "interrupt_buffered" else x[round(row["buffer_onset_s"] * SR) - 100 * ms:
+                                                                       round(row["buffer_onset_s"] * SR)]
+        # what precedes the interruption is digital silence (the gap) for at least 100 ms
+        gap = x[onset - 100 * ms:onset] if condition != "interrupt_buffered" else before
+        assert np.max(np.abs(gap)) < 1e-3, row["id"]
+        head = x[onset:onset + 5 * ms]
+        assert np.max(np.abs(head)) > 5e-3, (row["id"], "no sound within 5 ms of onset")
+        assert _rms(x[onset:end]) > 0.02
+        assert np.max(np.abs(x[end:])) < 1e-3                            # the tail is silent
+        assert x.size - end == 6 * SR
+        # no click: the steepest sample-to-sample step at the splice is small next to the speech's own steps
+        splice = np.max(np.abs(np.diff(x[onset - ms:onset + ms])))
+        assert splice < 0.25 and splice <= np.max(np.abs(np.diff(x[onset:end]))), row["id"]
+        words = row["claim_words"]
+        assert words[0]["start"] == row["onset_s"] and words[0]["word"].lower() == row["subject"].lower()
+        assert row["onset_s"] < row["subject_end_s"] == words[0]["end"] < row["end_s"]
+        assert all(a["end"] <= b["start"] + 1e-6 for a, b in zip(words, words[1:]))
+
+
+def test_conditions_share_the_claim_and_the_interruption(tiny_dataset):
+    rows = {c: {r["id"]: r for r in _rows(tiny_dataset, c)} for c in CONDITIONS}
+    for id_, plain in rows["interrupt"].items():
+        buffered, quiet = rows["interrupt_buffered"][id_], rows["no_interrupt"][id_]
+        assert plain["text"] == buffered["text"] == quiet["text"] and plain["voice"] == quiet["voice"]
+        claim = _decode(plain)[round(plain["onset_s"] * SR):round(plain["end_s"] * SR)]
+        for other in (buffered, quiet):   # the very same claim samples are spliced into every condition
+            x = _decode(other)
+            assert np.array_equal(x[round(other["onset_s"] * SR):round(other["end_s"] * SR)], claim)
+        # the buffered interruption starts where the plain one does; the filler delays the claim
+        assert buffered["buffer_onset_s"] == plain["onset_s"] and buffered["onset_s"] > plain["onset_s"]
+        assert plain["buffer_onset_s"] is None and plain["buffer_text"] == ""
+
+
+def test_two_builds_are_byte_identical(tiny_dataset, tiny_bank, tmp_path):
+    bank, recipe = tiny_bank
+    report = build_dataset(tmp_path / "again", bank=bank, recipe=recipe, preset="tiny", progress=False)
+    for shard in sorted(tiny_dataset.glob("*/test-*.parquet")):
+        assert (tmp_path / "again" / shard.relative_to(tiny_dataset)).read_bytes() == shard.read_bytes()
+    assert report.fingerprint == json.loads((tiny_dataset / "zbb_build.json").read_text())["fingerprint"]
+    assert not (tmp_path / "again.partial").exists()
+
+
+# ----------------------------------------------------------------------------------------- resume, retry
+class CountingEngine:
+    """The real espeak engine, counting calls per text, optionally crashing after `crash_after` claims."""
+
+    name = "espeak"
+
+    def __init__(self, claims: set[str], crash_after: int | None = None, fail_first: int = 0):
+        self.inner, self.claims, self.crash_after, self.fail_first = EspeakEngine(), claims, crash_after, fail_first
+        self.calls: dict[tuple[str, str], int] = {}
+
+    def voices(self):
+        return self.inner.voices()
+
+    def describe(self):
+        return self.inner.describe()
+
+    def synthesize(self, text, voice):
+        if self.fail_first > 0:
+            self.fail_first -= 1
+            raise RuntimeError("server hiccup")
+        done = sum(n for (t, _), n in self.calls.items() if t in self.claims)
+        if self.crash_after is not None and text in self.claims and done >= self.crash_after:
+            raise RuntimeError("simulated crash")
+        self.calls[text, voice] = self.calls.get((text, voice), 0) + 1
+        return self.inner.synthesize(text, voice)
+
+
+def test_a_crashed_build_resumes_without_rendering_anything_twice(tiny_dataset, tiny_bank, bank_recipe, tmp_path):
+    bank, recipe = tiny_bank
+    plan = plan_build(*bank_recipe, seed=0, voices=EspeakEngine().voices(), preset="tiny")
+    claims = {ip.claim for ip in plan.items}
+    out = tmp_path / "zbb"
+    first = CountingEngine(claims, crash_after=2)
+    with pytest.raises(EngineError, match=rf"item {plan.items[2].item.id}: .*simulated crash"):
+        build_dataset(out, bank=bank, recipe=recipe, preset="tiny", engine=first, progress=False,
+                      retry=RetryPolicy(attempts=1, backoff_s=0))
+    assert not out.exists()                                              # nothing half-written in place
+    second = CountingEngine(claims)
+    report = build_dataset(out, bank=bank, recipe=recipe, preset="tiny", engine=second, progress=False)
+    assert (report.items_resumed, report.items_rendered) == (2, len(plan.items) - 2)
+    assert len(second.calls) > 0
+    for key in set(first.calls) | set(second.calls):                    # every utterance synthesised once
+        assert first.calls.get(key, 0) + second.calls.get(key, 0) == 1, key
+    for shard in sorted(tiny_dataset.glob("*/test-*.parquet")):
+        assert (out / shard.relative_to(tiny_dataset)).read_bytes() == shard.read_bytes()
+
+
+def test_engine_failures_are_retried_then_reported_with_the_item(tiny_bank, tmp_path):
+    bank, recipe = tiny_bank
+    flaky = CountingEngine(set(), fail_first=2)
+    build_dataset(tmp_path / "ok", bank=bank, recipe=recipe, preset="tiny", engine=flaky, progress=False,
+                  retry=RetryPolicy(attempts=3, backoff_s=0))
+    assert (tmp_path / "ok" / "zbb_build.json").is_file()
+    broken = CountingEngine(set(), fail_first=10**6)
+    with pytest.raises(EngineError, match=r"item [\w-]+: TTS engine 'espeak' failed 3 time\(s\).*server hiccup"):
+        build_dataset(tmp_path / "bad", bank=bank, recipe=recipe, preset="tiny", engine=broken, progress=False,
+                      retry=RetryPolicy(attempts=3, backoff_s=0))
+
+
+def test_unknown_engine_lists_the_known_ones(tiny_bank, tmp_path):
+    bank, recipe = tiny_bank
+    with pytest.raises(UnknownNameError, match=r"'espeak'.*Available: coqui, espeak, openai"):
+        build_dataset(tmp_path / "x", bank=bank, recipe=recipe, preset="tiny", engine="espeek", progress=False)
+
+
+# ------------------------------------------------------------------------------------------ bad input, output
+def test_bad_bank_is_reported_and_the_existing_dataset_is_untouched(tiny_dataset, tmp_path):
+    import shutil
+
+    out = tmp_path / "zbb"
+    shutil.copytree(tiny_dataset, out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    bad = tmp_path / "bank.csv"
+    bad.write_text("subject,description,label\ngiraffe,has a long neck,maybe\n", encoding="utf-8")
+    with pytest.raises(BankError, match=r"bank.csv:2: label must be one of .*got 'maybe'"):
+        build_dataset(out, bank=bad, preset="tiny", progress=False)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert not (tmp_path / "zbb.partial").exists()
+
+
+def test_refuses_to_replace_a_folder_that_is_not_a_dataset(tiny_bank, tmp_path):
+    bank, recipe = tiny_bank
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "notes.txt").write_text("keep me")
+    with pytest.raises(DatasetError, match="not a ZBB dataset folder"):
+        build_dataset(tmp_path / "home", bank=bank, recipe=recipe, preset="tiny", progress=False)
+    assert (tmp_path / "home" / "notes.txt").read_text() == "keep me"
+
+
+def test_fdb_export_layout(tiny_dataset, tmp_path):
+    from zbb.cli import main
+
+    assert main(["export", "--format", "fdb", "--dataset", str(tiny_dataset), str(tmp_path / "fdb"),
+                 "--sample-rate", "16000", "--quiet"]) == 0
+    for condition in CONDITIONS:
+        rows = _rows(tiny_dataset, condition)
+        assert sorted(p.name for p in (tmp_path / "fdb" / condition).iterdir()) == sorted(r["id"] for r in rows)
+        for row in rows:
+            folder = tmp_path / "fdb" / condition / row["id"]
+            info = sf.info(str(folder / "input.wav"))
+            assert info.samplerate == 16000 and info.channels == 1
+            assert abs(info.frames - row["duration_s"] * 16000) <= 1
+            [entry] = json.loads((folder / "interrupt.json").read_text())
+            assert entry["context"] == row["context_text"] and entry["interrupt"].endswith(row["text"])
+            start = row["buffer_onset_s"] if condition == "interrupt_buffered" else row["onset_s"]
+            assert entry["timestamp"] == [start, row["end_s"]]
+
+
+def test_push_to_hub_creates_the_repo_and_uploads_the_folder(tiny_dataset, tmp_path, monkeypatch):
+    import shutil
+
+    import huggingface_hub
+
+    calls = []
+
+    class FakeApi:
+        def __init__(self, token=None):
+            calls.append(("init", token))
+
+        def create_repo(self, repo_id, **kw):
+            calls.append(("create_repo", repo_id, kw))
+
+        def upload_folder(self, **kw):
+            calls.append(("upload_folder", kw))
+            assert "my-org/zbb" in Path(kw["folder_path"], "README.md").read_text()
+            return type("Commit", (), {"commit_url": "https://huggingface.co/datasets/my-org/zbb/commit/abc"})()
+
+    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
+    from zbb.build import push_to_hub
+
+    folder = tmp_path / "zbb"
+    shutil.copytree(tiny_dataset, folder)
+    url = push_to_hub(folder, "my-org/zbb", token="hf_x")
+    assert url.endswith("/commit/abc")
+    assert calls[1] == ("create_repo", "my-org/zbb", {"repo_type": "dataset", "exist_ok": True, "private": False})
+    upload = calls[2][1]
+    assert upload["repo_type"] == "dataset" and upload["folder_path"] == str(folder)
+    with pytest.raises(Exception, match="ORG/NAME"):
+        push_to_hub(folder, "no-slash")
+
+
+def test_cli_build_tiny(tiny_bank, tmp_path, capsys):
+    from zbb.cli import main
+
+    bank, recipe = tiny_bank
+    args = ["build", "--preset", "tiny", "--out", str(tmp_path / "cli"), "--quiet", "--sample-rate", "16000",
+            "--conditions", "interrupt", "--voices", "us-male,gb-female"]
+    args += [a for pair in (("--bank", bank), ("--recipe", recipe)) if pair[1] for a in pair]
+    assert main(args) == 0
+    assert "fingerprint" in capsys.readouterr().out
+    rows = _rows(tmp_path / "cli", "interrupt")
+    assert {r["voice"] for r in rows} == {"us-male", "gb-female"}
+    assert sf.info(io.BytesIO(rows[0]["audio"]["bytes"])).samplerate == 16000
+    assert not (tmp_path / "cli" / "no_interrupt").exists()
