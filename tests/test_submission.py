@@ -138,3 +138,13 @@ def test_every_problem_is_reported_at_once(tmp_path, ds):
     for fragment in ("model: String should have at least 1 character", "valid string (got 1)", "unknown id 'zz'",
                      "duplicate row (a3, no_interrupt)"):
         assert fragment in messages
+
+
+def test_a_silent_row_is_said_explicitly(tmp_path, ds):
+    rows = lines()
+    rows[0] = {"id": "a1", "condition": "no_interrupt", "response": "", "silent": True}
+    sub = load_submission(write_submission(tmp_path / "sub", {"meta.json": META, "responses.jsonl": rows}), ds)
+    assert sub.responses[("a1", "no_interrupt")].response == ""
+    rows[0] = {"id": "a1", "condition": "no_interrupt", "response": "hm yes", "silent": True}
+    (problem,) = validate_submission(write_submission(tmp_path / "sub2", {"meta.json": META, "responses.jsonl": rows}), ds)
+    assert problem.where.endswith("responses.jsonl:1 [a1]") and '"silent": true but the response holds words' in problem.message

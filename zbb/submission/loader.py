@@ -143,6 +143,8 @@ def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: dict[Key, st
         except ValidationError as exc:
             label = f"{where} [{item}]" if item else where
             ins.problems.extend(Problem(label, m) for m in describe_errors(exc))
+            if item and isinstance(data.get("condition"), str):
+                seen.setdefault((item, data["condition"]), where)  # present, if bad: not also reported missing
             continue
         key = (line.id, line.condition)
         if key in seen:
