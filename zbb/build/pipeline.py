@@ -93,7 +93,8 @@ def build_dataset(out: str | Path, *, bank: str | Path | None = None, recipe: st
     staging.mkdir()
     chunks = [work / "items" / f"{item_key(ip.item.id)}.arrow" for ip in plan.items]
     stats = write_shards(staging, chunks, plan.conditions, sample_rate)
-    has_timings = "engine word events" if engine_name == "espeak" else "engine word timings, else pocketsphinx forced alignment"
+    has_timings = ("eSpeak NG word events" if engine_name == "espeak"
+                   else "pocketsphinx forced alignment (words it cannot place share the rest by letters)")
     manifest = {
         "fingerprint": fingerprint(staging),
         "zbb_version": __version__,
