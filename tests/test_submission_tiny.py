@@ -58,3 +58,23 @@ def test_output_audio_for_interrupt_rows_is_transcribed_after_each_onset(tmp_pat
         if clip.onset_s >= 0.3 and len(talk) > samples_at(clip.onset_s, sr):
             assert t.talking_at_onset is True and t.stop_latency_s == pytest.approx(0.3, abs=0.05)
     assert heard & {"yes", "the", "can", "do", "that"}, heard
+
+
+def test_fdb_export_with_model_outputs_beside_it_loads_back(tmp_path, ds):
+    """`zbb export` writes <condition>/<id>/input.wav; a model run adds output.wav (16 kHz here) beside each."""
+    from zbb.build.export import export_fdb
+    from zbb.io import atomic_write_json
+
+    out_root = tmp_path / "fdb"
+    export_fdb(ds.root, out_root, sample_rate=16_000, conditions=["interrupt"], progress=False)
+    atomic_write_json(out_root / "meta.json", {"model": "FDB-run"})
+    rng = np.random.default_rng(0)
+    for clip in ds.clips("interrupt"):
+        n = samples_at(clip.duration_s, 16_000)
+        out = np.zeros(n, np.float32)
+        at = samples_at(clip.end_s + 0.2, 16_000)
+        out[at:at + 16_000] = 0.2 * rng.standard_normal(min(16_000, n - at)).astype(np.float32)  # 1 s of "speech"
+        (out_root / "interrupt" / clip.id / "output.wav").write_bytes(encode(out, 16_000, "WAV"))
+    check = check_submission(out_root, ds)
+    assert check.ok and check.layout == "fdb" and check.rows == {"interrupt": len(ds.clips("interrupt"))}
+    assert check.warnings == []
