@@ -452,35 +452,39 @@ def load_submission(path: str | os.PathLike, dataset, *, asr="pocketsphinx", all
 
 def _transcribe(loaded: dict[Key, _Loaded], dataset, asr, responses: dict[Key, Response],
                 timings: dict[Key, ItemTiming], *, workers: int | None, progress: bool) -> str | None:
+    """Fill responses and timings of audio rows: FDB output.json words where given, else ASR on the windows."""
     from zbb.asr import make_asr
+    from zbb.errors import EngineError
 
     to_decode = [k for k, v in loaded.items() if v.window is not None and v.window.size]
     engine = make_asr(asr) if to_decode else None
-    transcripts = dict(zip(to_decode, engine.transcribe_many([loaded[k].window for k in to_decode],
-                                                             workers=workers, progress=progress))) if engine else {}
+    transcripts = {}
+    if engine is not None:
+        got = engine.transcribe_many([loaded[k].window for k in to_decode], workers=workers, progress=progress)
+        if len(got) != len(to_decode):
+            raise EngineError(f"{engine.describe()}: returned {len(got)} transcripts for {len(to_decode)} windows")
+        transcripts = dict(zip(to_decode, got))
+    engine_name = engine.name if engine else (asr.partition(":")[0] if isinstance(asr, str) else asr.name)
     labels = set()
     for key, row in loaded.items():
         item, cond = key
         clip = dataset.clip(cond, item)
         if row.fdb_text is not None:
-            words = row.fdb_words
-            text = (" ".join(w.word for w in words if w.start >= clip.onset_s) if words is not None
-                    else row.fdb_text.strip())
-            responses[key] = Response(id=item, condition=cond, response=text,
-                                      words=tuple(w for w in words if w.start >= clip.onset_s) if words else words,
-                                      source="fdb-json")
             labels.add("fdb output.json")
+            words = tuple(w for w in row.fdb_words if w.start >= clip.onset_s) if row.fdb_words is not None else None
+            text = " ".join(w.word for w in words) if words is not None else row.fdb_text.strip()
+            source = "fdb-json"
         else:
             transcript = transcripts.get(key)
+            text = transcript.text if transcript else ""
             offset = row.window_start_s
             words = tuple(WordTiming(word=w.word, start=round(offset + w.start, 6), end=round(offset + w.end, 6))
                           for w in (transcript.words if transcript else ()))
-            responses[key] = Response(id=item, condition=cond, response=transcript.text if transcript else "",
-                                      words=words, source=f"asr:{engine.name if engine else asr}")
-            words_for_timing = words
-        if row.fdb_text is not None:
-            words_for_timing = row.fdb_words
-        timings[key] = item_timing(onset_s=clip.onset_s, end_s=clip.end_s, words=words_for_timing,
+            if text and not words:
+                words = None  # an engine that gave text without word times: timing comes from the audio alone
+            source = f"asr:{engine_name}"
+        responses[key] = Response(id=item, condition=cond, response=text, words=words, source=source)
+        timings[key] = item_timing(onset_s=clip.onset_s, end_s=clip.end_s, words=words,
                                    segments=row.segments if row.sample_rate else None,
                                    sample_rate=row.sample_rate or None)
     if engine is not None:
