@@ -175,6 +175,22 @@ def test_minimal_columns_generate_ids_and_default_category(tmp_path):
     assert items[1].description == "sings opera, loudly"
 
 
+def test_line_numbers_are_physical_lines_after_a_quoted_line_break(tmp_path):
+    path = tmp_path / "b.csv"
+    path.write_text('subject,description,label\nowl,"hunts\nat night",true\nowl,sings opera,maybe\n', encoding="utf-8")
+    with pytest.raises(BankError) as caught:
+        load_bank(path)
+    assert [(p.where, p.message.split(";")[0]) for p in caught.value.problems] == [
+        (f"{path}:2", "description spans several lines"),
+        (f"{path}:4", "label must be one of true/false, 1/0, yes/no, t/f")]
+
+
+def test_shipped_bank_round_trips_through_jsonl(bank, tmp_path):
+    path = write_jsonl(tmp_path / "bank.jsonl", [{k: v for k, v in item.to_dict().items() if v is not None}
+                                                 for item in bank])
+    assert load_bank(path) == bank
+
+
 def test_confirmation_column_is_kept_and_bom_blank_lines_are_tolerated(tmp_path):
     path = tmp_path / "b.csv"
     path.write_bytes("\ufeffsubject,description,label,confirmation\n\nowl,hunts at night,t,right?\n"

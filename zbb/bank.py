@@ -258,6 +258,8 @@ def _row_to_item(row: _Row, where: str, problems: list[Problem]) -> tuple[BankIt
             problems.append(Problem(where, f"description {description!r} starts with {words[0]!r} before the "
                                            f"subject; expected the subject {subject!r} to be the first spoken word "
                                            f"(write e.g. {' '.join(words[2:])!r})"))
+        if "\n" in description or "\r" in description:
+            problems.append(Problem(where, "description spans several lines; expected one line of text"))
         if description[-1] in ".,;:!?":
             problems.append(Problem(where, f"description ends with {description[-1]!r}; expected no final "
                                            "punctuation (', <confirmation>' follows it)"))
