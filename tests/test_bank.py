@@ -115,6 +115,17 @@ def test_shipped_recipe_counts_and_variety(recipe):
         assert claim_text(item, confirmation).startswith("Giraffe has a long neck, ")
 
 
+def test_recipe_texts_never_name_a_bank_subject(bank, recipe):
+    """A prompt or greeting that names a subject would let a model say it without hearing the claim (IWOR)."""
+    subjects = {item.subject for item in bank}
+    for key in ("long_talk_prompts", "greetings", "fillers", "confirmations"):
+        for text in getattr(recipe, key):
+            words = {w.lower() for w in re.findall(r"[A-Za-z']+", text)}
+            named = {w for w in words if w in subjects or w.removesuffix("s") in subjects
+                     or w.removesuffix("es") in subjects or w.removesuffix("ies") + "y" in subjects}
+            assert not named, (key, text, named)
+
+
 def test_bank_fingerprint_is_stable_and_content_based(bank, tmp_path):
     assert bank_sha256() == bank_sha256(bank) == bank_sha256(default_bank_path())
     changed = [*bank[:-1], BankItem(**{**bank[-1].to_dict(), "description": "is something else"})]
