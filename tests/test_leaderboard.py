@@ -100,6 +100,13 @@ def test_mcnemar_p_is_computed_on_the_shared_rows():
     assert score.compare_runs(base, steered, "correctness").mcnemar_p == pytest.approx(row["delta_correct_p"])
 
 
+@pytest.mark.parametrize("a_only, b_only", [(0, 0), (0, 5), (3, 3), (7, 2), (1, 30), (40, 55)])
+def test_integer_mcnemar_matches_the_scipy_one(a_only, b_only):
+    from zbb.leaderboard.table import mcnemar_exact as board_mcnemar
+
+    assert board_mcnemar(a_only, b_only) == pytest.approx(mcnemar_exact(a_only, b_only), rel=1e-9)
+
+
 def test_paired_p_without_shared_rows_is_none():
     a = RunSummary.of(synthetic_run("M", {"interrupt": (0.2, 0.3)}))
     b = RunSummary.of(synthetic_run("M", {"no_interrupt": (0.2, 0.3)}, steering=STEER))
@@ -372,10 +379,10 @@ def test_hub_pull_refuses_unsafe_file_names(tmp_path):
 def test_scatter_draws_one_arrow_per_steered_model_and_skips_simulations():
     board = mixed_board()
     fig = plots.correctness_vs_iwor(board.rows)
-    arrows = [a for a in fig.layout.annotations if a.showarrow]
-    assert len(arrows) == 2
-    assert {tuple(sorted(t.name for t in fig.data if t.showlegend))} == {("Moshi (paper-reported)", "PersonaPlex-7B",
-                                                                          "Raon (self-reported)")}
+    arrows = next(t for t in fig.data if t.mode == "lines+markers")
+    assert list(arrows.x) == [0.40, 0.72, None, 0.29, 0.64, None]          # PersonaPlex-7B, then Moshi
+    interrupt = next(t for t in fig.data if t.name == "interrupt")
+    assert list(interrupt.customdata) == ["PersonaPlex-7B", "Moshi (paper-reported)", "Raon (self-reported)"]
 
 
 def test_bars_have_interval_error_bars():

@@ -46,49 +46,61 @@ def _err(row: dict[str, Any], key: str) -> tuple[float, float]:
 
 
 def correctness_vs_iwor(rows: Sequence[dict[str, Any]]):
-    """Each model's interrupt point (circle) and steered point (diamond), joined by an arrow."""
+    """Each model's interrupt point (circle), steered point (diamond) and no-interrupt point (star), with an arrow
+    from interrupt to steered. One trace per condition (not per model), so hundreds of models draw quickly."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
     shown = [r for r in _models(rows) if r.get("int_correct") is not None and r.get("int_iwor") is not None]
-    for i, row in enumerate(shown):
-        colour = PALETTE[i % len(PALETTE)]
-        name = _label(row)
-        points = [("int", "circle", "interrupt")]
-        if row.get("steer_correct") is not None and row.get("steer_iwor") is not None:
-            points.append(("steer", "diamond", "interrupt + steer"))
-        if row.get("ni_correct") is not None and row.get("ni_iwor") is not None:
-            points.append(("ni", "star-open", "no interrupt"))
-        for prefix, symbol, cond in points:
-            ex, ey = _err(row, f"{prefix}_iwor"), _err(row, f"{prefix}_correct")
-            fig.add_trace(go.Scatter(
-                x=[row[f"{prefix}_iwor"]], y=[row[f"{prefix}_correct"]], mode="markers", name=name,
-                legendgroup=name, showlegend=prefix == "int",
-                marker=dict(symbol=symbol, size=13 if prefix != "ni" else 11, color=colour,
-                            line=dict(width=1, color="white")),
-                error_x=dict(type="data", symmetric=False, array=[ex[1]], arrayminus=[ex[0]], thickness=1,
-                             width=0, color=colour),
-                error_y=dict(type="data", symmetric=False, array=[ey[1]], arrayminus=[ey[0]], thickness=1,
-                             width=0, color=colour),
-                hovertemplate=f"<b>{name}</b><br>{cond}<br>IWOR %{{x:.2f}}<br>correctness %{{y:.2f}}<extra></extra>"))
-        if len(points) > 1 and points[1][0] == "steer":
-            fig.add_annotation(x=row["steer_iwor"], y=row["steer_correct"], ax=row["int_iwor"], ay=row["int_correct"],
-                               xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=3,
-                               arrowsize=1.2, arrowwidth=2, arrowcolor=colour, opacity=0.8, text="")
     if not shown:
         return _layout(_empty(fig, "no interrupt results yet"), "Correctness vs IWOR", "", "")
+    colours = {r["key"]: PALETTE[i % len(PALETTE)] for i, r in enumerate(shown)}
+    arrows_x: list[float | None] = []
+    arrows_y: list[float | None] = []
+    arrow_colours: list[str] = []
+    for r in shown:
+        if r.get("steer_correct") is not None and r.get("steer_iwor") is not None:
+            arrows_x += [r["int_iwor"], r["steer_iwor"], None]
+            arrows_y += [r["int_correct"], r["steer_correct"], None]
+            arrow_colours += [colours[r["key"]]] * 3
+    if arrows_x:
+        fig.add_trace(go.Scatter(x=arrows_x, y=arrows_y, mode="lines+markers", hoverinfo="skip", showlegend=False,
+                                 line=dict(color="rgba(90,100,120,0.45)", width=1.6),
+                                 marker=dict(symbol="arrow", angleref="previous", size=11, color=arrow_colours,
+                                             opacity=[0, 1, 0] * (len(arrows_x) // 3))))
+    label_points = len(shown) <= 15
+    for prefix, symbol, cond in (("ni", "star-open", "no interrupt"), ("int", "circle", "interrupt"),
+                                 ("steer", "diamond", "interrupt + steer")):
+        pts = [r for r in shown if r.get(f"{prefix}_correct") is not None and r.get(f"{prefix}_iwor") is not None]
+        if not pts:
+            continue
+        fig.add_trace(go.Scatter(
+            x=[r[f"{prefix}_iwor"] for r in pts], y=[r[f"{prefix}_correct"] for r in pts], name=cond,
+            mode="markers+text" if label_points and prefix == "int" else "markers",
+            text=[_label(r) for r in pts] if prefix == "int" else None, textposition="bottom center",
+            textfont=dict(size=11, color="#444"), customdata=[_label(r) for r in pts],
+            marker=dict(symbol=symbol, size=13 if prefix != "ni" else 11, color=[colours[r["key"]] for r in pts],
+                        line=dict(width=1.5, color="white" if prefix != "ni" else None)),
+            error_x=dict(type="data", symmetric=False, array=[_err(r, f"{prefix}_iwor")[1] for r in pts],
+                         arrayminus=[_err(r, f"{prefix}_iwor")[0] for r in pts], thickness=0.8, width=0,
+                         color="rgba(120,120,120,0.5)"),
+            error_y=dict(type="data", symmetric=False, array=[_err(r, f"{prefix}_correct")[1] for r in pts],
+                         arrayminus=[_err(r, f"{prefix}_correct")[0] for r in pts], thickness=0.8, width=0,
+                         color="rgba(120,120,120,0.5)"),
+            hovertemplate=f"<b>%{{customdata}}</b><br>{cond}<br>IWOR %{{x:.2f}}<br>correctness %{{y:.2f}}<extra></extra>"))
     fig.update_xaxes(range=[-0.02, 1.02])
     fig.update_yaxes(range=[-0.02, 1.02])
-    return _layout(fig, "Interrupt → steered: correctness vs IWOR (○ interrupt, ◇ steered, ☆ no interrupt)",
-                   "IWOR (heard the first word)", "correctness", height=520)
+    return _layout(fig, "Correctness vs IWOR: arrows go from interrupt to interrupt + steer",
+                   "IWOR (heard the first word)", "correctness", height=540)
 
 
-def bars_by_condition(rows: Sequence[dict[str, Any]], metric: str = "correct"):
-    """Grouped bars: one group per model, one bar per condition, 95% intervals as error bars."""
+def bars_by_condition(rows: Sequence[dict[str, Any]], metric: str = "correct", max_models: int = 20):
+    """Grouped bars: one group per model (the first `max_models` in board order), one bar per condition, 95%
+    intervals as error bars."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
-    rows = _models(rows)
+    rows = _models(rows)[:max_models]
     labels = [_label(r) for r in rows]
     for prefix, (cond_label, _cond) in BOARD_CONDITIONS.items():
         key = f"{prefix}_{metric}"

@@ -46,6 +46,19 @@ def safe_part(text: str, what: str) -> str:
     return text
 
 
+def _outcomes(items) -> dict[str, dict[str, tuple[bool, bool]]]:
+    if not isinstance(items, list):
+        raise ZbbError(f"items: expected a list, got {type(items).__name__}")
+    out: dict[str, dict[str, tuple[bool, bool]]] = {}
+    for n, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) \
+                or not isinstance(item.get("condition"), str) or not isinstance(item.get("correct"), bool) \
+                or not isinstance(item.get("subject_hit"), bool):
+            raise ZbbError(f"items[{n}]: expected an object with string id/condition and boolean correct/subject_hit")
+        out.setdefault(item["condition"], {})[item["id"]] = (item["correct"], item["subject_hit"])
+    return out
+
+
 class ResultStore:
     """A folder of run results with an index. `summaries()` is what the board reads; `load(key)` a full run."""
 
@@ -126,11 +139,17 @@ class ResultStore:
             return None  # not ours (or not JSON); a broken result file still says "kind": "zbb-result" below
         if not isinstance(obj, dict) or obj.get("kind") != RESULT_KIND:
             return None
+        # Building ItemScore records for every row is the slow part of reading a result; the index needs only
+        # each row's key and two flags, so items are checked for those and read as plain dicts here. `load(key)`
+        # still reads (and fully checks) the whole file when a run's rows are shown.
+        items = obj.pop("items", [])
+        obj.pop("kind")
         try:
-            result = load_result(path)
-        except ZbbError as exc:
-            return {"error": str(exc)}
-        return RunSummary.of(result, key=rel[: -len(".json")]).to_dict()
+            result = RunResult.from_dict(obj)
+            outcomes = _outcomes(items)
+        except (ZbbError, TypeError, ValueError) as exc:
+            return {"error": f"malformed result: {exc}"}
+        return RunSummary(key=rel[: -len(".json")], result=result, outcomes=outcomes).to_dict()
 
     def summaries(self) -> list[RunSummary]:
         """Every stored run's summary, refreshing the index first (written back only when it changed)."""
