@@ -63,3 +63,35 @@ def test_subject_hit_table(subject, response, hit):
 def test_word_forms_are_whole_words():
     forms = word_forms("cat")
     assert {"cat", "cats", "cat's"} <= forms and "category" not in forms
+
+
+def _varied_corpus(n: int, seed: int) -> list[str]:
+    import random
+
+    pieces = ["won't", "can't", "Mr.", "Dr", "St. John's", "it's", "they're", "I'd been", "she's gone", "twenty-three",
+              "1,000", "$5.50", "3.5%", "50%", "colour", "(aside)", "[noise]", "<unk>", "um", "hmm,", "naïve", "café",
+              "Œuvre", "ß", "—", "y'all", "gonna", "cause", "ain't", "one hundred and five", "first", "2nd", "and a half",
+              "and", "point", "double", "oh", "ones", "minus", "dollars", "cents", "per cent", "second", "Yes!", "...",
+              "rock 'n' roll", "10 o'clock", "e.g.", "U.S.A.", "£20", "€3", "cats'", "jazz", "no", "  ", "submarine"]
+    rnd = random.Random(seed)
+    return [" ".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 9))) for _ in range(n)]
+
+
+def test_fast_normaliser_equals_the_library_on_a_varied_corpus():
+    from zbb.score.normalise import _normalizer, library_normalizer
+
+    fast, reference = _normalizer(), library_normalizer()
+    corpus = _varied_corpus(5000, seed=7)
+    assert [fast(t).strip() for t in corpus] == [reference(t).strip() for t in corpus]
+
+
+def test_normalise_many_in_workers_equals_one_process(monkeypatch):
+    from zbb.score import normalise as norm
+
+    corpus = _varied_corpus(300, seed=8) * 2
+    norm.clear_cache()
+    one = norm.normalise_many(corpus, workers=1)
+    norm.clear_cache()
+    monkeypatch.setattr(norm, "PARALLEL_MIN", 10)
+    assert norm.normalise_many(corpus, workers=2) == one
+    assert one == [norm.library_normalizer()(t).strip() for t in corpus]

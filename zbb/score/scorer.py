@@ -14,7 +14,7 @@ from zbb.errors import Problem, SubmissionError
 from zbb.records import Clip, ItemScore, Provenance, Response, RunMeta, RunResult
 from zbb.score.judge import Judge, JudgeInput, is_correct, make_judge
 from zbb.score.metrics import aggregates_by_condition, breakdowns
-from zbb.score.normalise import contains_subject, normalise, normaliser_id
+from zbb.score.normalise import contains_subject, normalise_many, normaliser_id
 
 Key = tuple[str, str]
 MISSING_REASON = "missing: the submission has no output for this row (scored as wrong)"
@@ -77,11 +77,10 @@ def score_responses(responses: Iterable[Response] | Mapping[Key, Response], clip
 
     judge_obj = make_judge(judge, **dict(judge_options or {}))
     answered = [c for c in rows if (c.id, c.condition) in by_key]
-    inputs = []
-    for c in answered:
-        r = by_key[(c.id, c.condition)]
-        inputs.append(JudgeInput(id=c.id, condition=c.condition, claim=c.text, subject=c.subject,
-                                 description=c.description, response=r.response, normalised=normalise(r.response)))
+    said = [by_key[(c.id, c.condition)].response for c in answered]
+    inputs = [JudgeInput(id=c.id, condition=c.condition, claim=c.text, subject=c.subject, description=c.description,
+                         response=text, normalised=norm)
+              for c, text, norm in zip(answered, said, normalise_many(said))]
     verdicts = judge_obj.judge_many(inputs)
     if len(verdicts) != len(inputs):
         raise SubmissionError("judge returned the wrong number of verdicts",
