@@ -1,0 +1,20 @@
+"""The README's main job, on the tiny preset: build, score the references, print the board; a rerun reuses the build."""
+from zbb.demo import run_demo
+from zbb.results import load_result
+
+
+def test_demo_builds_scores_and_ranks_then_reuses_the_build(tmp_path):
+    out, results = tmp_path / "zbb", tmp_path / "results"
+    first = run_demo(out, results, preset="tiny", num_proc=1, progress=False, log=lambda *_: None)
+    assert first.built and (out / "zbb_build.json").is_file()
+    kinds = sorted(load_result(p).provenance.kind for p in first.results)
+    assert kinds.count("simulation") == 4 and kinds.count("paper-reported") == 6
+    lines = first.board_text.splitlines()
+    assert lines[0].split()[:2] == ["#", "model"]
+    assert any(line.startswith("1 ") and "PersonaPlex" in line for line in lines)
+    assert any("misses 600 ms" in line for line in lines)
+
+    second = run_demo(out, results, preset="tiny", num_proc=1, progress=False, log=lambda *_: None)
+    assert not second.built and second.fingerprint == first.fingerprint
+    assert sorted(p.name for p in second.results) == sorted(p.name for p in first.results)  # overwritten, not added
+    assert len(list(results.glob("*.json"))) == len({p.name for p in first.results}) + 1  # + the board's index

@@ -1,0 +1,69 @@
+"""The main job on embedded defaults: build ZBB, score the reference submissions, show the leaderboard."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    dataset: Path
+    built: bool                # False when an up-to-date build was reused
+    fingerprint: str
+    results: tuple[Path, ...]  # result files written into the results folder
+    board_text: str
+
+
+def _up_to_date(out: Path, *, preset: str, seed: int, sample_rate: int) -> bool:
+    """True when `out` holds a complete build of exactly this plan by this zbb version (nothing to redo)."""
+    from zbb import __version__
+    from zbb.bank import bank_sha256, load_bank, load_recipe
+    from zbb.build import plan_build
+    from zbb.conditions import CONDITIONS
+    from zbb.dataset import MANIFEST
+    from zbb.tts import TTS_ENGINES
+
+    try:
+        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return False
+    items = load_bank()
+    engine = TTS_ENGINES.get("espeak")()
+    plan = plan_build(items, load_recipe(), seed=seed, engine_name=engine.name, voices=engine.voices(),
+                      conditions=CONDITIONS, preset=preset, sample_rate=sample_rate, bank_sha256=bank_sha256(items))
+    return manifest.get("plan_sha256") == plan.digest() and manifest.get("zbb_version") == __version__
+
+
+def run_demo(out: str | os.PathLike = "out/zbb", results: str | os.PathLike = "submissions", *,
+             preset: str = "full", seed: int = 0, sample_rate: int = 24000, num_proc: int | None = None,
+             rebuild: bool = False, progress: bool = True, log=print) -> DemoReport:
+    """Build (or reuse) the dataset, write the simulated-listener and paper-reported results into `results`,
+    and return the default leaderboard view as text."""
+    from zbb.build import build_dataset
+    from zbb.dataset import open_dataset
+    from zbb.leaderboard.store import ResultStore
+    from zbb.leaderboard.table import ViewState, apply_view, build_board
+    from zbb.leaderboard.text import format_board
+    from zbb.score.reference import write_paper_results
+    from zbb.score.simulate import simulate_and_score
+
+    out = Path(out)
+    built = rebuild or not _up_to_date(out, preset=preset, seed=seed, sample_rate=sample_rate)
+    if built:
+        log(f"[1/3] building ZBB ({preset}) into {out} with the embedded espeak engine")
+        build_dataset(out, preset=preset, seed=seed, sample_rate=sample_rate, num_proc=num_proc or os.cpu_count() or 1,
+                      progress=progress)
+    else:
+        log(f"[1/3] {out} is an up-to-date build of this plan: reused (pass --rebuild to build again)")
+    dataset = open_dataset(out)
+    log(f"      fingerprint {dataset.fingerprint}")
+    log(f"[2/3] scoring the reference submissions into {results}/ (simulated listeners + the paper's Table 2)")
+    written = list(simulate_and_score(dataset, out.parent / f"{out.name}-simulated", results))
+    written += write_paper_results(results)
+    log("[3/3] leaderboard (correctness and IWOR with 95% Wilson intervals; rank by interrupt correctness)")
+    store = ResultStore(results)
+    rows = apply_view(build_board(store.summaries()), ViewState())
+    return DemoReport(dataset=out, built=built, fingerprint=dataset.fingerprint, results=tuple(written),
+                      board_text=format_board(rows))
