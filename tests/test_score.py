@@ -168,3 +168,23 @@ def test_cli_score_writes_result_and_prints_summary(tmp_path, capsys):
     saved = json.loads(out.read_text())
     assert saved["kind"] == "zbb-result" and saved["aggregates"]["interrupt"]["missing"] == 1
     assert load_result(out).aggregates["interrupt"].correctness.k == 7
+
+
+def test_cli_score_with_the_openai_judge_stores_its_verdicts(tmp_path, capsys):
+    from test_judge import FakeChat
+
+    server = FakeChat(lambda body: (200, json.dumps({"stance": "affirm", "reason": "fake judge says yes"})))
+    try:
+        ds = small_dataset(tmp_path / "ds", conditions=("interrupt",))
+        sub = write_transcripts(tmp_path / "sub", {"model": "Toy"},
+                                [{"id": c.id, "condition": c.condition, "response": "hmm"} for c in ds.clips("interrupt")])
+        out = tmp_path / "toy.json"
+        assert main(["score", str(sub), "--dataset", str(ds.root), "--out", str(out), "--quiet", "--judge", "openai",
+                     "--judge-base-url", server.url, "--judge-model", "fake", "--judge-cache", str(tmp_path / "c")]) == 0
+    finally:
+        server.close()
+    result = load_result(out)
+    assert result.provenance.judge.startswith("openai:fake zbb-judge-prompt-v1")
+    assert all(s.stance == "affirm" and s.judge_reason == "fake judge says yes" for s in result.items)
+    assert result.aggregates["interrupt"].correctness.k == sum(LABEL.values())
+    assert len(server.requests) == len(CLAIMS)

@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     if args.judge == "openai":
         options = {k: v for k, v in (("base_url", args.judge_base_url), ("model", args.judge_model),
                                      ("cache_dir", args.judge_cache)) if v}
+        options["progress"] = not args.quiet
     result = score_submission(args.submission, args.dataset, judge=args.judge, asr=args.asr,
                               allow_partial=args.allow_partial, judge_options=options,
                               notes=lambda msg: print(msg, file=sys.stderr))

@@ -93,7 +93,7 @@ class OpenAIJudge:
 
     def __init__(self, *, base_url: str | None = None, model: str | None = None, api_key: str | None = None,
                  cache_dir: str | os.PathLike | None = None, max_retries: int = 3, backoff_s: float = 1.0,
-                 timeout_s: float = 60.0, seed: int = 0, use_cache: bool = True):
+                 timeout_s: float = 60.0, seed: int = 0, use_cache: bool = True, progress: bool = False):
         self.base_url = (base_url or os.environ.get("ZBB_JUDGE_BASE_URL") or "https://api.openai.com/v1").rstrip("/")
         self.model = model or os.environ.get("ZBB_JUDGE_MODEL") or "gpt-4.1-mini"
         self.api_key = api_key or os.environ.get("OPENAI_API_KEY")
@@ -103,6 +103,7 @@ class OpenAIJudge:
         self.backoff_s = backoff_s
         self.timeout_s = timeout_s
         self.seed = seed
+        self.progress = progress
         self.cache = VerdictCache(cache_dir or default_cache_dir()) if use_cache else None
         self.id = f"openai:{self.model} {PROMPT_VERSION} ({self.base_url})"
         self.calls = 0        # HTTP requests made (tests and progress reports read these)
@@ -159,5 +160,10 @@ class OpenAIJudge:
             import httpx
         except ImportError as exc:
             raise EngineError("the openai judge needs httpx: pip install 'zbb[openai]'") from exc
+        rows = inputs
+        if self.progress:
+            from tqdm import tqdm
+
+            rows = tqdm(inputs, desc="judging", unit="row")
         with httpx.Client(timeout=self.timeout_s) as client:
-            return [self.judge_one(client, item) for item in inputs]
+            return [self.judge_one(client, item) for item in rows]

@@ -68,7 +68,7 @@ def listener_reply(clip: Clip, delay_ms: int) -> str:
     # Echo back only description words it caught ("sorry, what flies in the clouds?"), never the confirmation
     # ("right?"), which would read as an answer.
     description = set(normalise(clip.description).split())
-    heard = " ".join([w for w in (normalise(w) for w in words) if w and w in description][:4])
+    heard = " ".join([w for w in (normalise(w) for w in words) if w and w in description][:6])
     if "{heard}" in template and not heard:
         template = _LOST[0]
     return template.format(heard=heard)
