@@ -7,6 +7,7 @@ seconds are relative to.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from dataclasses import dataclass, field
@@ -34,6 +35,12 @@ def _convert(tp: Any, value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """Resolved field types of a record class (resolving them is the slow part of from_dict)."""
+    return typing.get_type_hints(cls)
+
+
 class Record:
     """Mixin: `to_dict` gives plain JSON types; `from_dict` rebuilds, refusing unknown keys with their names."""
 
@@ -44,7 +51,7 @@ class Record:
     def from_dict(cls, data: dict[str, Any]):
         if not isinstance(data, dict):
             raise ZbbError(f"{cls.__name__}: expected a JSON object, got {type(data).__name__}")
-        hints = typing.get_type_hints(cls)
+        hints = _hints(cls)
         fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         unknown = sorted(set(data) - set(fields))
         if unknown:
