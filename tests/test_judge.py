@@ -90,6 +90,11 @@ CASES = [
     ("so the saxophone came in and there is no better sound than that", FALSE_CLAIM, "no_answer"),
     ("miles davis was not a fan of that style", FALSE_CLAIM, "no_answer"),
     ("right now the band is playing the next song", FALSE_CLAIM, "no_answer"),
+    ("right so as i was saying the history of jazz starts in new orleans", TRUE_CLAIM, "no_answer"),
+    ("Yeah, so, anyway, bebop changed everything.", TRUE_CLAIM, "no_answer"),
+    ("I'm afraid not.", FALSE_CLAIM, "deny"),
+    ("that's the case, yes", TRUE_CLAIM, "affirm"),
+    ("yeah so submarines travel under the sea", TRUE_CLAIM, "affirm"),
 ]
 
 

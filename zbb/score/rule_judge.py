@@ -46,7 +46,7 @@ _add(_A, "any", "yes", "yeah", "yep", "yup", "yea", "yes indeed", "that is right
      "you are correct", "you got it", "that is a fact", "i agree", "agreed", "affirmative", "no doubt",
      "without a doubt", "for sure", "that is it", "i think so", "i believe so", "i think that is right",
      "i think that is true", "that sounds right", "sounds right", "that is exactly right", "very true",
-     "it sure is", "they sure do", "i guess so", "i suppose so", "it sure does", "it certainly is", "they certainly do", "yes sir")
+     "it sure is", "they sure do", "i guess so", "i suppose so", "i am afraid so", "you bet", "that is the case", "it sure does", "it certainly is", "they certainly do", "yes sir")
 _add(_A, "lead", "right", "sure", "exactly", "absolutely", "definitely", "certainly", "indeed", "totally",
      "of course", "precisely", "yes yes", "ok yes", "okay")
 _add(_A, "end", "it is", "it does", "they do", "they are", "it can", "they can", "it will", "it was", "it did",
@@ -56,7 +56,8 @@ _add(_D, "any", "nope", "nah", "not really", "not true", "not right", "not corre
      "not exactly", "not so", "that is wrong", "that is false", "wrong", "false", "incorrect", "untrue",
      "that is not it", "of course not", "absolutely not", "definitely not", "certainly not", "surely not",
      "no way", "that is a myth", "a myth", "i disagree", "that is not how it works", "not even close",
-     "quite the opposite", "the opposite", "it is the other way around", "nonsense", "not at all true")
+     "quite the opposite", "the opposite", "it is the other way around", "nonsense", "not at all true",
+     "i am afraid not", "afraid not", "i think not", "i believe not", "not the case", "not at all the case")
 _add(_D, "lead", "no", "never", "no no", "uh uh")
 
 _add(_H, "any", "maybe", "perhaps", "possibly", "i am not sure", "not sure", "i am unsure", "unsure",
@@ -91,7 +92,10 @@ _add(_N, "any", "right now", "right away", "right after", "right before", "right
      "all right", "the right", "to the right", "on the right", "no problem", "no worries", "no matter",
      "no one", "not only", "make sure", "to be sure", "true story", "what about", "so what", "sure enough",
      "no longer", "not to mention", "never mind", "right side", "the truth is", "you know what",
-     "there is no", "there are no", "there was no", "i have no", "has no", "have no", "no more", "no less")
+     "there is no", "there are no", "there was no", "i have no", "has no", "have no", "no more", "no less",
+     # discourse markers of a model carrying on with its own topic ("right so as i was saying ...")
+     "right so", "yeah so", "yes so", "okay so", "ok so", "so yeah", "yeah anyway", "right anyway", "anyway",
+     "as i was saying", "where was i", "yeah and", "right and", "so anyway")
 
 _MAX_PHRASE = max(len(p.split()) for p in _PHRASES)
 _TABLE = {tuple(p.split()): v for p, v in _PHRASES.items()}
