@@ -14,7 +14,10 @@ def test_demo_builds_scores_and_ranks_then_reuses_the_build(tmp_path):
     assert any(line.startswith("1 ") and "PersonaPlex" in line for line in lines)
     assert any("misses 600 ms" in line for line in lines)
 
+    mtimes = {p: p.stat().st_mtime_ns for p in first.results}
     second = run_demo(out, results, preset="tiny", num_proc=1, progress=False, log=lambda *_: None)
     assert not second.built and second.fingerprint == first.fingerprint
+    sims = [p for p in first.results if p.name.endswith("--simulation.json")]
+    assert all(p.stat().st_mtime_ns == mtimes[p] for p in sims)  # current results are kept, not rewritten
     assert sorted(p.name for p in second.results) == sorted(p.name for p in first.results)  # overwritten, not added
     assert len(list(results.glob("*.json"))) == len({p.name for p in first.results}) + 1  # + the board's index

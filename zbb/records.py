@@ -268,5 +268,5 @@ class RunResult(Record):
         if self.meta.steering is not None:
             s = self.meta.steering
             tag = f"steer-L{s.layer}-a{s.alpha}-s{s.span}"
-        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{self.meta.model}--{tag}--{self.provenance.kind}").strip("-")
-        return slug.lower()
+        parts = (self.meta.model, tag, self.provenance.kind)
+        return "--".join(re.sub(r"[^A-Za-z0-9._]+", "-", part).strip("-") for part in parts).lower()

@@ -80,8 +80,9 @@ def listener_meta(delay_ms: int, dataset=None) -> RunMeta:
         model_family="simulation",
         decoding={"missed_ms": delay_ms},
         dataset=getattr(dataset, "fingerprint", None) or None,
-        notes=(f"Hears only claim words starting >= {delay_ms} ms after the interruption onset (no_interrupt: "
-               "everything; interrupt_buffered: after the filler onset); answers correctly if it heard the subject, "
+        notes=(f"Misses the first {delay_ms} ms after the interruption onset: hears a claim word when at least "
+               f"{HEARD_FRACTION:.0%} of it falls after the cut (no_interrupt: everything; interrupt_buffered: the cut "
+               "starts at the filler onset); answers correctly if it heard the subject, "
                "otherwise asks back. A reference for what d ms of state inertia costs."),
     )
 

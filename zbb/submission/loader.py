@@ -214,6 +214,7 @@ def _classify(files: SubmissionFiles, ins: _Inspection, condition: str | None, d
 def _check_against_dataset(dataset, ins: _Inspection, seen: dict[Key, str], allow_partial: bool) -> None:
     conditions = dataset.conditions()
     answered: dict[str, set[str]] = {}
+    row_ids: dict[str, set[str]] = {}  # per condition, built once: a set per response line made checking quadratic
     for (item, cond), where in sorted(seen.items()):
         if cond not in conditions:
             close = difflib.get_close_matches(cond, conditions, n=1)
@@ -221,7 +222,9 @@ def _check_against_dataset(dataset, ins: _Inspection, seen: dict[Key, str], allo
             ins.problems.append(Problem(f"{where} [{item}]", f"unknown condition {cond!r}; the dataset has "
                                         f"{', '.join(conditions)}.{hint}"))
             continue
-        ids = {c.id for c in dataset.clips(cond)}
+        if cond not in row_ids:
+            row_ids[cond] = {c.id for c in dataset.clips(cond)}
+        ids = row_ids[cond]
         if item not in ids:
             close = difflib.get_close_matches(item, sorted(ids), n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
