@@ -1,7 +1,10 @@
 """Rendering a plan: synthesise each distinct (text, voice) once, splice rows, encode FLAC, keep per-item chunks.
 
+Each distinct utterance is resampled, trimmed and converted to 16-bit PCM once; rows are laid out as pieces of
+those samples and shared silence and streamed to the FLAC encoder, never joined into one float array.
+
 The work folder (`<out>.partial/<key>/`, keyed by the plan digest and the engine) holds finished pieces only:
-`units/<sha>.npy` (a shared context or filler, trimmed, at the output rate) and `items/<sha>.arrow` (an item's
+`units/<sha>.npy` (a shared context or filler, trimmed, at the output rate, int16) and `items/<sha>.arrow` (an item's
 rows in every condition, audio encoded). Each is written aside and renamed, so a killed build leaves only whole
 pieces, and a rerun renders just what is missing.
 """
@@ -17,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from zbb.build.plan import BuildPlan, ItemPlan
-from zbb.build.splice import Utterance, assemble, prepare
+from zbb.build.splice import Utterance, assemble, encode_flac, prepare, to_pcm16
 from zbb.errors import EngineError, ZbbError
 from zbb.tts.base import Synthesis, WordSpan
 
@@ -101,6 +104,7 @@ class Renderer:
     engine_label: str
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timings_source: str = "engine"
+    schema: Any = None   # the arrow schema of a chunk; passed in so worker processes need not import `datasets`
     _units: dict[str, Utterance] = field(default_factory=dict)
 
     @property
@@ -118,7 +122,7 @@ class Renderer:
         if not path.exists():
             utt = prepare(synthesize(self.engine, text, voice, where=where, retry=self.retry),
                           self.plan.sample_rate, where=where)
-            _save_atomic(path, lambda p: np.save(p.open("wb"), utt.samples, allow_pickle=False))
+            _save_atomic(path, lambda p: np.save(p.open("wb"), to_pcm16(utt.samples), allow_pickle=False))
         return key
 
     def _unit(self, text: str, voice: str, where: str) -> Utterance:
@@ -127,7 +131,8 @@ class Renderer:
             path = self.units_dir / f"{key}.npy"
             if not path.exists():  # normally rendered beforehand; render here so an item never depends on order
                 self.render_unit(text, voice, where)
-            self._units[key] = Utterance(np.load(path, allow_pickle=False))
+            samples = np.load(path, allow_pickle=False)
+            self._units[key] = Utterance(samples if samples.dtype == np.int16 else to_pcm16(samples))
         return self._units[key]
 
     def claim_words(self, ip: ItemPlan, claim: Utterance) -> tuple[WordSpan, ...]:
@@ -149,12 +154,13 @@ class Renderer:
         path = self.items_dir / f"{item_key(ip.item.id)}.arrow"
         if path.exists():
             return path
-        from zbb.audio import encode, seconds
+        from zbb.audio import seconds
 
         where = f"item {ip.item.id}"
         sr = self.plan.sample_rate
         claim = prepare(synthesize(self.engine, ip.claim, ip.voice, where=where, retry=self.retry), sr, where=where)
         words = self.claim_words(ip, claim)
+        claim = Utterance(to_pcm16(claim.samples), claim.words)
         rows = []
         for row in ip.rows:
             context = self._unit(row.context_text, ip.voice, where)
@@ -165,11 +171,11 @@ class Renderer:
             rows.append({
                 "id": item.id, "subject": item.subject, "description": item.description, "label": item.label,
                 "category": item.category, "text": ip.claim, "condition": row.condition,
-                "audio": {"bytes": encode(audio.samples, sr), "path": f"{item.id}.flac"},
+                "audio": {"bytes": encode_flac(audio.pieces, sr), "path": f"{item.id}.flac"},
                 "onset_s": seconds(audio.onset, sr),
                 "subject_end_s": seconds(audio.onset + words[0].end, sr),
                 "end_s": seconds(audio.end, sr),
-                "duration_s": seconds(audio.samples.shape[0], sr),
+                "duration_s": seconds(audio.n, sr),
                 "context_text": row.context_text, "buffer_text": row.buffer_text,
                 "buffer_onset_s": None if audio.buffer_onset is None else seconds(audio.buffer_onset, sr),
                 "voice": ip.voice, "tts_engine": self.engine_label,
@@ -180,7 +186,7 @@ class Renderer:
 
         import pyarrow as pa
 
-        table = pa.Table.from_pylist(rows, schema=arrow_schema(sr))
+        table = pa.Table.from_pylist(rows, schema=self.schema if self.schema is not None else arrow_schema(sr))
 
         def write(p: Path) -> None:
             with pa.OSFile(str(p), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
@@ -194,9 +200,10 @@ class Renderer:
 _WORKER: Renderer | None = None
 
 
-def _init_worker(plan: BuildPlan, work: Path, spec: EngineSpec, engine_label: str, retry: RetryPolicy) -> None:
+def _init_worker(plan: BuildPlan, work: Path, spec: EngineSpec, engine_label: str, retry: RetryPolicy,
+                 schema) -> None:
     global _WORKER
-    _WORKER = Renderer(plan, work, spec.create(), engine_label, retry)
+    _WORKER = Renderer(plan, work, spec.create(), engine_label, retry, schema=schema)
 
 
 def _unit_task(args: tuple[str, str, str]) -> str:
@@ -223,8 +230,11 @@ def render_plan(plan: BuildPlan, work: Path, *, engine, spec: EngineSpec | None,
     """
     from tqdm import tqdm
 
+    from zbb.build.writer import arrow_schema
+
     ensure_work_dirs(work)
-    renderer = Renderer(plan, work, engine, engine_label, retry)
+    schema = arrow_schema(plan.sample_rate)
+    renderer = Renderer(plan, work, engine, engine_label, retry, schema=schema)
     first_user: dict[tuple[str, str], str] = {}
     for ip in plan.items:
         for row in ip.rows:
@@ -252,7 +262,7 @@ def render_plan(plan: BuildPlan, work: Path, *, engine, spec: EngineSpec | None,
 
             ctx = mp.get_context("spawn")  # eSpeak keeps global state: never fork a process that has it loaded
             with ctx.Pool(num_proc, initializer=_init_worker,
-                          initargs=(plan, work, spec, engine_label, retry)) as pool:
+                          initargs=(plan, work, spec, engine_label, retry, schema)) as pool:
                 for _ in pool.imap_unordered(_unit_task, units, chunksize=4):
                     bar.update()
                 chunk = max(1, min(16, len(todo) // (num_proc * 8) or 1))

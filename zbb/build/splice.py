@@ -70,26 +70,78 @@ def prepare(synthesis: Synthesis, sample_rate: int, *, where: str = "") -> Utter
     return Utterance(out, tuple(words))
 
 
+def to_pcm16(samples: np.ndarray) -> np.ndarray:
+    """float32 in [-1, 1] -> int16, exactly as libsndfile converts floats when writing PCM_16 (x 32768, rounded
+    half to even, clipped), so converting once per utterance gives the same file as encoding the float row."""
+    return np.clip(np.rint(np.asarray(samples, dtype=np.float32) * np.float32(32768)), -32768, 32767).astype(np.int16)
+
+
 @dataclass(frozen=True)
 class RowAudio:
-    """A spliced row and where its parts start, in samples from the row's first sample."""
+    """A spliced row as its pieces in order, and where its parts start, in samples from the row's first sample.
 
-    samples: np.ndarray
+    The pieces are kept apart (speech and silences) so a row can be streamed to the encoder without first being
+    copied into one long array; `samples` joins them when a caller needs them whole.
+    """
+
+    pieces: tuple[np.ndarray, ...]
     onset: int                 # first sample of the claim
     end: int                   # one past the claim's last sample
     buffer_onset: int | None   # first sample of the filler (buffered rows)
+
+    @property
+    def n(self) -> int:
+        return sum(int(p.shape[0]) for p in self.pieces)
+
+    @property
+    def samples(self) -> np.ndarray:
+        return np.concatenate(self.pieces)
+
+
+def silence(n: int, dtype) -> np.ndarray:
+    """`n` zero samples: a read-only view of one shared buffer per dtype (rows are mostly silence)."""
+    dtype = np.dtype(dtype)
+    zeros = _ZEROS.get(dtype)
+    if zeros is None or zeros.shape[0] < n:
+        zeros = np.zeros(max(n, 16 * 24000), dtype)
+        zeros.flags.writeable = False
+        _ZEROS[dtype] = zeros
+    return zeros[:n]
+
+
+_ZEROS: dict[np.dtype, np.ndarray] = {}
 
 
 def assemble(context: Utterance, claim: Utterance, *, lead_in: int, gap: int, tail: int,
              buffer: Utterance | None = None, buffer_gap: int = 0) -> RowAudio:
     """Lay out: lead_in, context, gap, [buffer, buffer_gap,] claim, tail — every offset an exact sample count."""
-    pieces: list[np.ndarray] = [np.zeros(lead_in, np.float32), context.samples, np.zeros(gap, np.float32)]
+    dtype = claim.samples.dtype
+    pieces: list[np.ndarray] = [silence(lead_in, dtype), context.samples, silence(gap, dtype)]
     cursor = lead_in + context.n + gap
     buffer_onset = None
     if buffer is not None:
         buffer_onset = cursor
-        pieces += [buffer.samples, np.zeros(buffer_gap, np.float32)]
+        pieces += [buffer.samples, silence(buffer_gap, dtype)]
         cursor += buffer.n + buffer_gap
     onset = cursor
-    pieces += [claim.samples, np.zeros(tail, np.float32)]
-    return RowAudio(np.concatenate(pieces), onset, onset + claim.n, buffer_onset)
+    pieces += [claim.samples, silence(tail, dtype)]
+    return RowAudio(tuple(pieces), onset, onset + claim.n, buffer_onset)
+
+
+def encode_flac(pieces: tuple[np.ndarray, ...], sample_rate: int) -> bytes:
+    """FLAC PCM_16 bytes of int16 `pieces` played in order, streamed to the encoder piece by piece.
+
+    Gives the same bytes as `zbb.audio.encode` of the joined float row (the encoder frames its input itself).
+    """
+    import io
+
+    import soundfile as sf
+
+    buf = io.BytesIO()
+    with sf.SoundFile(buf, "w", sample_rate, 1, format="FLAC", subtype="PCM_16") as fh:
+        for piece in pieces:
+            if piece.dtype != np.int16:
+                raise TypeError(f"encode_flac: expected int16 pieces, got {piece.dtype}")
+            if piece.size:
+                fh.write(piece)
+    return buf.getvalue()
