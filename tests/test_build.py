@@ -362,3 +362,9 @@ def test_cli_build_tiny(tiny_bank, tmp_path, capsys):
     assert {r["voice"] for r in rows} == {"us-male", "gb-female"}
     assert sf.info(io.BytesIO(rows[0]["audio"]["bytes"])).samplerate == 16000
     assert not (tmp_path / "cli" / "no_interrupt").exists()
+
+
+def test_work_chunks_have_the_shard_schema_without_importing_datasets():
+    from zbb.build.writer import arrow_schema, chunk_schema
+
+    assert chunk_schema(SR).equals(arrow_schema(SR).remove_metadata(), check_metadata=True)

@@ -104,7 +104,6 @@ class Renderer:
     engine_label: str
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timings_source: str = "engine"
-    schema: Any = None   # the arrow schema of a chunk; passed in so worker processes need not import `datasets`
     _units: dict[str, Utterance] = field(default_factory=dict)
 
     @property
@@ -182,11 +181,11 @@ class Renderer:
                 "claim_words": [{"word": w.word, "start": seconds(audio.onset + w.start, sr),
                                  "end": seconds(audio.onset + w.end, sr)} for w in words],
             })
-        from zbb.build.writer import arrow_schema
-
         import pyarrow as pa
 
-        table = pa.Table.from_pylist(rows, schema=self.schema if self.schema is not None else arrow_schema(sr))
+        from zbb.build.writer import chunk_schema
+
+        table = pa.Table.from_pylist(rows, schema=chunk_schema(sr))
 
         def write(p: Path) -> None:
             with pa.OSFile(str(p), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
@@ -200,10 +199,9 @@ class Renderer:
 _WORKER: Renderer | None = None
 
 
-def _init_worker(plan: BuildPlan, work: Path, spec: EngineSpec, engine_label: str, retry: RetryPolicy,
-                 schema) -> None:
+def _init_worker(plan: BuildPlan, work: Path, spec: EngineSpec, engine_label: str, retry: RetryPolicy) -> None:
     global _WORKER
-    _WORKER = Renderer(plan, work, spec.create(), engine_label, retry, schema=schema)
+    _WORKER = Renderer(plan, work, spec.create(), engine_label, retry)
 
 
 def _unit_task(args: tuple[str, str, str]) -> str:
@@ -230,11 +228,8 @@ def render_plan(plan: BuildPlan, work: Path, *, engine, spec: EngineSpec | None,
     """
     from tqdm import tqdm
 
-    from zbb.build.writer import arrow_schema
-
     ensure_work_dirs(work)
-    schema = arrow_schema(plan.sample_rate)
-    renderer = Renderer(plan, work, engine, engine_label, retry, schema=schema)
+    renderer = Renderer(plan, work, engine, engine_label, retry)
     first_user: dict[tuple[str, str], str] = {}
     for ip in plan.items:
         for row in ip.rows:
@@ -262,7 +257,10 @@ def render_plan(plan: BuildPlan, work: Path, *, engine, spec: EngineSpec | None,
 
             ctx = mp.get_context("spawn")  # eSpeak keeps global state: never fork a process that has it loaded
             with ctx.Pool(num_proc, initializer=_init_worker,
-                          initargs=(plan, work, spec, engine_label, retry, schema)) as pool:
+                          initargs=(plan, work, spec, engine_label, retry)) as pool:
+                from zbb.build.writer import arrow_schema
+
+                arrow_schema(plan.sample_rate)  # import `datasets` (for writing) now, while the workers start up
                 for _ in pool.imap_unordered(_unit_task, units, chunksize=4):
                     bar.update()
                 chunk = max(1, min(16, len(todo) // (num_proc * 8) or 1))

@@ -42,6 +42,22 @@ def arrow_schema(sample_rate: int):
     return dataset_features(sample_rate).arrow_schema
 
 
+@functools.lru_cache(maxsize=8)
+def chunk_schema(sample_rate: int):
+    """`arrow_schema` without the features metadata, built without importing `datasets` (slow to import in every
+    worker process): the type of a work chunk. `write_shards` casts chunks to `arrow_schema` (tested equal)."""
+    import pyarrow as pa
+
+    string, f64 = pa.string(), pa.float64()
+    types = {"id": string, "subject": string, "description": string, "label": pa.bool_(), "category": string,
+             "text": string, "condition": string,
+             "audio": pa.struct([("bytes", pa.binary()), ("path", string)]), "onset_s": f64, "subject_end_s": f64,
+             "end_s": f64, "duration_s": f64, "context_text": string, "buffer_text": string, "buffer_onset_s": f64,
+             "voice": string, "tts_engine": string,
+             "claim_words": pa.list_(pa.struct([("word", string), ("start", f64), ("end", f64)]))}
+    return pa.schema([(name, types[name]) for name in COLUMN_ORDER])
+
+
 def _shard_names(n_rows: int) -> list[str]:
     n = max(1, -(-n_rows // ROWS_PER_SHARD))
     return [f"{SPLIT}-{i:05d}-of-{n:05d}.parquet" for i in range(n)]
