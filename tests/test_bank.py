@@ -252,7 +252,7 @@ MALFORMED = {
     "bad JSON line": ("b.jsonl", '{"subject": "owl", "description": "hunts at night", "label": true}\n'
                                  '{"subject": "owl", "description": "sings opera", "label": fals}\n',
                       [(1, "got 1: TRUE"), (2, "malformed JSON")]),
-    "JSON line not an object": ("b.jsonl", '["owl", "hunts", true]\n', [(1, "expected a JSON object, got list")]),
+    "JSON line not an object": ("b.jsonl", '["owl", "hunts", true]\n', [(1, "expected a JSON object per line, got list")]),
     "JSON unknown key": ("b.jsonl", '{"subject": "owl", "description": "hunts at night", "label": true, "x": 1}\n'
                                     '{"subject": "owl", "description": "sings", "label": false}\n',
                          [(1, "unknown column(s) ['x']")]),

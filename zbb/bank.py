@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from zbb.errors import BankError, Problem, ZbbError
+from zbb.io import jsonl_objects
 from zbb.records import BankItem, Record
 
 REQUIRED_COLUMNS = ("subject", "description", "label")
@@ -169,19 +170,8 @@ def _check_columns(columns: Sequence[str], where: str, problems: list[Problem]) 
 
 def _read_jsonl(text: str, name: str, bad_lines: set[int], problems: list[Problem]) -> list[_Row]:
     rows: list[_Row] = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
+    for number, obj in jsonl_objects(text, name, problems):
         where = f"{name}:{number}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(where, f"malformed JSON ({exc.msg} at column {exc.colno}); expected one "
-                                           "JSON object per line"))
-            continue
-        if not isinstance(obj, dict):
-            problems.append(Problem(where, f"expected a JSON object, got {type(obj).__name__}"))
-            continue
         columns = [str(k).strip().lower() for k in obj]
         if not _check_columns(columns, where, problems):
             continue

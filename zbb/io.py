@@ -38,3 +38,28 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
+
+
+def jsonl_objects(text: str, name: str, problems: list) -> list[tuple[int, dict]]:
+    """The JSON objects of a JSON Lines text as (physical line number, object), skipping blank lines.
+
+    A line that is not valid JSON, or not a JSON object, adds a `Problem` named `name:line` to `problems` and is
+    skipped, so a caller can report every bad line at once.
+    """
+    from zbb.errors import Problem
+
+    objects = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(f"{name}:{number}", f"malformed JSON ({exc.msg} at column {exc.colno}); "
+                                                       "expected one JSON object per line"))
+            continue
+        if not isinstance(obj, dict):
+            problems.append(Problem(f"{name}:{number}", f"expected a JSON object per line, got {type(obj).__name__}"))
+            continue
+        objects.append((number, obj))
+    return objects

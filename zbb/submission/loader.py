@@ -21,6 +21,7 @@ from pathlib import PurePosixPath
 import numpy as np
 
 from zbb.errors import AudioError, Problem, SubmissionError
+from zbb.io import jsonl_objects
 from zbb.records import Response, RunMeta, WordTiming
 from zbb.submission.files import FileTooLarge, Limits, SubmissionFiles
 from zbb.timing import ItemTiming, item_timing, speech_segments
@@ -125,18 +126,8 @@ def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: dict[Key, st
     if text is None:
         return
     base = files.where("responses.jsonl")
-    for lineno, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
+    for lineno, data in jsonl_objects(text, base, ins.problems):
         where = f"{base}:{lineno}"
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            ins.problems.append(Problem(where, f"malformed JSON: {exc.msg} (column {exc.colno})"))
-            continue
-        if not isinstance(data, dict):
-            ins.problems.append(Problem(where, f"expected a JSON object per line, got {type(data).__name__}"))
-            continue
         item = data.get("id") if isinstance(data.get("id"), str) else None
         try:
             line = ResponseLine.model_validate(data)
