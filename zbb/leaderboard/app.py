@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -265,19 +266,11 @@ def build_app(store: ResultStore, *, dataset=None, hub: HubResults | None = None
         def pick_item(key, condition, item_id):
             if not key or not condition or not item_id:
                 return None, None, ""
-            result = store.load(key)
-            item = next((it for it in result.items if it.id == item_id and it.condition == condition), None)
-            if item is None:
-                return None, None, f"no row {item_id!r} in {condition!r} of this run"
-            user = None
-            if dataset is not None:
-                try:
-                    samples, rate = dataset.audio(condition, item_id)
-                    user = (rate, samples)
-                except ZbbError as exc:
-                    gr.Warning(str(exc))
-            out = store.audio_path(key, condition, item_id)
-            return user, (str(out) if out else None), _verdict_markdown(item, dataset, condition)
+            view = sample_view(store, dataset, key, condition, item_id)
+            if view.warning:
+                gr.Warning(view.warning)
+            user = (view.user_rate, view.user_audio) if view.user_audio is not None else None
+            return user, (str(view.model_audio) if view.model_audio else None), view.markdown
 
         run_pick.change(pick_run, inputs=run_pick, outputs=[cond_pick, items_table, items_csv_btn, items_jsonl_btn],
                         api_name=False)
@@ -317,6 +310,33 @@ def _run_choices(board: Board) -> list[tuple[str, str]]:
                 steer = f"steered ({steering_text(run)})" if run.result.steered else "unsteered"
                 choices.append((f"{entry.model} · {steer} · {entry.kind} · {run.scored_at[:10]}", run.key))
     return choices
+
+
+@dataclass(frozen=True)
+class SampleView:
+    """What the Samples tab shows for one row of one run (plain data, so it is testable without a browser)."""
+
+    markdown: str                      # claim, reply, verdict, reason, whether the subject was heard
+    user_audio: Any = None             # float32 samples of the row's user audio, when a dataset is configured
+    user_rate: int | None = None
+    model_audio: Path | None = None    # the model's submitted output audio, when the submission had audio
+    warning: str = ""
+
+
+def sample_view(store: ResultStore, dataset, key: str, condition: str, item_id: str) -> SampleView:
+    """One row of one stored run: its verdict, the dataset's user audio and the submitted model audio."""
+    result = store.load(key)
+    item = next((it for it in result.items if it.id == item_id and it.condition == condition), None)
+    if item is None:
+        return SampleView(markdown=f"no row {item_id!r} in {condition!r} of this run")
+    samples, rate, warning = None, None, ""
+    if dataset is not None:
+        try:
+            samples, rate = dataset.audio(condition, item_id)
+        except ZbbError as exc:
+            warning = str(exc)
+    return SampleView(markdown=_verdict_markdown(item, dataset, condition), user_audio=samples, user_rate=rate,
+                      model_audio=store.audio_path(key, condition, item_id), warning=warning)
 
 
 def _verdict_markdown(item, dataset, condition: str) -> str:
