@@ -71,42 +71,101 @@ def _compression() -> dict[str, str]:
     return {path: "none" if path == "audio.bytes" else "zstd" for path in paths}
 
 
-def write_shards(staging: Path, chunk_paths: list[Path], conditions: tuple[str, ...], sample_rate: int) -> dict:
-    """Gather item chunks (in plan order) into `<condition>/test-*.parquet`; returns per-condition stats.
+class ShardWriter:
+    """Appends items to `<condition>/test-*.parquet` in plan order, one row group at a time, as they are rendered.
 
-    A chunk holds one row per condition, in `conditions` order, so each chunk is read once and sliced.
+    Each item is a work chunk holding one row per condition, in `conditions` order; `add` takes the next one in
+    plan order. Rows are written in groups of `ROWS_PER_GROUP`, each shard holds `ROWS_PER_SHARD` rows, so the
+    files are byte for byte those of writing each shard in one `write_table` call (tested), whatever the order in
+    which the items were rendered. Used from the main process while the workers render, so that writing overlaps
+    rendering instead of following it.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    schema = arrow_schema(sample_rate)
-    n_items = len(chunk_paths)
-    names = _shard_names(n_items)
-    stats = {c: {"rows": n_items, "shards": len(names), "audio_seconds": 0.0, "num_bytes": 0} for c in conditions}
-    for condition in conditions:
-        (staging / condition).mkdir(parents=True)
-    compression = _compression()
-    for shard_index, name in enumerate(names):
-        part = chunk_paths[shard_index * ROWS_PER_SHARD:(shard_index + 1) * ROWS_PER_SHARD]
-        tables = []
-        for path in part:
-            with pa.memory_map(str(path)) as source:
-                table = pa.ipc.open_file(source).read_all()
-            if table.column("condition").to_pylist() != list(conditions):
-                raise DatasetError(f"{path}: work chunk holds conditions {table.column('condition').to_pylist()}, "
-                                   f"expected {list(conditions)}; delete the work folder and rebuild")
-            tables.append(table)
-        for index, condition in enumerate(conditions):
-            table = pa.concat_tables([t.slice(index, 1) for t in tables]).select(list(COLUMN_ORDER)).cast(schema)
-            stats[condition]["num_bytes"] += table.nbytes
-            stats[condition]["audio_seconds"] += float(pa.compute.sum(table.column("duration_s")).as_py() or 0.0)
-            pq.write_table(table, staging / condition / name, row_group_size=ROWS_PER_GROUP, compression=compression,
-                           use_dictionary=[c for c in COLUMN_ORDER if c not in ("audio", "claim_words")],
-                           write_statistics=["id", "condition"])
-    for s in stats.values():
-        s["audio_seconds"] = round(s["audio_seconds"], 3)
-        s["num_bytes"] = int(s["num_bytes"])
-    return stats
+    def __init__(self, staging: Path, conditions: tuple[str, ...], n_items: int, sample_rate: int):
+        self.staging, self.conditions, self.n_items, self.sample_rate = staging, conditions, n_items, sample_rate
+        self.names = _shard_names(n_items)
+        self.stats = {c: {"rows": n_items, "shards": len(self.names), "audio_seconds": 0.0, "num_bytes": 0}
+                      for c in conditions}
+        self._added = 0
+        self._group: list = []        # chunk tables waiting for a full row group
+        self._writers: dict = {}      # condition -> open pq.ParquetWriter of the current shard
+        self._durations: dict = {}    # condition -> duration_s columns of the current shard
+        for condition in conditions:
+            (staging / condition).mkdir(parents=True)
+
+    def add(self, chunk_path: Path) -> None:
+        """Append the next item (in plan order) from its work chunk."""
+        import pyarrow as pa
+
+        if self._added >= self.n_items:
+            raise DatasetError(f"{chunk_path}: one item more than the {self.n_items} planned")
+        with pa.memory_map(str(chunk_path)) as source:
+            table = pa.ipc.open_file(source).read_all()
+        if table.column("condition").to_pylist() != list(self.conditions):
+            raise DatasetError(f"{chunk_path}: work chunk holds conditions {table.column('condition').to_pylist()}, "
+                               f"expected {list(self.conditions)}; delete the work folder and rebuild")
+        self._group.append(table)
+        self._added += 1
+        shard_end = self._added % ROWS_PER_SHARD == 0 or self._added == self.n_items
+        if len(self._group) == ROWS_PER_GROUP or shard_end:
+            self._write_group()
+        if shard_end:
+            self._close_shard()
+
+    def _write_group(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        schema = arrow_schema(self.sample_rate)
+        shard = self.names[(self._added - 1) // ROWS_PER_SHARD]
+        for index, condition in enumerate(self.conditions):
+            table = pa.concat_tables([t.slice(index, 1) for t in self._group]).select(list(COLUMN_ORDER)).cast(schema)
+            if condition not in self._writers:
+                self._writers[condition] = pq.ParquetWriter(
+                    self.staging / condition / shard, schema, compression=_compression(),
+                    use_dictionary=[c for c in COLUMN_ORDER if c not in ("audio", "claim_words")],
+                    write_statistics=["id", "condition"])
+                self._durations[condition] = []
+            self._writers[condition].write_table(table, row_group_size=ROWS_PER_GROUP)
+            self.stats[condition]["num_bytes"] += table.nbytes
+            self._durations[condition] += table.column("duration_s").chunks
+        self._group = []
+
+    def _close_shard(self) -> None:
+        import pyarrow as pa
+
+        for condition in self.conditions:
+            self._writers.pop(condition).close()
+            # summed per shard over the same one-row pieces as a whole-shard table: the same float result
+            total = pa.compute.sum(pa.chunked_array(self._durations.pop(condition), pa.float64())).as_py()
+            self.stats[condition]["audio_seconds"] += float(total or 0.0)
+
+    def close(self) -> dict:
+        """Finish (every planned item must have been added); returns per-condition stats."""
+        if self._added != self.n_items:
+            raise DatasetError(f"{self.staging}: {self._added} of {self.n_items} planned items written")
+        for s in self.stats.values():
+            s["audio_seconds"] = round(s["audio_seconds"], 3)
+            s["num_bytes"] = int(s["num_bytes"])
+        return self.stats
+
+    def abort(self) -> None:
+        """Close any open file (after a failure); the staging folder is left to be rebuilt."""
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}
+
+
+def write_shards(staging: Path, chunk_paths: list[Path], conditions: tuple[str, ...], sample_rate: int) -> dict:
+    """Gather item chunks (in plan order) into `<condition>/test-*.parquet`; returns per-condition stats."""
+    writer = ShardWriter(staging, conditions, len(chunk_paths), sample_rate)
+    try:
+        for path in chunk_paths:
+            writer.add(path)
+    except BaseException:
+        writer.abort()
+        raise
+    return writer.close()
 
 
 def fingerprint(folder: Path) -> str:
