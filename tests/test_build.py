@@ -368,3 +368,56 @@ def test_work_chunks_have_the_shard_schema_without_importing_datasets():
     from zbb.build.writer import arrow_schema, chunk_schema
 
     assert chunk_schema(SR).equals(arrow_schema(SR).remove_metadata(), check_metadata=True)
+
+
+@pytest.mark.parametrize("sample_rate", [16000, 24000])
+def test_hand_written_features_match_datasets(sample_rate):
+    """The builder writes the Hugging Face features without importing `datasets`: they must be what it makes."""
+    from datasets import Audio, Features, List, Value
+
+    from zbb.build.writer import COLUMN_ORDER, arrow_schema, features_yaml
+
+    string, f64 = Value("string"), Value("float64")
+    types = {"id": string, "subject": string, "description": string, "label": Value("bool"), "category": string,
+             "text": string, "condition": string, "audio": Audio(sampling_rate=sample_rate), "onset_s": f64,
+             "subject_end_s": f64, "end_s": f64, "duration_s": f64, "context_text": string, "buffer_text": string,
+             "buffer_onset_s": f64, "voice": string, "tts_engine": string,
+             "claim_words": List({"word": string, "start": f64, "end": f64})}
+    features = Features({name: types[name] for name in COLUMN_ORDER})
+    assert arrow_schema(sample_rate).equals(features.arrow_schema, check_metadata=True)
+    assert arrow_schema(sample_rate).metadata == features.arrow_schema.metadata
+    assert features_yaml(sample_rate) == features._to_yaml_list()
+    assert Features.from_arrow_schema(arrow_schema(sample_rate)) == features
+
+
+def test_shard_writer_gives_the_bytes_of_whole_shard_writes(tiny_dataset, tmp_path, monkeypatch):
+    """Appending row group by row group (as items finish) writes the same files as one `write_table` per shard,
+    including the row-group and shard boundaries."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from zbb.build import writer
+
+    monkeypatch.setattr(writer, "ROWS_PER_GROUP", 2)
+    monkeypatch.setattr(writer, "ROWS_PER_SHARD", 4)
+    tables = {c: pa.concat_tables([pq.read_table(p) for p in sorted((tiny_dataset / c).glob("test-*.parquet"))])
+              for c in CONDITIONS}
+    n = tables[CONDITIONS[0]].num_rows
+    chunks = []
+    for i in range(n):   # work chunks: one row per condition, in CONDITIONS order
+        chunk = pa.concat_tables([tables[c].slice(i, 1) for c in CONDITIONS]).cast(writer.chunk_schema(SR))
+        chunks.append(tmp_path / f"{i}.arrow")
+        with pa.OSFile(str(chunks[-1]), "wb") as sink, pa.ipc.new_file(sink, chunk.schema) as w:
+            w.write_table(chunk)
+    stats = writer.write_shards(tmp_path / "out", chunks, CONDITIONS, SR)
+    names = writer._shard_names(n)
+    assert len(names) == 2 and all(s["rows"] == n and s["shards"] == 2 for s in stats.values())
+    for c in CONDITIONS:
+        for index, name in enumerate(names):
+            whole = tables[c].slice(index * 4, 4).cast(writer.arrow_schema(SR))
+            expected = tmp_path / "expected.parquet"
+            pq.write_table(whole, expected, row_group_size=2, compression=writer._compression(),
+                           use_dictionary=[k for k in writer.COLUMN_ORDER if k not in ("audio", "claim_words")],
+                           write_statistics=["id", "condition"])
+            assert (tmp_path / "out" / c / name).read_bytes() == expected.read_bytes(), (c, name)
+            assert pq.ParquetFile(tmp_path / "out" / c / name).metadata.num_row_groups == -(-whole.num_rows // 2)

@@ -15,9 +15,9 @@ _ENGINE_NOTES = {
 
 
 def _header(manifest: dict, license_id: str) -> dict:
-    from zbb.build.writer import dataset_features
+    from zbb.build.writer import features_yaml
 
-    features = dataset_features(manifest["sample_rate"])._to_yaml_list()
+    features = features_yaml(manifest["sample_rate"])
     conditions = list(manifest["counts"])
     n = max(manifest["counts"].values()) if manifest["counts"] else 0
     size = "n<1K" if n < 1000 else "1K<n<10K" if n < 10_000 else "10K<n<100K"

@@ -54,7 +54,7 @@ def build_dataset(out: str | Path, *, bank: str | Path | None = None, recipe: st
     from zbb import __version__
     from zbb.bank import bank_sha256, load_bank, load_recipe
     from zbb.build.card import render_card
-    from zbb.build.writer import check_replaceable, fingerprint, publish, write_manifest, write_shards
+    from zbb.build.writer import ShardWriter, check_replaceable, fingerprint, publish, write_manifest
     from zbb.io import atomic_write_text
 
     started = time.perf_counter()
@@ -84,15 +84,21 @@ def build_dataset(out: str | Path, *, bank: str | Path | None = None, recipe: st
     work = partial / _work_key(plan, options, engine_label)
     work.mkdir(parents=True, exist_ok=True)
     atomic_write_text(work / "plan.json", json.dumps(plan.to_dict(), ensure_ascii=False) + "\n")
-    counts = render_plan(plan, work, engine=engine_obj, spec=spec, engine_label=engine_label, num_proc=num_proc,
-                         retry=retry, progress=progress)
 
     staging = work / "dataset"
     if staging.exists():
-        shutil.rmtree(staging)  # a staging folder left by a crash during writing: rebuilt from the chunks
+        shutil.rmtree(staging)  # a staging folder left by a crash: rebuilt from the chunks
     staging.mkdir()
-    chunks = [work / "items" / f"{item_key(ip.item.id)}.arrow" for ip in plan.items]
-    stats = write_shards(staging, chunks, plan.conditions, sample_rate)
+    # the shards are written in plan order while later items render (the main process is otherwise idle)
+    shards = ShardWriter(staging, plan.conditions, len(plan.items), sample_rate)
+    try:
+        counts = render_plan(plan, work, engine=engine_obj, spec=spec, engine_label=engine_label,
+                             num_proc=num_proc, retry=retry, progress=progress,
+                             on_item=lambda i: shards.add(work / "items" / f"{item_key(plan.items[i].item.id)}.arrow"))
+    except BaseException:
+        shards.abort()
+        raise
+    stats = shards.close()
     has_timings = ("eSpeak NG word events" if engine_name == "espeak"
                    else "pocketsphinx forced alignment (words it cannot place share the rest by letters)")
     manifest = {

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -220,11 +221,31 @@ def ensure_work_dirs(work: Path) -> None:
     (work / "items").mkdir(parents=True, exist_ok=True)
 
 
+class _InPlanOrder:
+    """Calls `on_item(index)` for every item in plan order, as soon as it and all items before it are done."""
+
+    def __init__(self, done: list[bool], on_item: Callable[[int], None] | None):
+        self.done, self.on_item, self.next = done, on_item, 0
+
+    def mark(self, index: int) -> None:
+        self.done[index] = True
+        self.flush()
+
+    def flush(self) -> None:
+        while self.next < len(self.done) and self.done[self.next]:
+            if self.on_item is not None:
+                self.on_item(self.next)
+            self.next += 1
+
+
 def render_plan(plan: BuildPlan, work: Path, *, engine, spec: EngineSpec | None, engine_label: str,
-                num_proc: int = 1, retry: RetryPolicy = RetryPolicy(), progress: bool = True) -> dict[str, int]:
+                num_proc: int = 1, retry: RetryPolicy = RetryPolicy(), progress: bool = True,
+                on_item: Callable[[int], None] | None = None) -> dict[str, int]:
     """Render every missing unit and item of `plan` into `work`; returns counts of rendered vs resumed items.
 
     With `num_proc > 1` a spawn pool renders items in parallel; each process builds its own engine from `spec`.
+    `on_item(index)` is called in this process for every item, in plan order, once its chunk is in `work`
+    (resumed items first): the caller writes the dataset while later items still render.
     """
     from tqdm import tqdm
 
@@ -241,14 +262,19 @@ def render_plan(plan: BuildPlan, work: Path, *, engine, spec: EngineSpec | None,
     todo = [i for i, ip in enumerate(plan.items) if not (work / "items" / f"{item_key(ip.item.id)}.arrow").exists()]
     counts = {"items": len(plan.items), "resumed": len(plan.items) - len(todo), "rendered": len(todo),
               "units": len(plan.units()), "units_rendered": len(units)}
+    in_order = _InPlanOrder([True] * len(plan.items), on_item)
+    for i in todo:
+        in_order.done[i] = False
     bar = tqdm(total=len(units) + len(todo), desc="zbb build", unit="utt", disable=not progress, leave=False)
     try:
         if num_proc <= 1 or len(todo) + len(units) < 2:
+            in_order.flush()
             for args in units:
                 renderer.render_unit(*args)
                 bar.update()
             for i in todo:
                 renderer.render_item(plan.items[i])
+                in_order.mark(i)
                 bar.update()
         else:
             if spec is None:
@@ -259,15 +285,12 @@ def render_plan(plan: BuildPlan, work: Path, *, engine, spec: EngineSpec | None,
             with ctx.Pool(num_proc, initializer=_init_worker,
                           initargs=(plan, work, spec, engine_label, retry)) as pool:
                 unit_results = pool.imap_unordered(_unit_task, units, chunksize=4)  # queued: workers start on them
-                from zbb.build.writer import arrow_schema
-
-                # import `datasets` (for writing) only now that the workers have their tasks: importing it first
-                # (~0.5 s) kept both workers idle until it finished
-                arrow_schema(plan.sample_rate)
+                in_order.flush()   # resumed items are written while the units render
                 for _ in unit_results:
                     bar.update()
                 chunk = max(1, min(16, len(todo) // (num_proc * 8) or 1))
-                for _ in pool.imap_unordered(_item_task, todo, chunksize=chunk):
+                for i in pool.imap_unordered(_item_task, todo, chunksize=chunk):
+                    in_order.mark(i)
                     bar.update()
     finally:
         bar.close()

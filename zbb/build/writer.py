@@ -22,40 +22,56 @@ ROWS_PER_GROUP = 64
 COLUMN_ORDER = (*PARQUET_COLUMNS[:7], "audio", *PARQUET_COLUMNS[7:])
 
 
-@functools.lru_cache(maxsize=8)
-def dataset_features(sample_rate: int):
-    """The `datasets.Features` of a ZBB shard (audio as an Audio feature at `sample_rate`)."""
-    from datasets import Audio, Features, List, Value
+#: the type of every column: a scalar dtype (as `datasets.Value` names it), "audio" or "words"
+_COLUMN_TYPES = {"id": "string", "subject": "string", "description": "string", "label": "bool",
+                 "category": "string", "text": "string", "condition": "string", "audio": "audio",
+                 "onset_s": "float64", "subject_end_s": "float64", "end_s": "float64", "duration_s": "float64",
+                 "context_text": "string", "buffer_text": "string", "buffer_onset_s": "float64", "voice": "string",
+                 "tts_engine": "string", "claim_words": "words"}
+_WORD_FIELDS = (("word", "string"), ("start", "float64"), ("end", "float64"))
 
-    string, f64 = Value("string"), Value("float64")
-    types = {"id": string, "subject": string, "description": string, "label": Value("bool"), "category": string,
-             "text": string, "condition": string, "audio": Audio(sampling_rate=sample_rate), "onset_s": f64,
-             "subject_end_s": f64, "end_s": f64, "duration_s": f64, "context_text": string, "buffer_text": string,
-             "buffer_onset_s": f64, "voice": string, "tts_engine": string,
-             "claim_words": List({"word": string, "start": f64, "end": f64})}
-    return Features({name: types[name] for name in COLUMN_ORDER})
+# The Hugging Face features are written out here rather than built with `datasets.Features`: importing `datasets`
+# (it pulls in pandas) costs the build about a second of CPU that the renderers need. Tests check that both give
+# the same schema metadata and card YAML.
+
+
+def _feature(kind: str, sample_rate: int) -> dict:
+    if kind == "audio":
+        return {"sampling_rate": sample_rate, "_type": "Audio"}
+    if kind == "words":
+        return {"feature": {name: _feature(k, sample_rate) for name, k in _WORD_FIELDS}, "_type": "List"}
+    return {"dtype": kind, "_type": "Value"}
+
+
+def features_yaml(sample_rate: int) -> list[dict]:
+    """The features as the dataset card's YAML `dataset_info.features` lists them (`Features._to_yaml_list`)."""
+    def entry(name: str, kind: str) -> dict:
+        if kind == "audio":
+            return {"name": name, "dtype": {"audio": {"sampling_rate": sample_rate}}}
+        if kind == "words":
+            return {"name": name, "list": [entry(n, k) for n, k in _WORD_FIELDS]}
+        return {"name": name, "dtype": kind}
+
+    return [entry(name, _COLUMN_TYPES[name]) for name in COLUMN_ORDER]
 
 
 @functools.lru_cache(maxsize=8)
 def arrow_schema(sample_rate: int):
-    """The arrow schema, carrying the `huggingface` features metadata that `datasets` reads back."""
-    return dataset_features(sample_rate).arrow_schema
+    """The shard schema, carrying the `huggingface` features metadata that `datasets` reads back (audio as an
+    Audio feature at `sample_rate`)."""
+    features = {name: _feature(_COLUMN_TYPES[name], sample_rate) for name in COLUMN_ORDER}
+    return chunk_schema(sample_rate).with_metadata({"huggingface": json.dumps({"info": {"features": features}})})
 
 
 @functools.lru_cache(maxsize=8)
 def chunk_schema(sample_rate: int):
-    """`arrow_schema` without the features metadata, built without importing `datasets` (slow to import in every
-    worker process): the type of a work chunk. `write_shards` casts chunks to `arrow_schema` (tested equal)."""
+    """`arrow_schema` without the features metadata: the type of a work chunk."""
     import pyarrow as pa
 
-    string, f64 = pa.string(), pa.float64()
-    types = {"id": string, "subject": string, "description": string, "label": pa.bool_(), "category": string,
-             "text": string, "condition": string,
-             "audio": pa.struct([("bytes", pa.binary()), ("path", string)]), "onset_s": f64, "subject_end_s": f64,
-             "end_s": f64, "duration_s": f64, "context_text": string, "buffer_text": string, "buffer_onset_s": f64,
-             "voice": string, "tts_engine": string,
-             "claim_words": pa.list_(pa.struct([("word", string), ("start", f64), ("end", f64)]))}
-    return pa.schema([(name, types[name]) for name in COLUMN_ORDER])
+    scalars = {"string": pa.string(), "float64": pa.float64(), "bool": pa.bool_()}
+    types = {"audio": pa.struct([("bytes", pa.binary()), ("path", pa.string())]),
+             "words": pa.list_(pa.struct([(name, scalars[kind]) for name, kind in _WORD_FIELDS])), **scalars}
+    return pa.schema([(name, types[_COLUMN_TYPES[name]]) for name in COLUMN_ORDER])
 
 
 def _shard_names(n_rows: int) -> list[str]:
