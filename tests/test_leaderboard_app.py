@@ -130,6 +130,10 @@ def test_browser_renders_paper_rows_and_keeps_the_view_in_the_url(board_app, tmp
             page.get_by_role("tab", name="📈 Plots").click()
             page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
             page.screenshot(path=str(shots / "leaderboard-plots.png"), full_page=True)
+            # the Samples tab opens on the first run with per-item rows, with a row and its verdict already shown
+            page.get_by_role("tab", name="🔎 Samples").click()
+            page.get_by_text("Judge:").first.wait_for(timeout=30_000)
+            assert "Reply" in page.locator("body").inner_text()
         finally:
             browser.close()
     assert (shots / "leaderboard.png").stat().st_size > 10_000

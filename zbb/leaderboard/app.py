@@ -275,6 +275,10 @@ def build_app(store: ResultStore, *, dataset=None, hub: HubResults | None = None
         run_pick.change(pick_run, inputs=run_pick, outputs=[cond_pick, items_table, items_csv_btn, items_jsonl_btn],
                         api_name=False)
         cond_pick.change(pick_condition, inputs=[run_pick, cond_pick], outputs=item_pick, api_name=False)
+        # The run dropdown opens on a value, which fires no change event: fill its rows on page load too (the
+        # condition and row pickers then follow through their own change events).
+        demo.load(pick_run, inputs=run_pick, outputs=[cond_pick, items_table, items_csv_btn, items_jsonl_btn],
+                  api_name=False)
         item_pick.change(pick_item, inputs=[run_pick, cond_pick, item_pick], outputs=[user_audio, model_audio, verdict],
                          api_name=False)
 
