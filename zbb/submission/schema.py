@@ -87,10 +87,13 @@ def describe_errors(exc: ValidationError) -> list[str]:
     """Pydantic errors as short lines: `field: what was expected (got what arrived)`."""
     lines = []
     for err in exc.errors(include_url=False):
-        loc = ".".join(str(p) for p in err["loc"]) or "(line)"
+        loc = ".".join(str(p) for p in err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             lines.append(f"unknown field {loc!r}")
+            continue
+        if not loc:  # a check across the whole line (a model validator): its message says what is wrong
+            lines.append(msg)
             continue
         got = err.get("input")
         shown = repr(got) if not isinstance(got, dict) else "an object"
