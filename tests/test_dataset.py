@@ -1,0 +1,74 @@
+"""Opening a built dataset by folder or by Hub id (the Hub download faked: no network), and bad sources."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+from zbb.dataset import MANIFEST, open_dataset
+from zbb.errors import DatasetError
+
+
+def test_a_hub_id_is_downloaded_once_and_read_like_a_folder(tmp_path, tiny_dataset, monkeypatch):
+    import huggingface_hub
+
+    snapshot = tmp_path / "hub" / "snapshots" / "0123abcd"
+    shutil.copytree(tiny_dataset, snapshot)
+    calls = []
+
+    def fake_snapshot_download(repo_id, repo_type, revision=None, **kwargs):
+        calls.append((repo_id, repo_type, revision))
+        return str(snapshot)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot_download)
+    ds = open_dataset("my-org/zbb", revision="v1")
+    local = open_dataset(tiny_dataset)
+    assert calls == [("my-org/zbb", "dataset", "v1")]
+    assert ds.revision == "0123abcd" and ds.source == "my-org/zbb"
+    assert ds.fingerprint == local.fingerprint
+    assert ds.clips("interrupt") == local.clips("interrupt")
+    first = ds.clips("interrupt")[0]
+    samples, rate = ds.audio("interrupt", first.id)
+    assert rate == ds.sample_rate and len(samples) == round(first.duration_s * rate)
+
+
+def test_a_failed_hub_download_names_the_source(monkeypatch):
+    import huggingface_hub
+
+    def offline(**kwargs):
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda repo_id, **kw: offline(**kw))
+    with pytest.raises(DatasetError, match=r"my-org/zbb: not a local folder, and the Hub dataset could not be fetched"):
+        open_dataset("my-org/zbb")
+
+
+@pytest.mark.parametrize("source,match", [
+    ("./missing-folder", "no such dataset folder"),
+    ("a/b/c", "no such dataset folder"),
+])
+def test_a_missing_folder_is_not_mistaken_for_a_hub_id(source, match):
+    with pytest.raises(DatasetError, match=match):
+        open_dataset(source)
+
+
+def test_a_folder_that_is_not_a_zbb_build_is_refused(tmp_path, tiny_dataset):
+    with pytest.raises(DatasetError, match=f"no {MANIFEST}"):
+        open_dataset(tmp_path)
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_dataset, broken)
+    (broken / MANIFEST).write_text("{not json")
+    with pytest.raises(DatasetError, match="unreadable build manifest"):
+        open_dataset(broken)
+    shards = sorted((broken / "interrupt").glob("*.parquet"))
+    shards[0].write_bytes(b"garbage")
+    (broken / MANIFEST).write_text((Path(tiny_dataset) / MANIFEST).read_text())
+    with pytest.raises(DatasetError, match=r"interrupt/test-.*\.parquet: not a readable ZBB parquet shard"):
+        open_dataset(broken).clips("interrupt")
+
+
+def test_an_unknown_condition_or_row_says_what_exists(tiny_dataset):
+    ds = open_dataset(tiny_dataset)
+    with pytest.raises(DatasetError, match="conditions here: no_interrupt, interrupt, interrupt_buffered"):
+        ds.clips("interupt")
+    with pytest.raises(DatasetError, match="no row 'nope'"):
+        ds.audio("interrupt", "nope")
