@@ -7,16 +7,20 @@ Configured by `--asr openai:<model>` or env `ZBB_ASR_MODEL`; base URL from env `
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Sequence
 
 import numpy as np
 
 from zbb.asr.base import ASR_SAMPLE_RATE, AsrWord, Transcript
 from zbb.errors import EngineError
+from zbb.retry import RetriesExhausted, RetryPolicy
 
 DEFAULT_MODEL = "whisper-1"
-RETRIES = 3
+RETRY = RetryPolicy(attempts=3, backoff_s=0.5)
+
+
+class _Retryable(Exception):
+    """A failure worth another attempt: the server unreachable, overloaded (429) or failing (5xx)."""
 
 
 class OpenAITranscriptionEngine:
@@ -44,23 +48,25 @@ class OpenAITranscriptionEngine:
         url = f"{self.base_url}/audio/transcriptions"
         data = {"model": self.model, "response_format": "verbose_json", "language": "en",
                 "timestamp_granularities[]": "word"}
-        last = None
-        for attempt in range(RETRIES):
+
+        def attempt() -> dict:
             try:
                 resp = client.post(url, data=data, files={"file": ("window.wav", wav, "audio/wav")})
             except httpx.HTTPError as exc:
-                last = f"{type(exc).__name__}: {exc}"
-            else:
-                if resp.status_code < 500 and resp.status_code != 429:
-                    if resp.status_code >= 400:
-                        raise EngineError(f"openai ASR: {url} answered {resp.status_code}: {resp.text[:200]}")
-                    try:
-                        return resp.json()
-                    except ValueError as exc:
-                        raise EngineError(f"openai ASR: {url} answered non-JSON ({resp.text[:100]!r})") from exc
-                last = f"HTTP {resp.status_code}"
-            time.sleep(0.5 * 2 ** attempt)
-        raise EngineError(f"openai ASR: {url} failed after {RETRIES} attempts ({last})")
+                raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
+            if resp.status_code >= 500 or resp.status_code == 429:
+                raise _Retryable(f"HTTP {resp.status_code}")
+            if resp.status_code >= 400:
+                raise EngineError(f"openai ASR: {url} answered {resp.status_code}: {resp.text[:200]}")
+            try:
+                return resp.json()
+            except ValueError as exc:
+                raise EngineError(f"openai ASR: {url} answered non-JSON ({resp.text[:100]!r})") from exc
+
+        try:
+            return RETRY.call(attempt, retry_on=(_Retryable,))
+        except RetriesExhausted as exc:
+            raise EngineError(f"openai ASR: {url} failed after {exc.attempts} attempts ({exc.last})") from exc.last
 
     def transcribe_many(self, windows: Sequence[np.ndarray], *, workers: int | None = None,
                         progress: bool = False) -> list[Transcript]:

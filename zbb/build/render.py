@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ import numpy as np
 from zbb.build.plan import BuildPlan, ItemPlan
 from zbb.build.splice import Utterance, assemble, encode_flac, prepare, to_pcm16
 from zbb.errors import EngineError, ZbbError
+from zbb.retry import RetriesExhausted, RetryPolicy
 from zbb.tts.base import Synthesis, WordSpan
 
 
@@ -43,32 +43,19 @@ class EngineSpec:
             raise EngineError(f"engine {self.name!r} does not take options {sorted(self.options)} ({exc})") from exc
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 3
-    backoff_s: float = 1.0   # doubled after each failed attempt
-
-
 def synthesize(engine, text: str, voice: str, *, where: str, retry: RetryPolicy) -> Synthesis:
-    """Call the engine, retrying a failure `retry.attempts` times in all with exponential backoff.
+    """Call the engine under `retry` (any failure is retried, then reported with its item; none is swallowed).
 
     After the last attempt raises EngineError naming `where` (the item id) and the last failure.
     """
-    delay = retry.backoff_s
-    for attempt in range(1, retry.attempts + 1):
-        try:
-            result = engine.synthesize(text, voice)
-        except Exception as exc:  # any backend failure is retried, then reported with its item; none is swallowed
-            if attempt == retry.attempts:
-                raise EngineError(f"{where}: TTS engine {getattr(engine, 'name', engine)!r} failed {attempt} time(s) "
-                                  f"on {text!r} (voice {voice!r}); last error: {exc}") from exc
-            time.sleep(delay)
-            delay *= 2
-            continue
-        if not isinstance(result, Synthesis) or result.n_samples == 0:
-            raise EngineError(f"{where}: TTS engine returned no audio for {text!r} (voice {voice!r})")
-        return result
-    raise AssertionError("unreachable")  # pragma: no cover
+    try:
+        result = retry.call(lambda: engine.synthesize(text, voice))
+    except RetriesExhausted as exc:
+        raise EngineError(f"{where}: TTS engine {getattr(engine, 'name', engine)!r} failed {exc.attempts} time(s) "
+                          f"on {text!r} (voice {voice!r}); last error: {exc.last}") from exc.last
+    if not isinstance(result, Synthesis) or result.n_samples == 0:
+        raise EngineError(f"{where}: TTS engine returned no audio for {text!r} (voice {voice!r})")
+    return result
 
 
 def unit_key(text: str, voice: str) -> str:

@@ -12,11 +12,11 @@ import json
 import os
 import re
 import sqlite3
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from zbb.errors import EngineError
+from zbb.retry import RetriesExhausted, RetryPolicy
 from zbb.score.judge import STANCES, JudgeInput, Verdict
 
 PROMPT_VERSION = "zbb-judge-prompt-v1"
@@ -139,18 +139,12 @@ class OpenAIJudge:
             if hit is not None:
                 self.cache_hits += 1
                 return hit
-        last = ""
-        for attempt in range(self.max_retries + 1):
-            try:
-                verdict = self._request(client, item.claim, item.response)
-                break
-            except _Retryable as exc:
-                last = str(exc)
-                if attempt < self.max_retries:
-                    time.sleep(self.backoff_s * 2 ** attempt)
-        else:
+        retry = RetryPolicy(attempts=self.max_retries + 1, backoff_s=self.backoff_s)
+        try:
+            verdict = retry.call(lambda: self._request(client, item.claim, item.response), retry_on=(_Retryable,))
+        except RetriesExhausted as exc:
             raise EngineError(f"openai judge failed on item [{item.condition}/{item.id}] after "
-                              f"{self.max_retries + 1} attempts: {last}")
+                              f"{exc.attempts} attempts: {exc.last}") from exc.last
         if self.cache is not None:
             self.cache.put(key, verdict)
         return verdict
