@@ -43,14 +43,16 @@ def decode_pcm(pcm: bytes, hmm: str | None = None) -> Transcript:
     decoder.start_utt()
     decoder.process_raw(pcm, full_utt=True)
     decoder.end_utt()
-    words = []
-    for seg in decoder.seg():
-        if _FILLER.match(seg.word):
-            continue
-        word = _VARIANT.sub("", seg.word)
-        words.append(AsrWord(word=word, start=round(seg.start_frame * FRAME_S, 3),
-                             end=round((seg.end_frame + 1) * FRAME_S, 3)))
+    words = words_from_segments(decoder.seg())
     return Transcript(text=words_text(words), words=tuple(words))
+
+
+def words_from_segments(segments) -> list[AsrWord]:
+    """PocketSphinx segments as words, seconds from the start of the decoded audio: fillers (<s>, <sil>, [NOISE],
+    ++GARBAGE++) dropped, pronunciation variants folded (can(2) -> can), 10 ms frames converted."""
+    return [AsrWord(word=_VARIANT.sub("", seg.word), start=round(seg.start_frame * FRAME_S, 3),
+                    end=round((seg.end_frame + 1) * FRAME_S, 3))
+            for seg in segments or () if not _FILLER.match(seg.word)]
 
 
 class PocketsphinxEngine:

@@ -15,14 +15,14 @@ from zbb.errors import EngineError
 from zbb.tts.base import WordSpan
 
 ALIGN_RATE = 16000
-_FRAME_S = 0.01  # pocketsphinx reports frames of 10 ms
-_SKIP = {"<s>", "</s>", "<sil>", "[NOISE]", "[SPEECH]"}
 
 
 def align_words(samples: np.ndarray, sample_rate: int, text: str, *, where: str) -> tuple[WordSpan, ...]:
     """Spans (samples at `sample_rate`, from the first sample) of every word of `text` in `samples`."""
     from pocketsphinx import Decoder
 
+    from zbb.asr.base import to_int16
+    from zbb.asr.sphinx import FRAME_S, words_from_segments
     from zbb.audio import resample
 
     words = re.findall(r"[^\W_]+(?:'[^\W_]+)?", text)
@@ -32,20 +32,23 @@ def align_words(samples: np.ndarray, sample_rate: int, text: str, *, where: str)
     if missing:
         raise EngineError(f"{where}: cannot align words {missing} (not in the pocketsphinx dictionary); "
                           "use an engine with word timings")
-    pcm = (np.clip(resample(samples, sample_rate, ALIGN_RATE), -1, 1) * 32767).astype(np.int16)
+    pcm = to_int16(resample(samples, sample_rate, ALIGN_RATE))
     decoder.set_align_text(" ".join(spoken))
     decoder.start_utt()
     decoder.process_raw(pcm.tobytes(), full_utt=True)
     decoder.end_utt()
-    segments = [s for s in (decoder.seg() or ()) if s.word not in _SKIP]
     placed: list[WordSpan] = []
     n = samples.shape[0]
-    scale = sample_rate * _FRAME_S
-    for word, seg in zip(words, segments):
-        if seg.word.split("(")[0] != word.lower():
+    scale = sample_rate * FRAME_S
+
+    def to_sample(seconds: float) -> int:  # via the whole 10 ms frame, so spans land on the same sample as ever
+        return min(int(round(round(seconds / FRAME_S) * scale)), n)
+
+    for word, heard in zip(words, words_from_segments(decoder.seg())):
+        if heard.word != word.lower():
             break
-        start = min(int(round(seg.start_frame * scale)), n)
-        placed.append(WordSpan(word, start, max(min(int(round((seg.end_frame + 1) * scale)), n), start)))
+        start = to_sample(heard.start)
+        placed.append(WordSpan(word, start, max(to_sample(heard.end), start)))
     if not placed:
         raise EngineError(f"{where}: forced alignment could not place the first word {words[0]!r}; "
                           "use an engine with word timings")
