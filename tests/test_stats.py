@@ -55,3 +55,11 @@ def test_paired_comparison_refuses_mismatched_runs():
 def test_recovery():
     assert recovery(0.45, 0.28, 0.49) == pytest.approx(17 / 21)
     assert recovery(0.5, 0.3, 0.3) is None
+
+
+@pytest.mark.parametrize("a_only, b_only", [(0, 5), (3, 3), (7, 2), (1, 30), (40, 55), (250, 310)])
+def test_integer_mcnemar_matches_scipys_exact_binomial_test(a_only, b_only):
+    from scipy.stats import binomtest
+
+    expected = binomtest(min(a_only, b_only), a_only + b_only, 0.5).pvalue
+    assert mcnemar_exact(a_only, b_only) == pytest.approx(expected, rel=1e-9)

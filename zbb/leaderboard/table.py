@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -23,6 +22,7 @@ from urllib.parse import parse_qs, urlencode
 from zbb.conditions import INTERRUPT, INTERRUPT_BUFFERED, NO_INTERRUPT
 from zbb.errors import ZbbError
 from zbb.records import ItemScore, Rate, RunResult
+from zbb.stats import mcnemar_exact
 
 PROVENANCE_KINDS = ("reproduced", "self-reported", "paper-reported", "simulation")
 PROVENANCE_BADGES = {
@@ -225,19 +225,6 @@ def paired_p(a: RunSummary, b: RunSummary, condition: str, metric: str) -> tuple
     a_only = sum(1 for i in shared if rows_a[i][slot] and not rows_b[i][slot])
     b_only = sum(1 for i in shared if rows_b[i][slot] and not rows_a[i][slot])
     return mcnemar_exact(a_only, b_only), len(shared)
-
-
-def mcnemar_exact(a_only: int, b_only: int) -> float:
-    """Exact two-sided McNemar p-value: the binomial(m, 1/2) tail on the discordant pairs, doubled.
-
-    The same figure as `zbb.stats.mcnemar_exact` (tested against it), computed with integers so that building
-    the board does not import scipy (about a second of start-up).
-    """
-    m = a_only + b_only
-    if m == 0:
-        return 1.0
-    tail = sum(math.comb(m, i) for i in range(min(a_only, b_only) + 1))
-    return min(1.0, 2 * tail / 2**m)
 
 
 def _put_rate(row: dict, key: str, rate: Rate | None) -> None:
