@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlencode
 from zbb.conditions import INTERRUPT, INTERRUPT_BUFFERED, NO_INTERRUPT
 from zbb.errors import ZbbError
 from zbb.records import ItemScore, Rate, RunResult
-from zbb.stats import mcnemar_exact
+from zbb.stats import mcnemar_exact, recovery
 
 PROVENANCE_KINDS = ("reproduced", "self-reported", "paper-reported", "simulation")
 PROVENANCE_BADGES = {
@@ -265,8 +265,7 @@ def entry_row(entry: ModelEntry) -> dict[str, Any]:
         row[f"delta_{metric}_p"] = p
         row[f"delta_{metric}_n"] = n_paired
         gap = _diff(ni, it)
-        row[f"recovery_{metric}"] = (None if st is None or gap is None or abs(gap) < 1e-12
-                                     else (st - it) / gap)
+        row[f"recovery_{metric}"] = None if st is None or gap is None else recovery(st, it, ni)
         row[f"inertia_gap_{metric}"] = gap
         row[f"buffer_gap_{metric}"] = _diff(bf, it)
     meta, prov = about.result.meta, about.result.provenance
