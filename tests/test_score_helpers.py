@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from zbb.audio import encode
-from zbb.dataset import MANIFEST, PARQUET_COLUMNS, open_dataset
+import numpy as np
+from test_submission_helpers import write_dataset as write_clips
+
+from zbb.dataset import open_dataset
 from zbb.records import Clip, WordTiming
 
 SR = 16_000
@@ -52,30 +54,10 @@ def make_clips(conditions=CONDITIONS, claims=CLAIMS) -> list[Clip]:
             for cond in conditions for i, c in enumerate(claims)]
 
 
-def write_dataset(root: Path, clips: list[Clip], fingerprint: str = "c0ffee" * 4) -> Path:
-    """A ZBB dataset folder holding `clips`; the audio is a short silence (scoring never decodes it)."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    audio = encode(np.zeros(SR // 10, dtype=np.float32), SR)
-    by_condition: dict[str, list[dict]] = {}
-    for clip in clips:
-        d = clip.to_dict()
-        rec = {k: d[k] for k in PARQUET_COLUMNS}
-        rec["audio"] = {"bytes": audio, "path": f"{clip.id}.flac"}
-        by_condition.setdefault(clip.condition, []).append(rec)
-    for condition, records in by_condition.items():
-        (root / condition).mkdir(parents=True, exist_ok=True)
-        pq.write_table(pa.Table.from_pylist(records), root / condition / "test-00000-of-00001.parquet")
-    manifest = {"fingerprint": fingerprint, "zbb_version": "test", "seed": 0, "tts_engine": "test",
-                "sample_rate": SR, "bank_sha256": "0" * 64, "counts": {c: len(r) for c, r in by_condition.items()}}
-    (root / MANIFEST).write_text(json.dumps(manifest))
-    return root
-
-
 def small_dataset(root: Path, conditions=CONDITIONS):
-    return open_dataset(write_dataset(root, make_clips(conditions)))
+    """A ZBB dataset folder of `make_clips`; the audio is a short silence (scoring never decodes it)."""
+    silence = lambda clip, rate: np.zeros(rate // 10, dtype=np.float32)  # noqa: E731
+    return open_dataset(write_clips(root, make_clips(conditions), SR, "c0ffee" * 4, audio=silence))
 
 
 def write_transcripts(root: Path, meta: dict, lines: list[dict]) -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -28,25 +29,27 @@ def make_clip(id: str, condition: str, *, onset_s: float = 2.0, end_s: float = 3
                 claim_words=(WordTiming(subject.lower(), onset_s, onset_s + 0.5),))
 
 
-def write_dataset(root: Path, clips: list[Clip], sample_rate: int = SR, fingerprint: str = "f" * 16) -> Path:
-    """A ZBB dataset folder holding `clips` (user audio: a quiet tone of the clip's duration)."""
+def quiet_tone(clip: Clip, sample_rate: int) -> np.ndarray:
+    """A quiet 220 Hz tone as long as the clip (user audio that is neither empty nor silent)."""
+    n = int(round(clip.duration_s * sample_rate))
+    return (0.1 * np.sin(2 * np.pi * 220 * np.arange(n) / sample_rate)).astype(np.float32)
+
+
+def write_dataset(root: Path, clips: list[Clip], sample_rate: int = SR, fingerprint: str = "f" * 16,
+                  audio: Callable[[Clip, int], np.ndarray] = quiet_tone) -> Path:
+    """A ZBB dataset folder holding `clips`, through the real parquet layout; `audio(clip, rate)` gives each row's
+    user audio (default: a quiet tone of the clip's duration)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     root.mkdir(parents=True, exist_ok=True)
-    by_condition: dict[str, list[Clip]] = {}
+    by_condition: dict[str, list[dict]] = {}
     for clip in clips:
-        by_condition.setdefault(clip.condition, []).append(clip)
-    for condition, rows in by_condition.items():
-        records = []
-        for clip in rows:
-            n = int(round(clip.duration_s * sample_rate))
-            tone = (0.1 * np.sin(2 * np.pi * 220 * np.arange(n) / sample_rate)).astype(np.float32)
-            d = clip.to_dict()
-            d["claim_words"] = [dict(w) for w in d["claim_words"]]
-            rec = {k: d[k] for k in PARQUET_COLUMNS}
-            rec["audio"] = {"bytes": encode(tone, sample_rate), "path": f"{clip.id}.flac"}
-            records.append(rec)
+        d = clip.to_dict()
+        rec = {k: d[k] for k in PARQUET_COLUMNS}
+        rec["audio"] = {"bytes": encode(audio(clip, sample_rate), sample_rate), "path": f"{clip.id}.flac"}
+        by_condition.setdefault(clip.condition, []).append(rec)
+    for condition, records in by_condition.items():
         (root / condition).mkdir(exist_ok=True)
         pq.write_table(pa.Table.from_pylist(records), root / condition / "test-00000-of-00001.parquet")
     manifest = {"fingerprint": fingerprint, "zbb_version": "test", "seed": 0, "tts_engine": "test",
