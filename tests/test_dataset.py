@@ -72,3 +72,13 @@ def test_an_unknown_condition_or_row_says_what_exists(tiny_dataset):
         ds.clips("interupt")
     with pytest.raises(DatasetError, match="no row 'nope'"):
         ds.audio("interrupt", "nope")
+
+
+def test_iter_audio_streams_every_row_in_order_with_its_audio(tiny_dataset):
+    ds = open_dataset(tiny_dataset)
+    rows = list(ds.iter_audio("interrupt_buffered", batch_size=2))
+    assert [clip for clip, _, _ in rows] == ds.clips("interrupt_buffered")
+    for clip, samples, rate in rows:
+        one, one_rate = ds.audio("interrupt_buffered", clip.id)
+        assert rate == one_rate == ds.sample_rate and len(samples) == round(clip.duration_s * rate)
+        assert (samples == one).all()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,6 +87,20 @@ class ZbbDataset:
             return clips[self._index[condition][id]]
         except KeyError:
             raise DatasetError(f"{self.source}: no row {id!r} in condition {condition!r}") from None
+
+    def iter_audio(self, condition: str, batch_size: int = 32) -> Iterator[tuple[Clip, np.ndarray, int]]:
+        """Every row of one condition with its user audio (samples, rate), in dataset order, read in batches."""
+        import pyarrow.parquet as pq
+
+        from zbb.audio import read_audio
+
+        for shard in self._shards(condition):
+            for batch in pq.ParquetFile(shard).iter_batches(batch_size=batch_size, columns=["id", "audio"]):
+                for row in batch.to_pylist():
+                    clip = self.clip(condition, row["id"])
+                    samples, rate = read_audio(row["audio"]["bytes"],
+                                               where=f"{self.source} [{condition}/{clip.id}] audio")
+                    yield clip, samples, rate
 
     def audio(self, condition: str, id: str) -> tuple[np.ndarray, int]:
         """The user-channel audio of one row as float32 mono samples and its sample rate."""

@@ -22,11 +22,10 @@ def export_fdb(dataset: str | Path, out: str | Path, *, sample_rate: int | None 
     `sample_rate` resamples (soxr); None keeps the dataset's rate. Timestamps are seconds from the start of
     `input.wav`, unchanged by resampling.
     """
-    import pyarrow.parquet as pq
     from tqdm import tqdm
 
-    from zbb.audio import read_audio, resample, write_audio
-    from zbb.dataset import SPLIT, open_dataset
+    from zbb.audio import resample, write_audio
+    from zbb.dataset import open_dataset
     from zbb.io import atomic_write_text
 
     ds = open_dataset(dataset)
@@ -39,22 +38,16 @@ def export_fdb(dataset: str | Path, out: str | Path, *, sample_rate: int | None 
     total = sum(len(ds.clips(c)) for c in wanted)
     with tqdm(total=total, desc="zbb export", unit="row", disable=not progress, leave=False) as bar:
         for condition in wanted:
-            clips = {c.id: c for c in ds.clips(condition)}
             n = 0
-            for shard in sorted((ds.root / condition).glob(f"{SPLIT}-*.parquet")):
-                for batch in pq.ParquetFile(shard).iter_batches(batch_size=32, columns=["id", "audio"]):
-                    for row in batch.to_pylist():
-                        clip = clips[row["id"]]
-                        where = f"{dataset} [{condition}/{clip.id}]"
-                        samples, sr = read_audio(row["audio"]["bytes"], where=where)
-                        rate = sample_rate or sr
-                        folder = out / condition / clip.id
-                        write_audio(folder / "input.wav", resample(samples, sr, rate), rate)
-                        start = clip.buffer_onset_s if clip.buffer_onset_s is not None else clip.onset_s
-                        spoken = f"{clip.buffer_text} {clip.text}".strip()
-                        entry = [{"context": clip.context_text, "interrupt": spoken, "timestamp": [start, clip.end_s]}]
-                        atomic_write_text(folder / "interrupt.json", json.dumps(entry, ensure_ascii=False, indent=2) + "\n")
-                        n += 1
-                        bar.update()
+            for clip, samples, sr in ds.iter_audio(condition):
+                rate = sample_rate or sr
+                folder = out / condition / clip.id
+                write_audio(folder / "input.wav", resample(samples, sr, rate), rate)
+                start = clip.buffer_onset_s if clip.buffer_onset_s is not None else clip.onset_s
+                spoken = f"{clip.buffer_text} {clip.text}".strip()
+                entry = [{"context": clip.context_text, "interrupt": spoken, "timestamp": [start, clip.end_s]}]
+                atomic_write_text(folder / "interrupt.json", json.dumps(entry, ensure_ascii=False, indent=2) + "\n")
+                n += 1
+                bar.update()
             counts[condition] = n
     return counts
