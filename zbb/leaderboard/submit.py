@@ -76,29 +76,21 @@ def stage_upload(files: Sequence[str | os.PathLike], folder: Path, *, max_bytes:
 
 def submit(store: ResultStore, files: Sequence[str | os.PathLike], dataset, *, judge: str = "rule",
            asr: str = "pocketsphinx", max_bytes: int = MAX_UPLOAD_BYTES) -> SubmitOutcome:
-    """Validate, score and store an upload as self-reported. Bad input comes back as problems, never raised."""
+    """Score (the loader checks it first) and store an upload as self-reported. Bad input comes back as problems,
+    never raised."""
     if dataset is None:
         return _refuse("server", "this board has no dataset configured, so it cannot score uploads "
                                  "(start it with --dataset)")
     try:
         from zbb.score import score_submission
-        from zbb.submission import validate_submission
-    except ImportError as exc:  # the scorer or the submission checker is not part of this install
+    except ImportError as exc:  # the scorer is not part of this install
         return _refuse("server", f"scoring is not available in this install ({exc})")
     with tempfile.TemporaryDirectory(prefix="zbb-upload-") as tmp:
         try:
             staged = stage_upload(files, Path(tmp), max_bytes=max_bytes)
         except ZbbError as exc:
             return _refuse("upload", str(exc))
-        try:
-            problems = list(validate_submission(staged, dataset))
-        except ProblemsError as exc:
-            problems = list(exc.problems)
-        except ZbbError as exc:
-            return _refuse("submission", str(exc))
-        if problems:
-            return SubmitOutcome(ok=False, problems=problems)
-        try:
+        try:  # the loader inside refuses a bad submission with every problem at once: no separate check pass
             result = score_submission(staged, dataset, judge=judge, asr=asr, provenance_kind="self-reported")
         except ProblemsError as exc:
             return SubmitOutcome(ok=False, problems=list(exc.problems))
