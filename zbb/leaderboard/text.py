@@ -33,9 +33,6 @@ def _cell(row: dict[str, Any], key: str, kind: str) -> str:
 
 def format_board(rows: Sequence[dict[str, Any]], columns=TEXT_COLUMNS) -> str:
     """Rows from `zbb.leaderboard.table.apply_view` as an aligned text table (rate [95% CI] cells)."""
-    header = [h for h, _, _ in columns]
-    body = [[_cell(r, key, kind) for _, key, kind in columns] for r in rows]
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
-    lines = ["  ".join(str(x).ljust(w) for x, w in zip(line, widths)).rstrip() for line in [header, *body]]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    from zbb.tables import format_table
+
+    return format_table([h for h, _, _ in columns], [[_cell(r, key, kind) for _, key, kind in columns] for r in rows])

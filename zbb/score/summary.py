@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from zbb.records import ConditionAggregate, Rate, RunResult
 from zbb.score.metrics import buffer_gap, inertia_gap
+from zbb.tables import format_table
 
 
 def _rate(r: Rate | None) -> str:
@@ -30,14 +31,9 @@ def format_summary(result: RunResult) -> str:
     m, p = result.meta, result.provenance
     title = f"{m.model}" + (f" (steered: layer {m.steering.layer}, alpha {m.steering.alpha}, span {m.steering.span})"
                             if m.steering else "")
-    rows = [HEADER] + [_row(c, a) for c, a in result.aggregates.items()]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
+    table = format_table(HEADER, [_row(c, a) for c, a in result.aggregates.items()], right=range(1, len(HEADER)))
     lines = [title, f"  {p.kind}; judge {p.judge}; normaliser {p.normaliser}; asr {p.asr or 'none (transcripts)'}",
-             f"  dataset {p.dataset} (fingerprint {p.dataset_fingerprint})", ""]
-    for i, r in enumerate(rows):
-        lines.append("  ".join(cell.ljust(w) if j == 0 else cell.rjust(w) for j, (cell, w) in enumerate(zip(r, widths))))
-        if i == 0:
-            lines.append("  ".join("-" * w for w in widths))
+             f"  dataset {p.dataset} (fingerprint {p.dataset_fingerprint})", "", table]
     gaps = []
     for name, fn in (("inertia gap (no_interrupt - interrupt)", inertia_gap),
                      ("buffer gap (interrupt_buffered - interrupt)", buffer_gap)):
