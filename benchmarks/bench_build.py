@@ -80,7 +80,7 @@ def main() -> int:
     args = ap.parse_args()
 
     from zbb.bank import load_bank, load_recipe
-    from zbb.build import build_dataset, plan_build
+    from zbb.builder import build_dataset, plan_build
     from zbb.tts.espeak import EspeakEngine
 
     tmp = Path(tempfile.mkdtemp(prefix="zbb-bench-"))

@@ -55,7 +55,7 @@ def tiny_bank(tmp_path_factory) -> tuple[str | None, str | None]:
 @pytest.fixture(scope="session")
 def tiny_dataset(tmp_path_factory, tiny_bank) -> Path:
     """Path of a ZBB dataset folder built with `--preset tiny` and the real espeak engine (built once)."""
-    from zbb.build import build_dataset
+    from zbb.builder import build_dataset
 
     bank, recipe = tiny_bank
     out = tmp_path_factory.mktemp("zbb") / "tiny"

@@ -62,7 +62,7 @@ def test_output_audio_for_interrupt_rows_is_transcribed_after_each_onset(tmp_pat
 
 def test_fdb_export_with_model_outputs_beside_it_loads_back(tmp_path, ds):
     """`zbb export` writes <condition>/<id>/input.wav; a model run adds output.wav (16 kHz here) beside each."""
-    from zbb.build.export import export_fdb
+    from zbb.builder.export import export_fdb
     from zbb.io import atomic_write_json
 
     out_root = tmp_path / "fdb"

@@ -102,8 +102,8 @@ def test_a_build_with_the_openai_engine_aligns_words_and_retries(speech_server, 
     """An engine without word timings: the claim's words come from forced alignment; a 503 is retried."""
     import pyarrow.parquet as pq
 
-    from zbb.build import build_dataset
-    from zbb.build.render import RetryPolicy
+    from zbb.builder import build_dataset
+    from zbb.builder.render import RetryPolicy
 
     _, recipe = tiny_bank
     bank = tmp_path / "bank.csv"   # claims pocketsphinx aligns reliably on espeak's voice
@@ -153,7 +153,7 @@ def test_unknown_engine_name_suggests_and_lists():
 
 
 def test_alignment_places_words_close_to_the_engine_s_own_timings():
-    from zbb.build.align import align_words
+    from zbb.builder.align import align_words
     from zbb.tts.espeak import EspeakEngine
 
     s = EspeakEngine().synthesize("Submarine flies in the clouds, right?", "us-male")

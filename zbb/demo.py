@@ -20,7 +20,7 @@ def _up_to_date(out: Path, *, preset: str, seed: int, sample_rate: int) -> bool:
     """True when `out` holds a complete build of exactly this plan by this zbb version (nothing to redo)."""
     from zbb import __version__
     from zbb.bank import bank_sha256, load_bank, load_recipe
-    from zbb.build import plan_build
+    from zbb.builder import plan_build
     from zbb.conditions import CONDITIONS
     from zbb.dataset import MANIFEST
     from zbb.tts import TTS_ENGINES
@@ -65,7 +65,7 @@ def run_demo(out: str | os.PathLike = "out/zbb", results: str | os.PathLike = "s
              rebuild: bool = False, progress: bool = True, log=print) -> DemoReport:
     """Build (or reuse) the dataset, write the simulated-listener and paper-reported results into `results`,
     and return the default leaderboard view as text."""
-    from zbb.build import build_dataset
+    from zbb.builder import build_dataset
     from zbb.dataset import open_dataset
     from zbb.leaderboard.store import ResultStore
     from zbb.leaderboard.table import ViewState, apply_view, build_board

@@ -14,7 +14,7 @@ EXAMPLES = (
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from zbb.build.plan import PRESETS
+    from zbb.builder.plan import PRESETS
     from zbb.conditions import CONDITIONS
 
     p.add_argument("--out", default="out/zbb", help="output folder (replaced only by a complete build; default %(default)s)")
@@ -41,7 +41,7 @@ def _split(value: str | None) -> list[str] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zbb.build import build_dataset, push_to_hub
+    from zbb.builder import build_dataset, push_to_hub
     from zbb.conditions import CONDITIONS
 
     options = {k: v for k, v in (("model", args.tts_model), ("base_url", args.tts_base_url)) if v}

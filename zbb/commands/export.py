@@ -11,7 +11,7 @@ EXAMPLES = (
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from zbb.build.export import FORMATS
+    from zbb.builder.export import FORMATS
 
     p.add_argument("out", help="output folder")
     p.add_argument("--format", choices=FORMATS, default="fdb", help="target layout (default %(default)s)")
@@ -22,7 +22,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zbb.build.export import export_fdb
+    from zbb.builder.export import export_fdb
 
     conditions = [c.strip() for c in args.conditions.split(",") if c.strip()] if args.conditions else None
     counts = export_fdb(args.dataset, args.out, sample_rate=args.sample_rate, conditions=conditions,

@@ -2,7 +2,7 @@
 
 `model` is a catalogue name ("tts_models/en/vctk/vits") or a folder holding `model.pth`/`config.json`
 (for weights you already have: nothing is downloaded then). Multi-speaker models expose their speakers as
-voices. Coqui reports no word timings: the builder aligns the claim itself (see zbb.build.align).
+voices. Coqui reports no word timings: the builder aligns the claim itself (see zbb.builder.align).
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Configured by keyword options (CLI flags) or the environment: `ZBB_TTS_BASE_URL`, `ZBB_TTS_MODEL`,
 `ZBB_TTS_VOICE` (comma-separated voices), `OPENAI_API_KEY`. Audio is requested as WAV. Such servers report no
-word timings: the builder aligns the claim itself (see zbb.build.align).
+word timings: the builder aligns the claim itself (see zbb.builder.align).
 """
 from __future__ import annotations
 

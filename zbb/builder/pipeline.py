@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zbb.build.plan import BuildPlan, plan_build
-from zbb.build.render import EngineSpec, RetryPolicy, item_key, render_plan
+from zbb.builder.plan import BuildPlan, plan_build
+from zbb.builder.render import EngineSpec, RetryPolicy, item_key, render_plan
 from zbb.conditions import CONDITIONS
 from zbb.errors import ZbbError
 
@@ -53,8 +53,8 @@ def build_dataset(out: str | Path, *, bank: str | Path | None = None, recipe: st
     """
     from zbb import __version__
     from zbb.bank import bank_sha256, load_bank, load_recipe
-    from zbb.build.card import render_card
-    from zbb.build.writer import ShardWriter, check_replaceable, fingerprint, publish, write_manifest
+    from zbb.builder.card import render_card
+    from zbb.builder.writer import ShardWriter, check_replaceable, fingerprint, publish, write_manifest
     from zbb.io import atomic_write_text
 
     started = time.perf_counter()

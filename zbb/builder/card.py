@@ -15,7 +15,7 @@ _ENGINE_NOTES = {
 
 
 def _header(manifest: dict, license_id: str) -> dict:
-    from zbb.build.writer import features_yaml
+    from zbb.builder.writer import features_yaml
 
     features = features_yaml(manifest["sample_rate"])
     conditions = list(manifest["counts"])
@@ -40,7 +40,7 @@ def render_card(manifest: dict, repo: str | None = None) -> str:
     """README.md for a built folder: YAML header (configs, features, licence, ...) + the filled-in template."""
     import yaml
 
-    template = (files("zbb.build") / "DATASET_CARD.md").read_text(encoding="utf-8")
+    template = (files("zbb.builder") / "DATASET_CARD.md").read_text(encoding="utf-8")
     license_id, engine_note = _ENGINE_NOTES.get(manifest["engine"], (
         "other", "Check the terms of that engine and model before redistributing the audio."))
     n_items = max(manifest["counts"].values()) if manifest["counts"] else 0

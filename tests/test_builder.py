@@ -12,10 +12,10 @@ import pytest
 import soundfile as sf
 
 from zbb.bank import load_bank, load_recipe
-from zbb.build import build_dataset, plan_build
-from zbb.build.plan import BuildPlan, INTERRUPT_GAP_S, NO_INTERRUPT_GAP_S
-from zbb.build.render import RetryPolicy
-from zbb.build.splice import Utterance, assemble, prepare
+from zbb.builder import build_dataset, plan_build
+from zbb.builder.plan import BuildPlan, INTERRUPT_GAP_S, NO_INTERRUPT_GAP_S
+from zbb.builder.render import RetryPolicy
+from zbb.builder.splice import Utterance, assemble, prepare
 from zbb.conditions import CONDITIONS
 from zbb.errors import BankError, DatasetError, EngineError, UnknownNameError
 from zbb.records import BankItem
@@ -336,7 +336,7 @@ def test_push_to_hub_creates_the_repo_and_uploads_the_folder(tiny_dataset, tmp_p
             return type("Commit", (), {"commit_url": "https://huggingface.co/datasets/my-org/zbb/commit/abc"})()
 
     monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
-    from zbb.build import push_to_hub
+    from zbb.builder import push_to_hub
 
     folder = tmp_path / "zbb"
     shutil.copytree(tiny_dataset, folder)
@@ -365,7 +365,7 @@ def test_cli_build_tiny(tiny_bank, tmp_path, capsys):
 
 
 def test_work_chunks_have_the_shard_schema_without_importing_datasets():
-    from zbb.build.writer import arrow_schema, chunk_schema
+    from zbb.builder.writer import arrow_schema, chunk_schema
 
     assert chunk_schema(SR).equals(arrow_schema(SR).remove_metadata(), check_metadata=True)
 
@@ -375,7 +375,7 @@ def test_hand_written_features_match_datasets(sample_rate):
     """The builder writes the Hugging Face features without importing `datasets`: they must be what it makes."""
     from datasets import Audio, Features, List, Value
 
-    from zbb.build.writer import COLUMN_ORDER, arrow_schema, features_yaml
+    from zbb.builder.writer import COLUMN_ORDER, arrow_schema, features_yaml
 
     string, f64 = Value("string"), Value("float64")
     types = {"id": string, "subject": string, "description": string, "label": Value("bool"), "category": string,
@@ -396,7 +396,7 @@ def test_shard_writer_gives_the_bytes_of_whole_shard_writes(tiny_dataset, tmp_pa
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from zbb.build import writer
+    from zbb.builder import writer
 
     monkeypatch.setattr(writer, "ROWS_PER_GROUP", 2)
     monkeypatch.setattr(writer, "ROWS_PER_SHARD", 4)

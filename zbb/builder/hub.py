@@ -23,7 +23,7 @@ def push_to_hub(folder: str | Path, repo_id: str, *, token: str | None = None, p
         raise ZbbError(f"--push-to-hub: expected a repo id of the form ORG/NAME, got {repo_id!r}")
     import json
 
-    from zbb.build.card import render_card
+    from zbb.builder.card import render_card
     from zbb.io import atomic_write_text
 
     manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from zbb.build.plan import BuildPlan, ItemPlan
-from zbb.build.splice import Utterance, assemble, encode_flac, prepare, to_pcm16
+from zbb.builder.plan import BuildPlan, ItemPlan
+from zbb.builder.splice import Utterance, assemble, encode_flac, prepare, to_pcm16
 from zbb.errors import EngineError, ZbbError
 from zbb.retry import RetriesExhausted, RetryPolicy
 from zbb.tts.base import Synthesis, WordSpan
@@ -126,7 +126,7 @@ class Renderer:
         where = f"item {ip.item.id}"
         words = claim.words
         if not words:
-            from zbb.build.align import align_words
+            from zbb.builder.align import align_words
 
             words = align_words(claim.samples, self.plan.sample_rate, ip.claim, where=where)
         expected = _tokens(ip.claim)
@@ -171,7 +171,7 @@ class Renderer:
             })
         import pyarrow as pa
 
-        from zbb.build.writer import chunk_schema
+        from zbb.builder.writer import chunk_schema
 
         table = pa.Table.from_pylist(rows, schema=chunk_schema(sr))
 
