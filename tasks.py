@@ -8,6 +8,7 @@ Each creates (or reuses) the virtual environment `.venv/` beside this file and i
 environment is reinstalled only when pyproject.toml or setup.py change. Extra arguments go to the command:
 `python3 tasks.py test -k bank`, `python3 tasks.py demo --preset tiny`.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -16,6 +16,7 @@ overhead). The serial sum of the same work is printed beside it; `--num-proc 1` 
 
     .venv/bin/python benchmarks/bench_build.py [--preset full] [--num-proc 2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,7 +36,7 @@ def _floor_worker(rank: int, n: int, pairs: list[tuple[str, str]], shards: list[
     from zbb.tts.espeak import EspeakEngine
 
     engine = EspeakEngine()
-    engine.describe()   # loads the library once, as the build does before rendering
+    engine.describe()  # loads the library once, as the build does before rendering
     mine = pairs[rank::n]
     barrier.wait()
     t0 = time.perf_counter()
@@ -43,7 +44,7 @@ def _floor_worker(rank: int, n: int, pairs: list[tuple[str, str]], shards: list[
         engine.synthesize(text, voice)
     tts_s = time.perf_counter() - t0
     flac_s, index, rows = 0.0, 0, 0
-    for shard in shards:   # decoding a row is not timed: only its encoding is the unavoidable part
+    for shard in shards:  # decoding a row is not timed: only its encoding is the unavoidable part
         for batch in pq.ParquetFile(shard).iter_batches(batch_size=64, columns=["audio"]):
             for audio in batch.column("audio").to_pylist():
                 if index % n == rank:
@@ -60,10 +61,12 @@ def unavoidable(pairs: list[tuple[str, str]], shards: list[Path], num_proc: int)
     """(rank, tts_s, flac_s, n_utterances, n_rows) per process, measured concurrently in `num_proc` processes."""
     import multiprocessing as mp
 
-    ctx = mp.get_context("spawn")   # as the build: eSpeak keeps global state, never fork it
+    ctx = mp.get_context("spawn")  # as the build: eSpeak keeps global state, never fork it
     barrier, results = ctx.Barrier(num_proc), ctx.Queue()
-    procs = [ctx.Process(target=_floor_worker, args=(r, num_proc, pairs, [str(s) for s in shards], barrier, results))
-             for r in range(num_proc)]
+    procs = [
+        ctx.Process(target=_floor_worker, args=(r, num_proc, pairs, [str(s) for s in shards], barrier, results))
+        for r in range(num_proc)
+    ]
     for p in procs:
         p.start()
     out = sorted(results.get() for _ in procs)
@@ -86,15 +89,22 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="zbb-bench-"))
     try:
         t0 = time.perf_counter()
-        report = build_dataset(tmp / "zbb", preset=args.preset, num_proc=args.num_proc,
-                               sample_rate=args.sample_rate, progress=False)
+        report = build_dataset(
+            tmp / "zbb", preset=args.preset, num_proc=args.num_proc, sample_rate=args.sample_rate, progress=False
+        )
         build_s = time.perf_counter() - t0
         n_items, n_rows = max(report.counts.values()), sum(report.counts.values())
         shards = sorted((tmp / "zbb").glob("*/*.parquet"))
         size = sum(p.stat().st_size for p in shards)
 
-        plan = plan_build(load_bank(), load_recipe(), seed=0, voices=EspeakEngine().voices(), preset=args.preset,
-                          sample_rate=args.sample_rate)
+        plan = plan_build(
+            load_bank(),
+            load_recipe(),
+            seed=0,
+            voices=EspeakEngine().voices(),
+            preset=args.preset,
+            sample_rate=args.sample_rate,
+        )
         pairs = plan.units() + [(ip.claim, ip.voice) for ip in plan.items]
         per_proc = unavoidable(pairs, shards, args.num_proc)
         floor_s = max(tts + flac for _, tts, flac, _, _ in per_proc)
@@ -103,18 +113,28 @@ def main() -> int:
             raise SystemExit(f"encoded {sum(p[4] for p in per_proc)} rows, expected {n_rows}")
 
         hours = report.audio_seconds / 3600
-        print(f"preset {args.preset}: {n_items} items x {len(report.counts)} conditions = {n_rows} rows, "
-              f"{len(pairs)} distinct utterances, num_proc {args.num_proc}")
-        print(f"full build time           {build_s:8.1f} s   ({n_items / build_s:.1f} items/s, "
-              f"{n_rows / build_s:.1f} rows/s; {args.num_proc} process(es))")
+        print(
+            f"preset {args.preset}: {n_items} items x {len(report.counts)} conditions = {n_rows} rows, "
+            f"{len(pairs)} distinct utterances, num_proc {args.num_proc}"
+        )
+        print(
+            f"full build time           {build_s:8.1f} s   ({n_items / build_s:.1f} items/s, "
+            f"{n_rows / build_s:.1f} rows/s; {args.num_proc} process(es))"
+        )
         print(f"audio produced            {report.audio_seconds:8.0f} s   ({hours:.2f} h)")
         for rank, tts, flac, n_utt, n_enc in per_proc:
-            print(f"  unavoidable, process {rank}  {tts + flac:6.1f} s   (TTS {tts:.1f} s for {n_utt} utterances + "
-                  f"FLAC {flac:.1f} s for {n_enc} rows)")
-        print(f"unavoidable work          {floor_s:8.1f} s   (slowest of {args.num_proc} concurrent process(es); "
-              f"serial sum {tts_sum + flac_sum:.1f} s = TTS {tts_sum:.1f} + FLAC {flac_sum:.1f})")
-        print(f"ratio build / unavoidable {build_s / floor_s:8.2f}     (target <= 1.5, both with {args.num_proc} "
-              f"process(es))")
+            print(
+                f"  unavoidable, process {rank}  {tts + flac:6.1f} s   (TTS {tts:.1f} s for {n_utt} utterances + "
+                f"FLAC {flac:.1f} s for {n_enc} rows)"
+            )
+        print(
+            f"unavoidable work          {floor_s:8.1f} s   (slowest of {args.num_proc} concurrent process(es); "
+            f"serial sum {tts_sum + flac_sum:.1f} s = TTS {tts_sum:.1f} + FLAC {flac_sum:.1f})"
+        )
+        print(
+            f"ratio build / unavoidable {build_s / floor_s:8.2f}     (target <= 1.5, both with {args.num_proc} "
+            f"process(es))"
+        )
         print(f"dataset size              {size / 1e6:8.1f} MB  ({size / 1e6 / hours:.1f} MB per hour of audio)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -8,6 +8,7 @@ Targets: start <= 3 s, re-render <= 200 ms. Prints the figures measured in this 
 restart) and build the Blocks, then separately until the server answers HTTP. The first-ever start, which
 builds the index from every result file, is printed too.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,12 +57,26 @@ def generate(root: Path, n_results: int, n_items: int) -> None:
         model = f"model-{i // 2:03d}"
         rng = (i * 37 % 100) / 100
         if i % 2 == 0:
-            run = synthetic_run(model, {"no_interrupt": (0.3 + rng / 2, 0.6), "interrupt": (rng / 2, 0.3),
-                                        "interrupt_buffered": (rng / 2 + 0.1, 0.4)}, n=n_items, seed=i,
-                                family=f"family-{i % 7}")
+            run = synthetic_run(
+                model,
+                {
+                    "no_interrupt": (0.3 + rng / 2, 0.6),
+                    "interrupt": (rng / 2, 0.3),
+                    "interrupt_buffered": (rng / 2 + 0.1, 0.4),
+                },
+                n=n_items,
+                seed=i,
+                family=f"family-{i % 7}",
+            )
         else:
-            run = synthetic_run(model, {"interrupt": (min(1.0, rng / 2 + 0.1), 0.5)}, n=n_items, seed=i,
-                                steering=Steering(layer=23, alpha=1 + i % 5, span=3), family=f"family-{i % 7}")
+            run = synthetic_run(
+                model,
+                {"interrupt": (min(1.0, rng / 2 + 0.1), 0.5)},
+                n=n_items,
+                seed=i,
+                steering=Steering(layer=23, alpha=1 + i % 5, span=3),
+                family=f"family-{i % 7}",
+            )
         save_result(run, root / f"{run.run_id}-{i}.json")
 
 
@@ -86,21 +101,29 @@ def main() -> int:
         generate(root, args.results, args.items)
         print(f"generated {args.results} results ({args.items} rows per condition) in {time.perf_counter() - t:.1f} s")
 
-        first = child(root, "build")                      # builds index.json from every file
+        first = child(root, "build")  # builds index.json from every file
         warm = [child(root, "build") for _ in range(3)]  # a restart: index present
         served = child(root, "serve")
-        print(f"first start (index built from {args.results} files): imports (gradio, plotly, pandas) {first[0]:.2f} s + "
-              f"store/board/blocks {first[1]:.2f} s = {first[2]:.2f} s")
+        print(
+            f"first start (index built from {args.results} files): imports (gradio, plotly, pandas) {first[0]:.2f} s + "
+            f"store/board/blocks {first[1]:.2f} s = {first[2]:.2f} s"
+        )
         med = sorted(warm)[1]
-        print(f"restart (index present), median of 3: imports {med[0]:.2f} s + store/board/blocks {med[1]:.2f} s "
-              f"= {med[2]:.2f} s   target {START_TARGET_S:.1f} s   ratio {med[2] / START_TARGET_S:.2f}")
+        print(
+            f"restart (index present), median of 3: imports {med[0]:.2f} s + store/board/blocks {med[1]:.2f} s "
+            f"= {med[2]:.2f} s   target {START_TARGET_S:.1f} s   ratio {med[2] / START_TARGET_S:.2f}"
+        )
         print(f"restart to first HTTP answer: {served[2]:.2f} s   ratio {served[2] / START_TARGET_S:.2f}")
 
         store = ResultStore(root)
         board = build_board(store.summaries())
-        views = [ViewState(steering="on"), ViewState(search="model-1"), ViewState(family=("family-3",)),
-                 ViewState(sort="delta_correct", desc=True), ViewState(provenance=("self-reported",),
-                                                                       groups=("correct", "iwor", "gaps"))]
+        views = [
+            ViewState(steering="on"),
+            ViewState(search="model-1"),
+            ViewState(family=("family-3",)),
+            ViewState(sort="delta_correct", desc=True),
+            ViewState(provenance=("self-reported",), groups=("correct", "iwor", "gaps")),
+        ]
         folder = Path(tmp) / "exports"
         folder.mkdir()
         times = []
@@ -111,9 +134,11 @@ def main() -> int:
                 render_view(board, view, folder)  # filter, sort, format the table, write CSV + JSON
                 times.append(time.perf_counter() - t)
         med_r, worst = statistics.median(times), max(times)
-        print(f"re-render after a filter change over {len(board.rows)} models: median {med_r * 1000:.1f} ms, "
-              f"max {worst * 1000:.1f} ms   target {RERENDER_TARGET_S * 1000:.0f} ms   "
-              f"ratio {med_r / RERENDER_TARGET_S:.2f}")
+        print(
+            f"re-render after a filter change over {len(board.rows)} models: median {med_r * 1000:.1f} ms, "
+            f"max {worst * 1000:.1f} ms   target {RERENDER_TARGET_S * 1000:.0f} ms   "
+            f"ratio {med_r / RERENDER_TARGET_S:.2f}"
+        )
     return 0
 
 

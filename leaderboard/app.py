@@ -6,6 +6,7 @@ Space settings (Settings -> Variables and secrets):
   ZBB_DATASET       ZBB dataset (Hub id) used for user audio and for scoring uploads (optional).
   ZBB_RESULTS_DIR   local results folder (default: ./submissions, the reference results shipped with the Space).
 """
+
 import os
 
 from zbb.dataset import open_dataset

@@ -1,4 +1,5 @@
 """Shared fixtures. `tiny_dataset`: a real `--preset tiny` build (espeak), made once per test session."""
+
 from __future__ import annotations
 
 import json
@@ -18,19 +19,55 @@ piano-f,piano,objects,false,is played by blowing into it
 
 
 def _fallback_recipe() -> dict:
-    topics = ["the history of Rome", "how volcanoes form", "the life of bees", "the rules of chess",
-              "how bread is made", "the moon landing", "how rainbows form", "the history of jazz",
-              "the water cycle", "how computers work"]
+    topics = [
+        "the history of Rome",
+        "how volcanoes form",
+        "the life of bees",
+        "the rules of chess",
+        "how bread is made",
+        "the moon landing",
+        "how rainbows form",
+        "the history of jazz",
+        "the water cycle",
+        "how computers work",
+    ]
     return {
         "version": "test-fallback",
-        "confirmations": ["right?", "isn't it?", "correct?", "true?", "am I right?", "yes?", "is that so?",
-                          "don't you think?"],
-        "long_talk_prompts": [f"Please tell me everything you know about {t}, in detail, part {i}."
-                              for i in range(6) for t in topics],
-        "fillers": ["Um, wait, hold on,", "Hey, sorry, quick question,", "Uh, excuse me,", "Sorry to cut in,",
-                    "Hmm, wait a second,", "Oh, by the way,"],
-        "greetings": ["Hi there.", "Hello.", "Hey.", "Good morning.", "Good evening.", "Hello there.", "Hi, how are you?",
-                      "Hey, quick thing.", "Hello again.", "Good afternoon.", "Hi, it's me.", "Hey there."],
+        "confirmations": [
+            "right?",
+            "isn't it?",
+            "correct?",
+            "true?",
+            "am I right?",
+            "yes?",
+            "is that so?",
+            "don't you think?",
+        ],
+        "long_talk_prompts": [
+            f"Please tell me everything you know about {t}, in detail, part {i}." for i in range(6) for t in topics
+        ],
+        "fillers": [
+            "Um, wait, hold on,",
+            "Hey, sorry, quick question,",
+            "Uh, excuse me,",
+            "Sorry to cut in,",
+            "Hmm, wait a second,",
+            "Oh, by the way,",
+        ],
+        "greetings": [
+            "Hi there.",
+            "Hello.",
+            "Hey.",
+            "Good morning.",
+            "Good evening.",
+            "Hello there.",
+            "Hi, how are you?",
+            "Hey, quick thing.",
+            "Hello again.",
+            "Good afternoon.",
+            "Hi, it's me.",
+            "Hey there.",
+        ],
     }
 
 

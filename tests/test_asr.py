@@ -1,5 +1,6 @@
 """ASR engines: every registry entry works or says clearly what is missing; pocketsphinx hears espeak speech at
 the right times; the OpenAI-compatible client speaks the verbose_json protocol (against a local fake server)."""
+
 from __future__ import annotations
 
 import json
@@ -71,17 +72,28 @@ class _FakeTranscriptionServer(BaseHTTPRequestHandler):
 
     def do_POST(self):  # noqa: N802 - http.server API
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).requests.append({"path": self.path, "auth": self.headers.get("Authorization"),
-                                    "has_wav": b"RIFF" in body, "verbose": b"verbose_json" in body,
-                                    "word_ts": b"timestamp_granularities[]" in body and b"word" in body})
+        type(self).requests.append(
+            {
+                "path": self.path,
+                "auth": self.headers.get("Authorization"),
+                "has_wav": b"RIFF" in body,
+                "verbose": b"verbose_json" in body,
+                "word_ts": b"timestamp_granularities[]" in body and b"word" in body,
+            }
+        )
         if "/boom/" in self.path:
             self.send_response(400)
             self.end_headers()
             self.wfile.write(b"bad model")
             return
-        answer = {"text": " No, it cannot.", "words": [{"word": "No", "start": 0.5, "end": 0.8},
-                                                        {"word": "it", "start": 0.9, "end": 1.0},
-                                                        {"word": "cannot", "start": 1.0, "end": 1.5}]}
+        answer = {
+            "text": " No, it cannot.",
+            "words": [
+                {"word": "No", "start": 0.5, "end": 0.8},
+                {"word": "it", "start": 0.9, "end": 1.0},
+                {"word": "cannot", "start": 1.0, "end": 1.5},
+            ],
+        }
         data = json.dumps(answer).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -112,8 +124,13 @@ def test_openai_engine_against_a_local_server(fake_server, monkeypatch):
     assert out.text == "No, it cannot." and [w.word for w in out.words] == ["No", "it", "cannot"]
     assert out.words[2].start == 1.0 and out.words[2].end == 1.5
     (req,) = _FakeTranscriptionServer.requests
-    assert req == {"path": "/v1/audio/transcriptions", "auth": "Bearer sk-test", "has_wav": True, "verbose": True,
-                   "word_ts": True}
+    assert req == {
+        "path": "/v1/audio/transcriptions",
+        "auth": "Bearer sk-test",
+        "has_wav": True,
+        "verbose": True,
+        "word_ts": True,
+    }
     assert "my-whisper" in engine.describe()
 
 

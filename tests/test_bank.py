@@ -1,4 +1,5 @@
 """The claim bank: the shipped bank meets the benchmark's rules, and bad banks are refused with every row named."""
+
 import json
 import re
 from collections import Counter
@@ -6,8 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from zbb.bank import (BANK_COLUMNS, RECIPE_MIN_COUNTS, Recipe, bank_sha256, claim_text, default_bank_path,
-                      load_bank, load_recipe, parse_label, validate_bank)
+from zbb.bank import (
+    BANK_COLUMNS,
+    RECIPE_MIN_COUNTS,
+    Recipe,
+    bank_sha256,
+    claim_text,
+    default_bank_path,
+    load_bank,
+    load_recipe,
+    parse_label,
+    validate_bank,
+)
 from zbb.errors import BankError
 from zbb.records import BankItem
 
@@ -121,8 +132,14 @@ def test_recipe_texts_never_name_a_bank_subject(bank, recipe):
     for key in ("long_talk_prompts", "greetings", "fillers", "confirmations"):
         for text in getattr(recipe, key):
             words = {w.lower() for w in re.findall(r"[A-Za-z']+", text)}
-            named = {w for w in words if w in subjects or w.removesuffix("s") in subjects
-                     or w.removesuffix("es") in subjects or w.removesuffix("ies") + "y" in subjects}
+            named = {
+                w
+                for w in words
+                if w in subjects
+                or w.removesuffix("s") in subjects
+                or w.removesuffix("es") in subjects
+                or w.removesuffix("ies") + "y" in subjects
+            }
             assert not named, (key, text, named)
 
 
@@ -133,13 +150,16 @@ def test_bank_fingerprint_is_stable_and_content_based(bank, tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------ claim text
-@pytest.mark.parametrize(("subject", "description", "confirmation", "expected"), [
-    ("submarine", "flies in the clouds", "right?", "Submarine flies in the clouds, right?"),
-    ("giraffe", "has a long neck", "isn't it?", "Giraffe has a long neck, isn't it?"),
-    ("ice", "ice melts in the sun", "true?", "Ice melts in the sun, true?"),
-    ("ice", "Ice melts in the sun", "correct?", "Ice melts in the sun, correct?"),
-    ("ice", "icebergs float", "yes?", "Ice icebergs float, yes?"),  # only a whole first word counts as the subject
-])
+@pytest.mark.parametrize(
+    ("subject", "description", "confirmation", "expected"),
+    [
+        ("submarine", "flies in the clouds", "right?", "Submarine flies in the clouds, right?"),
+        ("giraffe", "has a long neck", "isn't it?", "Giraffe has a long neck, isn't it?"),
+        ("ice", "ice melts in the sun", "true?", "Ice melts in the sun, true?"),
+        ("ice", "Ice melts in the sun", "correct?", "Ice melts in the sun, correct?"),
+        ("ice", "icebergs float", "yes?", "Ice icebergs float, yes?"),  # only a whole first word counts as the subject
+    ],
+)
 def test_claim_text(subject, description, confirmation, expected):
     item = BankItem(id="x", subject=subject, description=description, label=True)
     assert claim_text(item, confirmation) == expected
@@ -152,9 +172,22 @@ def test_claim_text_uses_item_confirmation_and_refuses_none():
         claim_text(BankItem(id="y", subject="owl", description="hunts at night", label=True))
 
 
-@pytest.mark.parametrize("value,expected", [("true", True), ("FALSE", False), ("1", True), ("0", False),
-                                            ("Yes", True), ("no", False), ("t", True), ("F", False),
-                                            (True, True), (0, False), (" true ", True)])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("true", True),
+        ("FALSE", False),
+        ("1", True),
+        ("0", False),
+        ("Yes", True),
+        ("no", False),
+        ("t", True),
+        ("F", False),
+        (True, True),
+        (0, False),
+        (" true ", True),
+    ],
+)
 def test_parse_label_accepts_the_usual_spellings(value, expected):
     assert parse_label(value) is expected
 
@@ -171,18 +204,22 @@ def test_csv_and_jsonl_load_to_the_same_items(tmp_path):
     from_jsonl = load_bank(write_jsonl(tmp_path / "b.jsonl", as_objects(GOOD_ROWS)))
     assert from_csv == from_jsonl
     assert [i.id for i in from_csv] == ["giraffe-t", "giraffe-f", "submarine-t", "submarine-f"]
-    assert from_csv[0] == BankItem(id="giraffe-t", subject="giraffe", description="has a long neck",
-                                   label=True, category="animals")
+    assert from_csv[0] == BankItem(
+        id="giraffe-t", subject="giraffe", description="has a long neck", label=True, category="animals"
+    )
     assert bank_sha256(tmp_path / "b.csv") == bank_sha256(tmp_path / "b.jsonl")
 
 
 def test_minimal_columns_generate_ids_and_default_category(tmp_path):
     path = tmp_path / "b.csv"
-    path.write_text("subject,description,label\nowl,hunts at night,yes\nowl,\"sings opera, loudly\",NO\n",
-                    encoding="utf-8")
+    path.write_text(
+        'subject,description,label\nowl,hunts at night,yes\nowl,"sings opera, loudly",NO\n', encoding="utf-8"
+    )
     items = load_bank(path)
-    assert [(i.id, i.category, i.label) for i in items] == [("owl-t", "uncategorised", True),
-                                                            ("owl-f", "uncategorised", False)]
+    assert [(i.id, i.category, i.label) for i in items] == [
+        ("owl-t", "uncategorised", True),
+        ("owl-f", "uncategorised", False),
+    ]
     assert items[1].description == "sings opera, loudly"
 
 
@@ -193,19 +230,24 @@ def test_line_numbers_are_physical_lines_after_a_quoted_line_break(tmp_path):
         load_bank(path)
     assert [(p.where, p.message.split(";")[0]) for p in caught.value.problems] == [
         (f"{path}:2", "description spans several lines"),
-        (f"{path}:4", "label must be one of true/false, 1/0, yes/no, t/f")]
+        (f"{path}:4", "label must be one of true/false, 1/0, yes/no, t/f"),
+    ]
 
 
 def test_shipped_bank_round_trips_through_jsonl(bank, tmp_path):
-    path = write_jsonl(tmp_path / "bank.jsonl", [{k: v for k, v in item.to_dict().items() if v is not None}
-                                                 for item in bank])
+    path = write_jsonl(
+        tmp_path / "bank.jsonl", [{k: v for k, v in item.to_dict().items() if v is not None} for item in bank]
+    )
     assert load_bank(path) == bank
 
 
 def test_confirmation_column_is_kept_and_bom_blank_lines_are_tolerated(tmp_path):
     path = tmp_path / "b.csv"
-    path.write_bytes("\ufeffsubject,description,label,confirmation\n\nowl,hunts at night,t,right?\n"
-                     "owl,sings opera,f,\n".encode("utf-8"))
+    path.write_bytes(
+        "\ufeffsubject,description,label,confirmation\n\nowl,hunts at night,t,right?\nowl,sings opera,f,\n".encode(
+            "utf-8"
+        )
+    )
     items = load_bank(path)
     assert [i.confirmation for i in items] == ["right?", None]
 
@@ -214,50 +256,105 @@ def test_confirmation_column_is_kept_and_bom_blank_lines_are_tolerated(tmp_path)
 HEADER = "id,subject,category,label,description"
 MALFORMED = {
     # name: (file name, content, [(line, fragment of the message)])
-    "duplicate id": ("b.csv", f"{HEADER}\nowl-t,owl,animals,true,hunts at night\nowl-t,owl,animals,false,sings opera\n",
-                     [(3, "duplicate id 'owl-t', already used at {p}:2")]),
-    "odd label": ("b.csv", f"{HEADER}\nowl-t,owl,animals,maybe,hunts at night\nowl-f,owl,animals,false,sings opera\n",
-                  [(2, "got 'maybe'")]),
-    "missing label": ("b.csv", f"{HEADER}\nowl-t,owl,animals,,hunts at night\nowl-f,owl,animals,false,sings opera\n",
-                      [(2, "missing label")]),
-    "empty description": ("b.csv", f"{HEADER}\nowl-t,owl,animals,true,\nowl-f,owl,animals,false,sings opera\n",
-                          [(2, "empty description")]),
-    "empty subject": ("b.csv", f"{HEADER}\nowl-t,,animals,true,hunts at night\nowl-f,owl,animals,false,sings opera\n",
-                      [(2, "empty subject"), (3, "got 1: FALSE at {p}:3")]),
-    "article before subject": ("b.csv", f"{HEADER}\nowl-t,owl,animals,true,the owl hunts at night\n"
-                                        "owl-f,owl,animals,false,sings opera\n",
-                               [(2, "expected the subject 'owl' to be the first spoken word")]),
-    "subject of two words": ("b.csv", f"{HEADER}\nowl-t,snowy owl,animals,true,hunts at night\n"
-                                      "owl-f,snowy owl,animals,false,sings opera\n",
-                             [(2, "single word"), (3, "single word")]),
-    "subject with digits": ("b.csv", f"{HEADER}\nr2-t,r2d2,robots,true,beeps\nr2-f,r2d2,robots,false,sings opera\n",
-                            [(2, "got 'r2d2'"), (3, "got 'r2d2'")]),
-    "one-label subject": ("b.csv", f"{HEADER}\nowl-t,owl,animals,true,hunts at night\n"
-                                   "cat-t,cat,animals,true,purrs\ncat-f,cat,animals,false,barks loudly\n",
-                          [(2, "got 1: TRUE at {p}:2")]),
-    "two claims with the same label": ("b.csv", f"{HEADER}\nowl-t,owl,animals,true,hunts at night\n"
-                                                "owl-x,owl,animals,true,has feathers\n",
-                                       [(2, "got 2: TRUE at {p}:2, TRUE at {p}:3")]),
-    "unknown column": ("b.csv", "id,subject,category,label,description,colour\n"
-                                "owl-t,owl,animals,true,hunts at night,brown\nowl-f,owl,animals,false,sings opera,red\n",
-                       [(1, "unknown column(s) ['colour']")]),
-    "missing column": ("b.csv", "id,subject,category,description\nowl-t,owl,animals,hunts at night\n",
-                       [(1, "missing column(s) ['label']")]),
-    "wrong field count": ("b.csv", f"{HEADER}\nowl-t,owl,animals,true,hunts,at night\nowl-f,owl,animals,false,sings\n",
-                          [(2, "expected 5 fields"), (3, "got 1: FALSE at {p}:3")]),
-    "final punctuation": ("b.csv", f"{HEADER}\nowl-t,owl,animals,true,hunts at night.\nowl-f,owl,animals,false,sings\n",
-                          [(2, "ends with '.'")]),
-    "id with a slash": ("b.csv", f"{HEADER}\nowl/t,owl,animals,true,hunts at night\nowl-f,owl,animals,false,sings\n",
-                        [(2, "got 'owl/t'")]),
-    "bad JSON line": ("b.jsonl", '{"subject": "owl", "description": "hunts at night", "label": true}\n'
-                                 '{"subject": "owl", "description": "sings opera", "label": fals}\n',
-                      [(1, "got 1: TRUE"), (2, "malformed JSON")]),
-    "JSON line not an object": ("b.jsonl", '["owl", "hunts", true]\n', [(1, "expected a JSON object per line, got list")]),
-    "JSON unknown key": ("b.jsonl", '{"subject": "owl", "description": "hunts at night", "label": true, "x": 1}\n'
-                                    '{"subject": "owl", "description": "sings", "label": false}\n',
-                         [(1, "unknown column(s) ['x']")]),
-    "JSON non-text subject": ("b.jsonl", '{"subject": 7, "description": "hunts at night", "label": true}\n',
-                              [(1, "subject must be text, got int 7")]),
+    "duplicate id": (
+        "b.csv",
+        f"{HEADER}\nowl-t,owl,animals,true,hunts at night\nowl-t,owl,animals,false,sings opera\n",
+        [(3, "duplicate id 'owl-t', already used at {p}:2")],
+    ),
+    "odd label": (
+        "b.csv",
+        f"{HEADER}\nowl-t,owl,animals,maybe,hunts at night\nowl-f,owl,animals,false,sings opera\n",
+        [(2, "got 'maybe'")],
+    ),
+    "missing label": (
+        "b.csv",
+        f"{HEADER}\nowl-t,owl,animals,,hunts at night\nowl-f,owl,animals,false,sings opera\n",
+        [(2, "missing label")],
+    ),
+    "empty description": (
+        "b.csv",
+        f"{HEADER}\nowl-t,owl,animals,true,\nowl-f,owl,animals,false,sings opera\n",
+        [(2, "empty description")],
+    ),
+    "empty subject": (
+        "b.csv",
+        f"{HEADER}\nowl-t,,animals,true,hunts at night\nowl-f,owl,animals,false,sings opera\n",
+        [(2, "empty subject"), (3, "got 1: FALSE at {p}:3")],
+    ),
+    "article before subject": (
+        "b.csv",
+        f"{HEADER}\nowl-t,owl,animals,true,the owl hunts at night\nowl-f,owl,animals,false,sings opera\n",
+        [(2, "expected the subject 'owl' to be the first spoken word")],
+    ),
+    "subject of two words": (
+        "b.csv",
+        f"{HEADER}\nowl-t,snowy owl,animals,true,hunts at night\nowl-f,snowy owl,animals,false,sings opera\n",
+        [(2, "single word"), (3, "single word")],
+    ),
+    "subject with digits": (
+        "b.csv",
+        f"{HEADER}\nr2-t,r2d2,robots,true,beeps\nr2-f,r2d2,robots,false,sings opera\n",
+        [(2, "got 'r2d2'"), (3, "got 'r2d2'")],
+    ),
+    "one-label subject": (
+        "b.csv",
+        f"{HEADER}\nowl-t,owl,animals,true,hunts at night\n"
+        "cat-t,cat,animals,true,purrs\ncat-f,cat,animals,false,barks loudly\n",
+        [(2, "got 1: TRUE at {p}:2")],
+    ),
+    "two claims with the same label": (
+        "b.csv",
+        f"{HEADER}\nowl-t,owl,animals,true,hunts at night\nowl-x,owl,animals,true,has feathers\n",
+        [(2, "got 2: TRUE at {p}:2, TRUE at {p}:3")],
+    ),
+    "unknown column": (
+        "b.csv",
+        "id,subject,category,label,description,colour\n"
+        "owl-t,owl,animals,true,hunts at night,brown\nowl-f,owl,animals,false,sings opera,red\n",
+        [(1, "unknown column(s) ['colour']")],
+    ),
+    "missing column": (
+        "b.csv",
+        "id,subject,category,description\nowl-t,owl,animals,hunts at night\n",
+        [(1, "missing column(s) ['label']")],
+    ),
+    "wrong field count": (
+        "b.csv",
+        f"{HEADER}\nowl-t,owl,animals,true,hunts,at night\nowl-f,owl,animals,false,sings\n",
+        [(2, "expected 5 fields"), (3, "got 1: FALSE at {p}:3")],
+    ),
+    "final punctuation": (
+        "b.csv",
+        f"{HEADER}\nowl-t,owl,animals,true,hunts at night.\nowl-f,owl,animals,false,sings\n",
+        [(2, "ends with '.'")],
+    ),
+    "id with a slash": (
+        "b.csv",
+        f"{HEADER}\nowl/t,owl,animals,true,hunts at night\nowl-f,owl,animals,false,sings\n",
+        [(2, "got 'owl/t'")],
+    ),
+    "bad JSON line": (
+        "b.jsonl",
+        '{"subject": "owl", "description": "hunts at night", "label": true}\n'
+        '{"subject": "owl", "description": "sings opera", "label": fals}\n',
+        [(1, "got 1: TRUE"), (2, "malformed JSON")],
+    ),
+    "JSON line not an object": (
+        "b.jsonl",
+        '["owl", "hunts", true]\n',
+        [(1, "expected a JSON object per line, got list")],
+    ),
+    "JSON unknown key": (
+        "b.jsonl",
+        '{"subject": "owl", "description": "hunts at night", "label": true, "x": 1}\n'
+        '{"subject": "owl", "description": "sings", "label": false}\n',
+        [(1, "unknown column(s) ['x']")],
+    ),
+    "JSON non-text subject": (
+        "b.jsonl",
+        '{"subject": 7, "description": "hunts at night", "label": true}\n',
+        [(1, "subject must be text, got int 7")],
+    ),
     "empty file": ("b.csv", "", [(1, "got an empty file")]),
 }
 
@@ -278,8 +375,10 @@ def test_malformed_bank_names_line_and_reason(tmp_path, case):
 
 def test_non_utf8_lines_are_each_reported(tmp_path):
     path = tmp_path / "b.csv"
-    path.write_bytes(b"subject,description,label\nowl,hunts at night,true\nowl,sings \xe9t\xe9 songs,false\n"
-                     b"cat,purrs,true\ncat,barks \xff,false\n")
+    path.write_bytes(
+        b"subject,description,label\nowl,hunts at night,true\nowl,sings \xe9t\xe9 songs,false\n"
+        b"cat,purrs,true\ncat,barks \xff,false\n"
+    )
     with pytest.raises(BankError) as caught:
         load_bank(path)
     wheres = [p.where for p in caught.value.problems]
@@ -289,13 +388,13 @@ def test_non_utf8_lines_are_each_reported(tmp_path):
 
 def test_every_bad_row_is_reported_in_one_error(tmp_path):
     rows = [
-        "owl-t,owl,animals,true,hunts at night",      # 2 fine (owl's pair is not judged: line 3's label is unreadable)
-        "owl-f,owl,animals,perhaps,sings opera",      # 3 odd label
-        "cat-t,cat,animals,true,",                    # 4 empty description (cat still has its pair)
-        "cat-f,cat,animals,false,barks",              # 5 fine
-        "dog-t,dog,animals,true,a dog barks",         # 6 article + subject
-        "dog-f,dog,animals,false,meows",              # 7 fine
-        "cat-f,hen,animals,true,lays eggs",           # 8 duplicate id; hen has one label
+        "owl-t,owl,animals,true,hunts at night",  # 2 fine (owl's pair is not judged: line 3's label is unreadable)
+        "owl-f,owl,animals,perhaps,sings opera",  # 3 odd label
+        "cat-t,cat,animals,true,",  # 4 empty description (cat still has its pair)
+        "cat-f,cat,animals,false,barks",  # 5 fine
+        "dog-t,dog,animals,true,a dog barks",  # 6 article + subject
+        "dog-f,dog,animals,false,meows",  # 7 fine
+        "cat-f,hen,animals,true,lays eggs",  # 8 duplicate id; hen has one label
     ]
     path = write_csv(tmp_path / "b.csv", [r.split(",") for r in rows])
     with pytest.raises(BankError) as caught:
@@ -305,16 +404,19 @@ def test_every_bad_row_is_reported_in_one_error(tmp_path):
     assert str(caught.value).startswith(f"claim bank {path} has problems (5 problems)")
 
 
-@pytest.mark.parametrize(("name", "message"), [("bank.txt", "unsupported file type '.txt'"),
-                                               ("missing.csv", "unreadable file")])
+@pytest.mark.parametrize(
+    ("name", "message"), [("bank.txt", "unsupported file type '.txt'"), ("missing.csv", "unreadable file")]
+)
 def test_unreadable_or_unsupported_file(tmp_path, name, message):
     with pytest.raises(BankError, match=re.escape(message)):
         load_bank(tmp_path / name)
 
 
 def test_validate_bank_checks_items_made_in_code():
-    good = [BankItem(id="owl-t", subject="owl", description="hunts at night", label=True),
-            BankItem(id="owl-f", subject="owl", description="sings opera", label=False)]
+    good = [
+        BankItem(id="owl-t", subject="owl", description="hunts at night", label=True),
+        BankItem(id="owl-f", subject="owl", description="sings opera", label=False),
+    ]
     assert validate_bank(good) == good
     with pytest.raises(BankError) as caught:
         validate_bank([*good, BankItem(id="owl-f", subject="two words", description="x", label=True)], "mine")
@@ -324,8 +426,13 @@ def test_validate_bank_checks_items_made_in_code():
 
 # ------------------------------------------------------------------------------------------------- recipes
 def _recipe(**overrides):
-    data = {"version": "1", "confirmations": ["right?"], "long_talk_prompts": ["Tell me about jazz."],
-            "fillers": ["Um, wait,"], "greetings": ["Hi there!"]}
+    data = {
+        "version": "1",
+        "confirmations": ["right?"],
+        "long_talk_prompts": ["Tell me about jazz."],
+        "fillers": ["Um, wait,"],
+        "greetings": ["Hi there!"],
+    }
     data.update(overrides)
     return data
 
@@ -340,23 +447,27 @@ def test_small_recipe_loads_with_lowered_minimums(tmp_path):
         load_recipe(path)
 
 
-@pytest.mark.parametrize(("overrides", "where", "fragment"), [
-    ({"confirmations": ["right"]}, "[confirmations][0]", "ending in '?'"),
-    ({"confirmations": ["Right?"]}, "[confirmations][0]", "lowercase start"),
-    ({"fillers": []}, "[fillers]", "at least 1 entries, got 0"),
-    ({"greetings": "Hi"}, "[greetings]", "expected a list"),
-    ({"greetings": ["Hi", "Hi"]}, "[greetings][1]", "duplicate entry 'Hi'"),
-    ({"long_talk_prompts": ["", 3]}, "[long_talk_prompts][0]", "non-empty string"),
-    ({"version": ""}, "[version]", "version string"),
-    ({"colour": "red"}, "", "unknown key(s) ['colour']"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "where", "fragment"),
+    [
+        ({"confirmations": ["right"]}, "[confirmations][0]", "ending in '?'"),
+        ({"confirmations": ["Right?"]}, "[confirmations][0]", "lowercase start"),
+        ({"fillers": []}, "[fillers]", "at least 1 entries, got 0"),
+        ({"greetings": "Hi"}, "[greetings]", "expected a list"),
+        ({"greetings": ["Hi", "Hi"]}, "[greetings][1]", "duplicate entry 'Hi'"),
+        ({"long_talk_prompts": ["", 3]}, "[long_talk_prompts][0]", "non-empty string"),
+        ({"version": ""}, "[version]", "version string"),
+        ({"colour": "red"}, "", "unknown key(s) ['colour']"),
+    ],
+)
 def test_malformed_recipe(tmp_path, overrides, where, fragment):
     path = tmp_path / "r.json"
     path.write_text(json.dumps(_recipe(**overrides)), encoding="utf-8")
     with pytest.raises(BankError) as caught:
         load_recipe(path, min_counts={})
-    assert any(p.where == f"{path}{where}" and fragment in p.message for p in caught.value.problems), \
+    assert any(p.where == f"{path}{where}" and fragment in p.message for p in caught.value.problems), (
         caught.value.problems
+    )
 
 
 def test_recipe_that_is_not_json(tmp_path):

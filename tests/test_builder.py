@@ -1,5 +1,6 @@
 """The builder: plan, splicing, a real tiny build read back three ways, onsets measured from the audio itself,
 determinism, resume after a crash, FDB export, Hub upload (faked), and bad input."""
+
 from __future__ import annotations
 
 import io
@@ -28,7 +29,9 @@ SR = 24000
 def _rows(folder: Path, condition: str) -> list[dict]:
     import pyarrow.parquet as pq
 
-    return [r for shard in sorted((folder / condition).glob("test-*.parquet")) for r in pq.read_table(shard).to_pylist()]
+    return [
+        r for shard in sorted((folder / condition).glob("test-*.parquet")) for r in pq.read_table(shard).to_pylist()
+    ]
 
 
 def _decode(row: dict) -> np.ndarray:
@@ -115,11 +118,11 @@ def test_prepare_trims_to_the_sound_and_maps_words():
     words = (WordSpan("hello", 0, 3000 + sr // 4), WordSpan("there", 3000 + sr // 4, samples.size))
     utt = prepare(Synthesis(samples, sr, words), SR)
     first_loud = int(np.flatnonzero(np.abs(utt.samples) > 1e-3)[0])
-    assert first_loud <= round(0.002 * SR)                      # <= 2 ms of quiet kept before the sound
-    assert abs(utt.n - round(0.5 * SR)) <= round(0.015 * SR)   # the tone, +1 ms before and ~10 ms after
+    assert first_loud <= round(0.002 * SR)  # <= 2 ms of quiet kept before the sound
+    assert abs(utt.n - round(0.5 * SR)) <= round(0.015 * SR)  # the tone, +1 ms before and ~10 ms after
     assert utt.words[0].start == 0 and utt.words[1].end == utt.n
     assert abs(utt.words[1].start - (round(sr // 4 * SR / sr) + round(0.001 * SR))) <= 2
-    assert np.max(np.abs(np.diff(utt.samples[:60]))) < 0.1     # ramped in: no click
+    assert np.max(np.abs(np.diff(utt.samples[:60]))) < 0.1  # ramped in: no click
 
 
 def test_assemble_places_every_part_at_exact_sample_offsets():
@@ -128,7 +131,7 @@ def test_assemble_places_every_part_at_exact_sample_offsets():
     assert row.buffer_onset == 10 + 100 + 1000
     assert row.onset == row.buffer_onset + 50 + 25 and row.end == row.onset + 70
     assert row.samples.size == row.end + 500
-    assert np.all(row.samples[row.onset:row.end] == np.float32(0.3)) and row.samples[row.onset - 1] == 0
+    assert np.all(row.samples[row.onset : row.end] == np.float32(0.3)) and row.samples[row.onset - 1] == 0
 
 
 # ----------------------------------------------------------------------------------------- the tiny build
@@ -166,18 +169,21 @@ def test_onsets_hold_in_the_audio_itself(tiny_dataset, condition):
         x = _decode(row)
         onset = round(row["onset_s"] * SR)
         end = round(row["end_s"] * SR)
-        before = x[:onset] if condition != "interrupt_buffered" else x[round(row["buffer_onset_s"] * SR) - 100 * ms:
-                                                                       round(row["buffer_onset_s"] * SR)]
+        before = (
+            x[:onset]
+            if condition != "interrupt_buffered"
+            else x[round(row["buffer_onset_s"] * SR) - 100 * ms : round(row["buffer_onset_s"] * SR)]
+        )
         # what precedes the interruption is digital silence (the gap) for at least 100 ms
-        gap = x[onset - 100 * ms:onset] if condition != "interrupt_buffered" else before
+        gap = x[onset - 100 * ms : onset] if condition != "interrupt_buffered" else before
         assert np.max(np.abs(gap)) < 1e-3, row["id"]
-        head = x[onset:onset + 5 * ms]
+        head = x[onset : onset + 5 * ms]
         assert np.max(np.abs(head)) > 5e-3, (row["id"], "no sound within 5 ms of onset")
         assert _rms(x[onset:end]) > 0.02
-        assert np.max(np.abs(x[end:])) < 1e-3                            # the tail is silent
+        assert np.max(np.abs(x[end:])) < 1e-3  # the tail is silent
         assert x.size - end == 6 * SR
         # no click: the steepest sample-to-sample step at the splice is small next to the speech's own steps
-        splice = np.max(np.abs(np.diff(x[onset - ms:onset + ms])))
+        splice = np.max(np.abs(np.diff(x[onset - ms : onset + ms])))
         assert splice < 0.25 and splice <= np.max(np.abs(np.diff(x[onset:end]))), row["id"]
         words = row["claim_words"]
         assert words[0]["start"] == row["onset_s"] and words[0]["word"].lower() == row["subject"].lower()
@@ -190,10 +196,10 @@ def test_conditions_share_the_claim_and_the_interruption(tiny_dataset):
     for id_, plain in rows["interrupt"].items():
         buffered, quiet = rows["interrupt_buffered"][id_], rows["no_interrupt"][id_]
         assert plain["text"] == buffered["text"] == quiet["text"] and plain["voice"] == quiet["voice"]
-        claim = _decode(plain)[round(plain["onset_s"] * SR):round(plain["end_s"] * SR)]
-        for other in (buffered, quiet):   # the very same claim samples are spliced into every condition
+        claim = _decode(plain)[round(plain["onset_s"] * SR) : round(plain["end_s"] * SR)]
+        for other in (buffered, quiet):  # the very same claim samples are spliced into every condition
             x = _decode(other)
-            assert np.array_equal(x[round(other["onset_s"] * SR):round(other["end_s"] * SR)], claim)
+            assert np.array_equal(x[round(other["onset_s"] * SR) : round(other["end_s"] * SR)], claim)
         # the buffered interruption starts where the plain one does; the filler delays the claim
         assert buffered["buffer_onset_s"] == plain["onset_s"] and buffered["onset_s"] > plain["onset_s"]
         assert plain["buffer_onset_s"] is None and plain["buffer_text"] == ""
@@ -242,14 +248,21 @@ def test_a_crashed_build_resumes_without_rendering_anything_twice(tiny_dataset, 
     out = tmp_path / "zbb"
     first = CountingEngine(claims, crash_after=2)
     with pytest.raises(EngineError, match=rf"item {plan.items[2].item.id}: .*simulated crash"):
-        build_dataset(out, bank=bank, recipe=recipe, preset="tiny", engine=first, progress=False,
-                      retry=RetryPolicy(attempts=1, backoff_s=0))
-    assert not out.exists()                                              # nothing half-written in place
+        build_dataset(
+            out,
+            bank=bank,
+            recipe=recipe,
+            preset="tiny",
+            engine=first,
+            progress=False,
+            retry=RetryPolicy(attempts=1, backoff_s=0),
+        )
+    assert not out.exists()  # nothing half-written in place
     second = CountingEngine(claims)
     report = build_dataset(out, bank=bank, recipe=recipe, preset="tiny", engine=second, progress=False)
     assert (report.items_resumed, report.items_rendered) == (2, len(plan.items) - 2)
     assert len(second.calls) > 0
-    for key in set(first.calls) | set(second.calls):                    # every utterance synthesised once
+    for key in set(first.calls) | set(second.calls):  # every utterance synthesised once
         assert first.calls.get(key, 0) + second.calls.get(key, 0) == 1, key
     for shard in sorted(tiny_dataset.glob("*/test-*.parquet")):
         assert (out / shard.relative_to(tiny_dataset)).read_bytes() == shard.read_bytes()
@@ -258,13 +271,27 @@ def test_a_crashed_build_resumes_without_rendering_anything_twice(tiny_dataset, 
 def test_engine_failures_are_retried_then_reported_with_the_item(tiny_bank, tmp_path):
     bank, recipe = tiny_bank
     flaky = CountingEngine(set(), fail_first=2)
-    build_dataset(tmp_path / "ok", bank=bank, recipe=recipe, preset="tiny", engine=flaky, progress=False,
-                  retry=RetryPolicy(attempts=3, backoff_s=0))
+    build_dataset(
+        tmp_path / "ok",
+        bank=bank,
+        recipe=recipe,
+        preset="tiny",
+        engine=flaky,
+        progress=False,
+        retry=RetryPolicy(attempts=3, backoff_s=0),
+    )
     assert (tmp_path / "ok" / "zbb_build.json").is_file()
     broken = CountingEngine(set(), fail_first=10**6)
     with pytest.raises(EngineError, match=r"item [\w-]+: TTS engine 'espeak' failed 3 time\(s\).*server hiccup"):
-        build_dataset(tmp_path / "bad", bank=bank, recipe=recipe, preset="tiny", engine=broken, progress=False,
-                      retry=RetryPolicy(attempts=3, backoff_s=0))
+        build_dataset(
+            tmp_path / "bad",
+            bank=bank,
+            recipe=recipe,
+            preset="tiny",
+            engine=broken,
+            progress=False,
+            retry=RetryPolicy(attempts=3, backoff_s=0),
+        )
 
 
 def test_unknown_engine_lists_the_known_ones(tiny_bank, tmp_path):
@@ -300,8 +327,22 @@ def test_refuses_to_replace_a_folder_that_is_not_a_dataset(tiny_bank, tmp_path):
 def test_fdb_export_layout(tiny_dataset, tmp_path):
     from zbb.cli import main
 
-    assert main(["export", "--format", "fdb", "--dataset", str(tiny_dataset), str(tmp_path / "fdb"),
-                 "--sample-rate", "16000", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "--format",
+                "fdb",
+                "--dataset",
+                str(tiny_dataset),
+                str(tmp_path / "fdb"),
+                "--sample-rate",
+                "16000",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     for condition in CONDITIONS:
         rows = _rows(tiny_dataset, condition)
         assert sorted(p.name for p in (tmp_path / "fdb" / condition).iterdir()) == sorted(r["id"] for r in rows)
@@ -353,8 +394,20 @@ def test_cli_build_tiny(tiny_bank, tmp_path, capsys):
     from zbb.cli import main
 
     bank, recipe = tiny_bank
-    args = ["build", "--preset", "tiny", "--out", str(tmp_path / "cli"), "--quiet", "--sample-rate", "16000",
-            "--conditions", "interrupt", "--voices", "us-male,gb-female"]
+    args = [
+        "build",
+        "--preset",
+        "tiny",
+        "--out",
+        str(tmp_path / "cli"),
+        "--quiet",
+        "--sample-rate",
+        "16000",
+        "--conditions",
+        "interrupt",
+        "--voices",
+        "us-male,gb-female",
+    ]
     args += [a for pair in (("--bank", bank), ("--recipe", recipe)) if pair[1] for a in pair]
     assert main(args) == 0
     assert "fingerprint" in capsys.readouterr().out
@@ -378,11 +431,26 @@ def test_hand_written_features_match_datasets(sample_rate):
     from zbb.builder.writer import COLUMN_ORDER, arrow_schema, features_yaml
 
     string, f64 = Value("string"), Value("float64")
-    types = {"id": string, "subject": string, "description": string, "label": Value("bool"), "category": string,
-             "text": string, "condition": string, "audio": Audio(sampling_rate=sample_rate), "onset_s": f64,
-             "subject_end_s": f64, "end_s": f64, "duration_s": f64, "context_text": string, "buffer_text": string,
-             "buffer_onset_s": f64, "voice": string, "tts_engine": string,
-             "claim_words": List({"word": string, "start": f64, "end": f64})}
+    types = {
+        "id": string,
+        "subject": string,
+        "description": string,
+        "label": Value("bool"),
+        "category": string,
+        "text": string,
+        "condition": string,
+        "audio": Audio(sampling_rate=sample_rate),
+        "onset_s": f64,
+        "subject_end_s": f64,
+        "end_s": f64,
+        "duration_s": f64,
+        "context_text": string,
+        "buffer_text": string,
+        "buffer_onset_s": f64,
+        "voice": string,
+        "tts_engine": string,
+        "claim_words": List({"word": string, "start": f64, "end": f64}),
+    }
     features = Features({name: types[name] for name in COLUMN_ORDER})
     assert arrow_schema(sample_rate).equals(features.arrow_schema, check_metadata=True)
     assert arrow_schema(sample_rate).metadata == features.arrow_schema.metadata
@@ -400,11 +468,13 @@ def test_shard_writer_gives_the_bytes_of_whole_shard_writes(tiny_dataset, tmp_pa
 
     monkeypatch.setattr(writer, "ROWS_PER_GROUP", 2)
     monkeypatch.setattr(writer, "ROWS_PER_SHARD", 4)
-    tables = {c: pa.concat_tables([pq.read_table(p) for p in sorted((tiny_dataset / c).glob("test-*.parquet"))])
-              for c in CONDITIONS}
+    tables = {
+        c: pa.concat_tables([pq.read_table(p) for p in sorted((tiny_dataset / c).glob("test-*.parquet"))])
+        for c in CONDITIONS
+    }
     n = tables[CONDITIONS[0]].num_rows
     chunks = []
-    for i in range(n):   # work chunks: one row per condition, in CONDITIONS order
+    for i in range(n):  # work chunks: one row per condition, in CONDITIONS order
         chunk = pa.concat_tables([tables[c].slice(i, 1) for c in CONDITIONS]).cast(writer.chunk_schema(SR))
         chunks.append(tmp_path / f"{i}.arrow")
         with pa.OSFile(str(chunks[-1]), "wb") as sink, pa.ipc.new_file(sink, chunk.schema) as w:
@@ -416,8 +486,13 @@ def test_shard_writer_gives_the_bytes_of_whole_shard_writes(tiny_dataset, tmp_pa
         for index, name in enumerate(names):
             whole = tables[c].slice(index * 4, 4).cast(writer.arrow_schema(SR))
             expected = tmp_path / "expected.parquet"
-            pq.write_table(whole, expected, row_group_size=2, compression=writer._compression(),
-                           use_dictionary=[k for k in writer.COLUMN_ORDER if k not in ("audio", "claim_words")],
-                           write_statistics=["id", "condition"])
+            pq.write_table(
+                whole,
+                expected,
+                row_group_size=2,
+                compression=writer._compression(),
+                use_dictionary=[k for k in writer.COLUMN_ORDER if k not in ("audio", "claim_words")],
+                write_statistics=["id", "condition"],
+            )
             assert (tmp_path / "out" / c / name).read_bytes() == expected.read_bytes(), (c, name)
             assert pq.ParquetFile(tmp_path / "out" / c / name).metadata.num_row_groups == -(-whole.num_rows // 2)

@@ -1,4 +1,5 @@
 """The CLI is complete and cheap: every verb has help with examples; importing zbb loads no heavy backend."""
+
 import subprocess
 import sys
 
@@ -6,13 +7,23 @@ import pytest
 
 from zbb.cli import VERBS, make_parser
 
-HEAVY = ("torch", "gradio", "datasets", "pocketsphinx", "faster_whisper", "nemo", "TTS", "plotly", "pandas",
-         "huggingface_hub", "pyarrow")
+HEAVY = (
+    "torch",
+    "gradio",
+    "datasets",
+    "pocketsphinx",
+    "faster_whisper",
+    "nemo",
+    "TTS",
+    "plotly",
+    "pandas",
+    "huggingface_hub",
+    "pyarrow",
+)
 
 
 def test_import_zbb_and_cli_load_no_heavy_backend():
-    code = ("import sys, zbb, zbb.cli; zbb.cli.make_parser(); "
-            f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
+    code = f"import sys, zbb, zbb.cli; zbb.cli.make_parser(); print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]", f"imported at start-up: {out.strip()}"
 
@@ -34,7 +45,10 @@ def test_every_verb_has_help_with_an_example(verb, capsys):
 
 def test_bad_input_is_reported_without_a_traceback(tmp_path):
     missing = tmp_path / "nope"
-    proc = subprocess.run([sys.executable, "-m", "zbb.cli", "validate", str(missing), "--dataset", str(missing)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "zbb.cli", "validate", str(missing), "--dataset", str(missing)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr and str(missing) in proc.stderr

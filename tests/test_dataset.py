@@ -1,4 +1,5 @@
 """Opening a built dataset by folder or by Hub id (the Hub download faked: no network), and bad sources."""
+
 import shutil
 from pathlib import Path
 
@@ -42,10 +43,13 @@ def test_a_failed_hub_download_names_the_source(monkeypatch):
         open_dataset("my-org/zbb")
 
 
-@pytest.mark.parametrize("source,match", [
-    ("./missing-folder", "no such dataset folder"),
-    ("a/b/c", "no such dataset folder"),
-])
+@pytest.mark.parametrize(
+    "source,match",
+    [
+        ("./missing-folder", "no such dataset folder"),
+        ("a/b/c", "no such dataset folder"),
+    ],
+)
 def test_a_missing_folder_is_not_mistaken_for_a_hub_id(source, match):
     with pytest.raises(DatasetError, match=match):
         open_dataset(source)

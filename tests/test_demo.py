@@ -1,4 +1,5 @@
 """The README's main job, on the tiny preset: build, score the references, print the board; a rerun reuses the build."""
+
 from zbb.demo import run_demo
 from zbb.results import load_result
 

@@ -1,4 +1,5 @@
 """The rule judge on realistic replies (ASR-style and written), and the openai judge against a fake local server."""
+
 from __future__ import annotations
 
 import json
@@ -12,14 +13,21 @@ from zbb.score.judge import JUDGES, JudgeInput, is_correct, make_judge
 from zbb.score.normalise import normalise
 from zbb.score.rule_judge import RuleJudge
 
-FALSE_CLAIM = ("Submarine", "flies in the clouds")      # label False
-TRUE_CLAIM = ("Submarine", "travels under the sea")     # label True
+FALSE_CLAIM = ("Submarine", "flies in the clouds")  # label False
+TRUE_CLAIM = ("Submarine", "travels under the sea")  # label True
 
 
 def judge_input(response: str, claim=FALSE_CLAIM, id: str = "sub-f") -> JudgeInput:
     subject, description = claim
-    return JudgeInput(id=id, condition="interrupt", claim=f"{subject} {description}, right?", subject=subject,
-                      description=description, response=response, normalised=normalise(response))
+    return JudgeInput(
+        id=id,
+        condition="interrupt",
+        claim=f"{subject} {description}, right?",
+        subject=subject,
+        description=description,
+        response=response,
+        normalised=normalise(response),
+    )
 
 
 # (response, claim, expected stance)
@@ -85,8 +93,11 @@ CASES = [
     ("", FALSE_CLAIM, "no_answer"),
     ("   ", FALSE_CLAIM, "no_answer"),
     ("um hmm", FALSE_CLAIM, "no_answer"),
-    ("and that's why jazz musicians improvise so much, the whole tradition is about listening",
-     FALSE_CLAIM, "no_answer"),
+    (
+        "and that's why jazz musicians improvise so much, the whole tradition is about listening",
+        FALSE_CLAIM,
+        "no_answer",
+    ),
     ("so the saxophone came in and there is no better sound than that", FALSE_CLAIM, "no_answer"),
     ("miles davis was not a fan of that style", FALSE_CLAIM, "no_answer"),
     ("right now the band is playing the next song", FALSE_CLAIM, "no_answer"),
@@ -111,9 +122,17 @@ def test_table_is_large_and_covers_both_labels():
     assert {c[2] for c in CASES} == {"affirm", "deny", "no_answer"}
 
 
-@pytest.mark.parametrize("stance,label,correct", [
-    ("affirm", True, True), ("affirm", False, False), ("deny", False, True), ("deny", True, False),
-    ("no_answer", True, False), ("no_answer", False, False)])
+@pytest.mark.parametrize(
+    "stance,label,correct",
+    [
+        ("affirm", True, True),
+        ("affirm", False, False),
+        ("deny", False, True),
+        ("deny", True, False),
+        ("no_answer", True, False),
+        ("no_answer", False, False),
+    ],
+)
 def test_correctness_is_stance_against_label(stance, label, correct):
     assert is_correct(stance, label) is correct
 
@@ -150,8 +169,9 @@ class FakeChat:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 fake.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
                 status, content = fake.reply(body)
-                payload = json.dumps({"choices": [{"message": {"content": content}}]} if status == 200
-                                     else {"error": content}).encode()
+                payload = json.dumps(
+                    {"choices": [{"message": {"content": content}}]} if status == 200 else {"error": content}
+                ).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
@@ -195,8 +215,11 @@ def test_openai_judge_asks_deterministically_and_caches(fake_chat, tmp_path):
 
     server = fake_chat(_stance_by_keyword)
     judge = OpenAIJudge(base_url=server.url, model="fake-judge", api_key="k", cache_dir=tmp_path, backoff_s=0)
-    items = [judge_input("yes it is", TRUE_CLAIM, "a"), judge_input("no", FALSE_CLAIM, "b"),
-             judge_input("hmm jazz", FALSE_CLAIM, "c")]
+    items = [
+        judge_input("yes it is", TRUE_CLAIM, "a"),
+        judge_input("no", FALSE_CLAIM, "b"),
+        judge_input("hmm jazz", FALSE_CLAIM, "c"),
+    ]
     verdicts = judge.judge_many(items)
     assert [v.stance for v in verdicts] == ["affirm", "deny", "no_answer"]
     assert verdicts[0].reason.startswith("keyword reading")
@@ -208,11 +231,11 @@ def test_openai_judge_asks_deterministically_and_caches(fake_chat, tmp_path):
 
     again = OpenAIJudge(base_url=server.url, model="fake-judge", cache_dir=tmp_path, backoff_s=0)
     assert again.judge_many(items) == verdicts
-    assert len(server.requests) == 3 and again.cache_hits == 3 and again.calls == 0   # all from the disk cache
+    assert len(server.requests) == 3 and again.cache_hits == 3 and again.calls == 0  # all from the disk cache
 
     other_model = OpenAIJudge(base_url=server.url, model="another", cache_dir=tmp_path, backoff_s=0)
     other_model.judge_many(items[:1])
-    assert len(server.requests) == 4   # the cache key includes the model
+    assert len(server.requests) == 4  # the cache key includes the model
 
 
 def test_openai_judge_retries_transient_failures_then_succeeds(fake_chat, tmp_path):

@@ -3,6 +3,7 @@
 Runs are built with `synthetic_run`, whose outcomes hold exactly the rates asked for, so every expected figure
 below follows from the inputs (or from an independent computation over the items).
 """
+
 from __future__ import annotations
 
 import csv
@@ -18,9 +19,23 @@ from zbb.leaderboard import plots
 from zbb.leaderboard.store import HubResults, ResultStore, safe_part
 from zbb.leaderboard.submit import stage_upload
 from zbb.leaderboard.synthetic import synthetic_run
-from zbb.leaderboard.table import (COLUMN_GROUPS, RunSummary, ViewState, apply_view, build_board, display_table,
-                                   export_records, items_csv, items_jsonl, pair_runs, paired_p, rank_rows, run_rows,
-                                   to_csv, to_json)
+from zbb.leaderboard.table import (
+    COLUMN_GROUPS,
+    RunSummary,
+    ViewState,
+    apply_view,
+    build_board,
+    display_table,
+    export_records,
+    items_csv,
+    items_jsonl,
+    pair_runs,
+    paired_p,
+    rank_rows,
+    run_rows,
+    to_csv,
+    to_json,
+)
 from zbb.records import ItemScore, Steering
 from zbb.stats import mcnemar_exact
 
@@ -32,9 +47,12 @@ def steer(alpha: float) -> Steering:
 
 
 def paper_moshi():
-    return [synthetic_run("Moshi", {"no_interrupt": (0.43, 0.67), "interrupt": (0.22, 0.29)}, kind="paper-reported",
-                          items=False),
-            synthetic_run("Moshi", {"interrupt": (0.34, 0.64)}, kind="paper-reported", items=False, steering=STEER)]
+    return [
+        synthetic_run(
+            "Moshi", {"no_interrupt": (0.43, 0.67), "interrupt": (0.22, 0.29)}, kind="paper-reported", items=False
+        ),
+        synthetic_run("Moshi", {"interrupt": (0.34, 0.64)}, kind="paper-reported", items=False, steering=STEER),
+    ]
 
 
 def row_of(board, model, kind):
@@ -57,10 +75,12 @@ def test_runs_pair_by_model_and_provenance_kind():
 
 def test_main_row_uses_best_steered_run_ties_most_recent_and_lists_every_run():
     base = synthetic_run("M", {"no_interrupt": (0.5, 0.7), "interrupt": (0.2, 0.3)})
-    runs = [base,
-            synthetic_run("M", {"interrupt": (0.25, 0.4)}, steering=steer(1.0), seed=1),
-            synthetic_run("M", {"interrupt": (0.40, 0.6)}, steering=steer(5.5), seed=2, scored_at="2026-06-01T00:00Z"),
-            synthetic_run("M", {"interrupt": (0.40, 0.5)}, steering=steer(8.0), seed=3, scored_at="2026-06-09T00:00Z")]
+    runs = [
+        base,
+        synthetic_run("M", {"interrupt": (0.25, 0.4)}, steering=steer(1.0), seed=1),
+        synthetic_run("M", {"interrupt": (0.40, 0.6)}, steering=steer(5.5), seed=2, scored_at="2026-06-01T00:00Z"),
+        synthetic_run("M", {"interrupt": (0.40, 0.5)}, steering=steer(8.0), seed=3, scored_at="2026-06-09T00:00Z"),
+    ]
     board = build_board(runs)
     (entry,) = board.entries
     assert entry.steered.result.meta.steering.alpha == 8.0  # tie at 0.40 -> the most recent
@@ -78,8 +98,8 @@ def test_paper_figures_delta_recovery_and_gaps():
     assert row["recovery_correct"] == pytest.approx((0.34 - 0.22) / (0.43 - 0.22))
     assert row["recovery_iwor"] == pytest.approx((0.64 - 0.29) / (0.67 - 0.29))
     assert row["inertia_gap_correct"] == pytest.approx(0.21)
-    assert row["buffer_gap_correct"] is None          # no buffered condition in the paper
-    assert row["delta_correct_p"] is None             # no per-item rows: no paired test
+    assert row["buffer_gap_correct"] is None  # no buffered condition in the paper
+    assert row["delta_correct_p"] is None  # no per-item rows: no paired test
     assert row["int_correct_lo"] < 0.22 < row["int_correct_hi"]
     assert row["int_n"] == 100 and row["steer_n"] == 100
 
@@ -107,21 +127,27 @@ def test_paired_p_without_shared_rows_is_none():
 
 
 # ------------------------------------------------------------------------------------------------ ranking
-@pytest.mark.parametrize("intervals, expected", [
-    ([(0.6, 0.8), (0.5, 0.7), (0.1, 0.3)], [1, 1, 3]),          # overlap shares rank 1; third below both
-    ([(0.6, 0.8), (0.4, 0.55), (0.1, 0.3)], [1, 2, 3]),         # strictly separated
-    ([(0.2, 0.4), (0.2, 0.4)], [1, 1]),                          # identical intervals tie
-    ([(0.7, 0.9), (0.1, 0.75), (0.0, 0.2)], [1, 1, 2]),          # a wide interval overlaps both
-    ([], []),
-])
+@pytest.mark.parametrize(
+    "intervals, expected",
+    [
+        ([(0.6, 0.8), (0.5, 0.7), (0.1, 0.3)], [1, 1, 3]),  # overlap shares rank 1; third below both
+        ([(0.6, 0.8), (0.4, 0.55), (0.1, 0.3)], [1, 2, 3]),  # strictly separated
+        ([(0.2, 0.4), (0.2, 0.4)], [1, 1]),  # identical intervals tie
+        ([(0.7, 0.9), (0.1, 0.75), (0.0, 0.2)], [1, 1, 2]),  # a wide interval overlaps both
+        ([], []),
+    ],
+)
 def test_rank_is_one_plus_rows_whose_lower_bound_exceeds_upper(intervals, expected):
     rows = [{"kind": "reproduced", "m_lo": lo, "m_hi": hi} for lo, hi in intervals]
     assert rank_rows(rows, "m") == expected
 
 
 def test_missing_metric_and_simulations_take_no_rank():
-    rows = [{"kind": "reproduced", "m_lo": 0.1, "m_hi": 0.2}, {"kind": "reproduced", "m_lo": None, "m_hi": None},
-            {"kind": "simulation", "m_lo": 0.8, "m_hi": 0.9}]
+    rows = [
+        {"kind": "reproduced", "m_lo": 0.1, "m_hi": 0.2},
+        {"kind": "reproduced", "m_lo": None, "m_hi": None},
+        {"kind": "simulation", "m_lo": 0.8, "m_hi": 0.9},
+    ]
     assert rank_rows(rows, "m") == [1, None, None]
 
 
@@ -129,8 +155,7 @@ def test_board_sorted_by_rank_with_paper_numbers():
     from zbb.score.reference import paper_results
 
     board = build_board(paper_results())
-    assert [(r["model"], r["rank"]) for r in board.rows] == [("PersonaPlex", 1), ("Moshi", 1),
-                                                             ("Raon-SpeechChat", 3)]
+    assert [(r["model"], r["rank"]) for r in board.rows] == [("PersonaPlex", 1), ("Moshi", 1), ("Raon-SpeechChat", 3)]
 
 
 def test_rank_by_unknown_column_is_an_error():
@@ -141,40 +166,65 @@ def test_rank_by_unknown_column_is_an_error():
 # ------------------------------------------------------------------------------------------------ view
 def mixed_board():
     runs = paper_moshi() + [
-        synthetic_run("PersonaPlex-7B", {"no_interrupt": (0.49, 0.74), "interrupt": (0.28, 0.40)}, kind="reproduced",
-                      family="personaplex"),
-        synthetic_run("PersonaPlex-7B", {"interrupt": (0.45, 0.72)}, kind="reproduced", family="personaplex",
-                      steering=STEER, seed=1),
+        synthetic_run(
+            "PersonaPlex-7B",
+            {"no_interrupt": (0.49, 0.74), "interrupt": (0.28, 0.40)},
+            kind="reproduced",
+            family="personaplex",
+        ),
+        synthetic_run(
+            "PersonaPlex-7B",
+            {"interrupt": (0.45, 0.72)},
+            kind="reproduced",
+            family="personaplex",
+            steering=STEER,
+            seed=1,
+        ),
         synthetic_run("Raon", {"no_interrupt": (0.1, 0.29), "interrupt": (0.03, 0.16)}),
-        synthetic_run("Simulated listener (misses 320 ms)", {"interrupt": (0.5, 0.3)}, kind="simulation",
-                      family="simulation", decoding={"missed_ms": 320}),
+        synthetic_run(
+            "Simulated listener (misses 320 ms)",
+            {"interrupt": (0.5, 0.3)},
+            kind="simulation",
+            family="simulation",
+            decoding={"missed_ms": 320},
+        ),
     ]
     return build_board(runs)
 
 
-@pytest.mark.parametrize("view, models", [
-    (ViewState(), ["PersonaPlex-7B", "Moshi", "Raon", "Simulated listener (misses 320 ms)"]),
-    (ViewState(search="PERSONA"), ["PersonaPlex-7B"]),
-    (ViewState(steering="on"), ["PersonaPlex-7B", "Moshi"]),
-    (ViewState(steering="off"), ["Raon", "Simulated listener (misses 320 ms)"]),
-    (ViewState(provenance=("paper-reported", "self-reported")), ["Moshi", "Raon"]),
-    (ViewState(family=("personaplex", "simulation")), ["PersonaPlex-7B", "Simulated listener (misses 320 ms)"]),
-    (ViewState(sort="delta_correct", desc=True), ["PersonaPlex-7B", "Moshi", "Raon",
-                                                  "Simulated listener (misses 320 ms)"]),
-    (ViewState(sort="int_correct", desc=False), ["Raon", "Moshi", "PersonaPlex-7B",
-                                                 "Simulated listener (misses 320 ms)"]),
-    (ViewState(sort="model", desc=True), ["Simulated listener (misses 320 ms)", "Raon", "PersonaPlex-7B", "Moshi"]),
-])
+@pytest.mark.parametrize(
+    "view, models",
+    [
+        (ViewState(), ["PersonaPlex-7B", "Moshi", "Raon", "Simulated listener (misses 320 ms)"]),
+        (ViewState(search="PERSONA"), ["PersonaPlex-7B"]),
+        (ViewState(steering="on"), ["PersonaPlex-7B", "Moshi"]),
+        (ViewState(steering="off"), ["Raon", "Simulated listener (misses 320 ms)"]),
+        (ViewState(provenance=("paper-reported", "self-reported")), ["Moshi", "Raon"]),
+        (ViewState(family=("personaplex", "simulation")), ["PersonaPlex-7B", "Simulated listener (misses 320 ms)"]),
+        (
+            ViewState(sort="delta_correct", desc=True),
+            ["PersonaPlex-7B", "Moshi", "Raon", "Simulated listener (misses 320 ms)"],
+        ),
+        (
+            ViewState(sort="int_correct", desc=False),
+            ["Raon", "Moshi", "PersonaPlex-7B", "Simulated listener (misses 320 ms)"],
+        ),
+        (ViewState(sort="model", desc=True), ["Simulated listener (misses 320 ms)", "Raon", "PersonaPlex-7B", "Moshi"]),
+    ],
+)
 def test_filters_and_sorting(view, models):
     assert [r["model"] for r in apply_view(mixed_board(), view)] == models
 
 
-@pytest.mark.parametrize("view", [
-    ViewState(),
-    ViewState(sort="delta_iwor", desc=True, search="moshi 7b", steering="on"),
-    ViewState(provenance=("reproduced", "simulation"), family=("moshi",), groups=("correct", "gaps")),
-    ViewState(sort="model", desc=False, groups=()),
-])
+@pytest.mark.parametrize(
+    "view",
+    [
+        ViewState(),
+        ViewState(sort="delta_iwor", desc=True, search="moshi 7b", steering="on"),
+        ViewState(provenance=("reproduced", "simulation"), family=("moshi",), groups=("correct", "gaps")),
+        ViewState(sort="model", desc=False, groups=()),
+    ],
+)
 def test_view_state_round_trips_through_the_query_string(view):
     assert ViewState.from_query(view.to_query()) == view
     assert ViewState.from_query("?" + view.to_query()) == view
@@ -258,8 +308,9 @@ def test_index_is_rebuilt_when_missing_corrupt_or_stale(tmp_path):
     save_result(synthetic_run("M", {"interrupt": (0.9, 0.4)}), tmp_path / f"{key}.json")
     assert store.summaries()[0].result.aggregates["interrupt"].correctness.rate == pytest.approx(0.9)
     # a file dropped in by hand (e.g. the scorer's paper results) appears; a deleted one disappears
-    save_result(synthetic_run("N", {"interrupt": (0.1, 0.1)}, kind="paper-reported", items=False),
-                tmp_path / "paper" / "n.json")
+    save_result(
+        synthetic_run("N", {"interrupt": (0.1, 0.1)}, kind="paper-reported", items=False), tmp_path / "paper" / "n.json"
+    )
     assert sorted(s.model for s in store.summaries()) == ["M", "N"]
     (tmp_path / f"{key}.json").unlink()
     assert [s.model for s in store.summaries()] == ["N"]
@@ -350,7 +401,7 @@ def test_hub_results_pull_and_push_with_a_fake_api(tmp_path, monkeypatch):
     api = FakeHfApi({f"results/{key}.json": body, "README.md": b"# results"}, tmp_path)
     hub = HubResults("org/zbb-results", api=api)
     store = ResultStore(tmp_path / "mirror")
-    assert hub.pull(store) == 1 and hub.pull(store) == 0     # the second pull finds nothing new
+    assert hub.pull(store) == 1 and hub.pull(store) == 0  # the second pull finds nothing new
     assert [s.model for s in store.summaries()] == ["HubModel"]
     new_key = store.add(synthetic_run("Other", {"interrupt": (0.1, 0.1)}))
     hub.push(store, new_key)
@@ -373,7 +424,7 @@ def test_scatter_draws_one_arrow_per_steered_model_and_skips_simulations():
     board = mixed_board()
     fig = plots.correctness_vs_iwor(board.rows)
     arrows = next(t for t in fig.data if t.mode == "lines+markers")
-    assert list(arrows.x) == [0.40, 0.72, None, 0.29, 0.64, None]          # PersonaPlex-7B, then Moshi
+    assert list(arrows.x) == [0.40, 0.72, None, 0.29, 0.64, None]  # PersonaPlex-7B, then Moshi
     interrupt = next(t for t in fig.data if t.name == "interrupt")
     assert list(interrupt.customdata) == ["PersonaPlex-7B", "Moshi (paper-reported)", "Raon (self-reported)"]
 
@@ -389,8 +440,10 @@ def test_bars_have_interval_error_bars():
 
 def test_dose_response_needs_two_alphas_and_adds_the_unsteered_point():
     runs = [synthetic_run("M", {"no_interrupt": (0.5, 0.7), "interrupt": (0.2, 0.3)}, kind="reproduced")]
-    runs += [synthetic_run("M", {"interrupt": (r, 0.5)}, kind="reproduced", steering=steer(a), seed=i)
-             for i, (a, r) in enumerate([(1.0, 0.25), (5.5, 0.4), (8.0, 0.3)])]
+    runs += [
+        synthetic_run("M", {"interrupt": (r, 0.5)}, kind="reproduced", steering=steer(a), seed=i)
+        for i, (a, r) in enumerate([(1.0, 0.25), (5.5, 0.4), (8.0, 0.3)])
+    ]
     runs += paper_moshi()  # one alpha only: no curve
     points = plots.dose_response_points(build_board(runs))
     assert list(points) == ["M"]
@@ -399,8 +452,16 @@ def test_dose_response_needs_two_alphas_and_adds_the_unsteered_point():
 
 
 def test_simulated_listener_curve_is_ordered_by_missed_ms():
-    runs = [synthetic_run(f"Simulated listener (misses {ms} ms)", {"interrupt": (0.9 - ms / 1000, 1 - ms / 700)},
-                          kind="simulation", decoding={"missed_ms": ms}, seed=ms) for ms in (320, 0, 160)]
+    runs = [
+        synthetic_run(
+            f"Simulated listener (misses {ms} ms)",
+            {"interrupt": (0.9 - ms / 1000, 1 - ms / 700)},
+            kind="simulation",
+            decoding={"missed_ms": ms},
+            seed=ms,
+        )
+        for ms in (320, 0, 160)
+    ]
     pts = plots.simulated_listener_points(build_board(runs))
     assert [p[0] for p in pts] == [0, 160, 320]
     assert [round(p[1], 2) for p in pts] == [1.0, 0.77, 0.54]
@@ -409,8 +470,12 @@ def test_simulated_listener_curve_is_ordered_by_missed_ms():
 
 def test_plots_of_an_empty_board_say_so():
     board = build_board([])
-    for fig in (plots.correctness_vs_iwor(board.rows), plots.bars_by_condition(board.rows),
-                plots.dose_response(board), plots.simulated_listeners(board)):
+    for fig in (
+        plots.correctness_vs_iwor(board.rows),
+        plots.bars_by_condition(board.rows),
+        plots.dose_response(board),
+        plots.simulated_listeners(board),
+    ):
         assert fig.layout.annotations and not fig.data
 
 
@@ -426,13 +491,16 @@ def test_stage_upload_copies_loose_files_under_fixed_names(tmp_path):
     assert sorted(p.name for p in staged.iterdir()) == ["meta.json", "responses.jsonl"]
 
 
-@pytest.mark.parametrize("names, message", [
-    ([], "no files"),
-    (["meta.json"], "missing ['responses.jsonl']"),
-    (["meta.json", "responses.jsonl", "evil.sh"], "unexpected ['evil.sh']"),
-    (["sub.zip", "meta.json"], "on its own"),
-    (["a.json", "b.json", "c.json", "d.json", "e.json"], "5 files"),
-])
+@pytest.mark.parametrize(
+    "names, message",
+    [
+        ([], "no files"),
+        (["meta.json"], "missing ['responses.jsonl']"),
+        (["meta.json", "responses.jsonl", "evil.sh"], "unexpected ['evil.sh']"),
+        (["sub.zip", "meta.json"], "on its own"),
+        (["a.json", "b.json", "c.json", "d.json", "e.json"], "5 files"),
+    ],
+)
 def test_stage_upload_refuses_bad_uploads(tmp_path, names, message):
     paths = []
     for name in names:

@@ -4,6 +4,7 @@ and with a real headless Chromium (paper rows render, the view lives in the URL,
 Depends on: the scorer (`zbb.score`: paper results, scoring uploads), the submission loader (`zbb.submission`)
 and the shared `tiny_dataset` fixture (a real espeak build, tests/conftest.py).
 """
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,15 @@ from zbb.leaderboard.store import ResultStore
 from zbb.leaderboard.synthetic import synthetic_run
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _free_port() -> int:
@@ -37,9 +45,15 @@ def board_app(tmp_path_factory, tiny_dataset):
     store = ResultStore(root / "submissions")
     for result in paper_results():
         store.add(result, subdir="paper")
-    store.add(synthetic_run("Simulated listener (misses 320 ms)", {"no_interrupt": (0.9, 0.95),
-                                                                   "interrupt": (0.5, 0.3)},
-                            kind="simulation", family="simulation", decoding={"missed_ms": 320}))
+    store.add(
+        synthetic_run(
+            "Simulated listener (misses 320 ms)",
+            {"no_interrupt": (0.9, 0.95), "interrupt": (0.5, 0.3)},
+            kind="simulation",
+            family="simulation",
+            decoding={"missed_ms": 320},
+        )
+    )
     port = _free_port()
     demo = launch(store, dataset=open_dataset(tiny_dataset), port=port, block=False)
     yield {"url": f"http://127.0.0.1:{port}/", "store": store, "dataset": Path(tiny_dataset), "root": root}
@@ -56,8 +70,13 @@ def _transcript_submission(folder: Path, dataset_path: Path, model: str) -> list
     for cond in ds.conditions():
         for clip in ds.clips(cond):
             heard = cond == "no_interrupt"
-            reply = (f"Yes, the {clip.subject} {clip.description}." if heard and clip.label
-                     else f"No, the {clip.subject} does not." if heard else "Sorry, what did you say?")
+            reply = (
+                f"Yes, the {clip.subject} {clip.description}."
+                if heard and clip.label
+                else f"No, the {clip.subject} does not."
+                if heard
+                else "Sorry, what did you say?"
+            )
             lines.append(json.dumps({"id": clip.id, "condition": cond, "response": reply}))
     (folder / "responses.jsonl").write_text("\n".join(lines) + "\n")
     (folder / "meta.json").write_text(json.dumps({"model": model, "model_family": "testfamily"}))
@@ -69,20 +88,23 @@ def test_client_reads_the_board_and_a_submission_appears(board_app, tmp_path):
 
     client = Client(board_app["url"], verbose=False)
     rows = client.predict("", api_name="/board")
-    assert {(r["model"], r["provenance"]) for r in rows} >= {("PersonaPlex", "paper-reported"),
-                                                            ("Moshi", "paper-reported"),
-                                                            ("Raon-SpeechChat", "paper-reported")}
+    assert {(r["model"], r["provenance"]) for r in rows} >= {
+        ("PersonaPlex", "paper-reported"),
+        ("Moshi", "paper-reported"),
+        ("Raon-SpeechChat", "paper-reported"),
+    }
     moshi = next(r for r in rows if r["model"] == "Moshi")
     assert moshi["int_correct"] == pytest.approx(0.22) and moshi["steer_correct"] == pytest.approx(0.34)
     assert [r["model"] for r in client.predict("steer=off&prov=simulation", api_name="/board")] == [
-        "Simulated listener (misses 320 ms)"]
+        "Simulated listener (misses 320 ms)"
+    ]
 
     files = _transcript_submission(tmp_path / "sub", board_app["dataset"], "UploadedModel")
     message = client.predict([handle_file(str(f)) for f in files], api_name="/submit")
     assert "Stored **UploadedModel** as self-reported" in message, message
     new = next(r for r in client.predict("q=uploaded", api_name="/board") if r["model"] == "UploadedModel")
     assert new["provenance"] == "self-reported"
-    assert new["ni_correct"] > new["int_correct"]          # it answered only when listening
+    assert new["ni_correct"] > new["int_correct"]  # it answered only when listening
     stored = [s for s in board_app["store"].summaries() if s.model == "UploadedModel"]
     assert len(stored) == 1 and stored[0].outcomes["interrupt"]
 
@@ -116,8 +138,11 @@ def test_browser_renders_paper_rows_and_keeps_the_view_in_the_url(board_app, tmp
             table = page.locator("#zbb-table")
             page.locator("#zbb-table table").wait_for(timeout=30_000)
             # the page first shows the default view; the URL's view arrives with the load event
-            page.wait_for_function("(() => { const t = document.querySelector('#zbb-table').innerText;"
-                                   " return t.includes('Raon') && !t.includes('Simulated'); })()", timeout=30_000)
+            page.wait_for_function(
+                "(() => { const t = document.querySelector('#zbb-table').innerText;"
+                " return t.includes('Raon') && !t.includes('Simulated'); })()",
+                timeout=30_000,
+            )
             text = table.inner_text()
             assert all(m in text for m in ("PersonaPlex", "Moshi", "Raon-SpeechChat"))
             order = [m for m in ("PersonaPlex", "Raon-SpeechChat", "Moshi") if m in text]

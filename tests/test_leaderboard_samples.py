@@ -1,4 +1,5 @@
 """The Samples tab's data: a stored run's row with its verdict, the dataset's user audio and the model's audio."""
+
 import numpy as np
 import soundfile as sf
 
@@ -13,8 +14,12 @@ def test_a_row_shows_its_verdict_user_audio_and_submitted_audio(tmp_path, tiny_d
     ds = open_dataset(tiny_dataset)
     clips = ds.clips("interrupt")
     replies = {c.id: (f"yes the {c.subject} {c.description}" if c.label else "sorry what was that") for c in clips}
-    result = score_responses([Response(id=c.id, condition="interrupt", response=replies[c.id]) for c in clips], clips,
-                             meta=RunMeta(model="Listener"), dataset=ds)
+    result = score_responses(
+        [Response(id=c.id, condition="interrupt", response=replies[c.id]) for c in clips],
+        clips,
+        meta=RunMeta(model="Listener"),
+        dataset=ds,
+    )
     heard, missed = next(c for c in clips if c.label), next(c for c in clips if not c.label)
     out_wav = tmp_path / "out.wav"
     tone = (0.1 * np.sin(np.arange(16000) * 0.05)).astype(np.float32)

@@ -1,4 +1,5 @@
 """The versioned normaliser and subject matching (IWOR): inflections count, other words containing it do not."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,16 +7,19 @@ import pytest
 from zbb.score.normalise import NORMALISER_VERSION, contains_subject, normalise, normaliser_id, word_forms
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("Yes, a submarine travels under the sea!", "yes a submarine travels under the sea"),
-    ("That's NOT true.", "that is not true"),
-    ("I don't think so", "i do not think so"),
-    ("Twenty three cats", "23 cats"),
-    ("the colour of the sea", "the color of the sea"),
-    ("um, uh, no", "no"),
-    ("", ""),
-    ("   ", ""),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Yes, a submarine travels under the sea!", "yes a submarine travels under the sea"),
+        ("That's NOT true.", "that is not true"),
+        ("I don't think so", "i do not think so"),
+        ("Twenty three cats", "23 cats"),
+        ("the colour of the sea", "the color of the sea"),
+        ("um, uh, no", "no"),
+        ("", ""),
+        ("   ", ""),
+    ],
+)
 def test_normalise_table(text, expected):
     assert normalise(text) == expected
 
@@ -30,32 +34,35 @@ def test_normalise_refuses_non_text():
         normalise(None)
 
 
-@pytest.mark.parametrize("subject,response,hit", [
-    ("Submarine", "yes a submarine travels under the sea", True),
-    ("Submarine", "SUBMARINES travel under water", True),              # capitals, plural
-    ("Submarine", "the submarine's hull is strong", True),             # possessive
-    ("Submarine", "the submarines' hulls", True),                      # plural possessive
-    ("Submarine", "Submarine?", True),                                 # punctuation
-    ("Cat", "cats purr", True),
-    ("Cat", "the category is animals", False),                         # inside another word
-    ("Cat", "a catalogue of things", False),
-    ("Cat", "concatenate", False),
-    ("Cat", "what did you say", False),
-    ("Butterfly", "butterflies have wings", True),                     # -y -> -ies
-    ("Butterflies", "a butterfly has wings", True),                    # plural subject, singular reply
-    ("Bus", "the buses are late", True),                               # -es
-    ("Glass", "glasses break", True),
-    ("Mouse", "mice are small", True),                                 # irregular plural (inflect)
-    ("Child", "children play", True),
-    ("Eiffel Tower", "the eiffel tower is in paris", True),            # multi-word subject
-    ("Eiffel Tower", "the Eiffel Towers", True),
-    ("Eiffel Tower", "the tower in paris", False),                     # only part of it
-    ("Eiffel Tower", "eiffel designed a tower", False),                # not contiguous
-    ("Seven", "7 days a week", True),                                  # numbers normalised alike
-    ("Colour", "what a color", True),                                  # spelling normalised alike
-    ("Submarine", "", False),
-    ("...", "anything at all", False),                                 # a subject that normalises to nothing
-])
+@pytest.mark.parametrize(
+    "subject,response,hit",
+    [
+        ("Submarine", "yes a submarine travels under the sea", True),
+        ("Submarine", "SUBMARINES travel under water", True),  # capitals, plural
+        ("Submarine", "the submarine's hull is strong", True),  # possessive
+        ("Submarine", "the submarines' hulls", True),  # plural possessive
+        ("Submarine", "Submarine?", True),  # punctuation
+        ("Cat", "cats purr", True),
+        ("Cat", "the category is animals", False),  # inside another word
+        ("Cat", "a catalogue of things", False),
+        ("Cat", "concatenate", False),
+        ("Cat", "what did you say", False),
+        ("Butterfly", "butterflies have wings", True),  # -y -> -ies
+        ("Butterflies", "a butterfly has wings", True),  # plural subject, singular reply
+        ("Bus", "the buses are late", True),  # -es
+        ("Glass", "glasses break", True),
+        ("Mouse", "mice are small", True),  # irregular plural (inflect)
+        ("Child", "children play", True),
+        ("Eiffel Tower", "the eiffel tower is in paris", True),  # multi-word subject
+        ("Eiffel Tower", "the Eiffel Towers", True),
+        ("Eiffel Tower", "the tower in paris", False),  # only part of it
+        ("Eiffel Tower", "eiffel designed a tower", False),  # not contiguous
+        ("Seven", "7 days a week", True),  # numbers normalised alike
+        ("Colour", "what a color", True),  # spelling normalised alike
+        ("Submarine", "", False),
+        ("...", "anything at all", False),  # a subject that normalises to nothing
+    ],
+)
 def test_subject_hit_table(subject, response, hit):
     assert contains_subject(subject, normalise(response)) is hit
 
@@ -68,11 +75,64 @@ def test_word_forms_are_whole_words():
 def _varied_corpus(n: int, seed: int) -> list[str]:
     import random
 
-    pieces = ["won't", "can't", "Mr.", "Dr", "St. John's", "it's", "they're", "I'd been", "she's gone", "twenty-three",
-              "1,000", "$5.50", "3.5%", "50%", "colour", "(aside)", "[noise]", "<unk>", "um", "hmm,", "naïve", "café",
-              "Œuvre", "ß", "—", "y'all", "gonna", "cause", "ain't", "one hundred and five", "first", "2nd", "and a half",
-              "and", "point", "double", "oh", "ones", "minus", "dollars", "cents", "per cent", "second", "Yes!", "...",
-              "rock 'n' roll", "10 o'clock", "e.g.", "U.S.A.", "£20", "€3", "cats'", "jazz", "no", "  ", "submarine"]
+    pieces = [
+        "won't",
+        "can't",
+        "Mr.",
+        "Dr",
+        "St. John's",
+        "it's",
+        "they're",
+        "I'd been",
+        "she's gone",
+        "twenty-three",
+        "1,000",
+        "$5.50",
+        "3.5%",
+        "50%",
+        "colour",
+        "(aside)",
+        "[noise]",
+        "<unk>",
+        "um",
+        "hmm,",
+        "naïve",
+        "café",
+        "Œuvre",
+        "ß",
+        "—",
+        "y'all",
+        "gonna",
+        "cause",
+        "ain't",
+        "one hundred and five",
+        "first",
+        "2nd",
+        "and a half",
+        "and",
+        "point",
+        "double",
+        "oh",
+        "ones",
+        "minus",
+        "dollars",
+        "cents",
+        "per cent",
+        "second",
+        "Yes!",
+        "...",
+        "rock 'n' roll",
+        "10 o'clock",
+        "e.g.",
+        "U.S.A.",
+        "£20",
+        "€3",
+        "cats'",
+        "jazz",
+        "no",
+        "  ",
+        "submarine",
+    ]
     rnd = random.Random(seed)
     return [" ".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 9))) for _ in range(n)]
 

@@ -1,4 +1,5 @@
 """The one retry loop every engine uses: what is retried, how long it waits, what it says when it gives up."""
+
 import pytest
 
 from zbb import retry as retry_module
@@ -24,6 +25,7 @@ def failing(times, exc=Flaky):
         if len(calls) <= times:
             raise exc(f"failure {len(calls)}")
         return len(calls)
+
     return fn, calls
 
 

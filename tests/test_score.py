@@ -1,4 +1,5 @@
 """The scorer end to end on transcript submissions, metrics and gaps, paired comparison, paper results, CLI."""
+
 from __future__ import annotations
 
 import json
@@ -28,6 +29,7 @@ def responses_for(clips, reply):
 
 def test_scores_transcripts_per_row_and_per_condition():
     clips = make_clips()
+
     # no_interrupt: all right; interrupt: right only on true claims, without the subject; buffered: all "what?"
     def reply(c):
         if c.condition == "no_interrupt":
@@ -62,8 +64,7 @@ def test_scores_transcripts_per_row_and_per_condition():
 def test_steered_run_scores_only_the_conditions_it_answers():
     clips = make_clips()
     interrupt = [c for c in clips if c.condition == "interrupt"]
-    result = score_responses(responses_for(interrupt, lambda c: right_answer(c.id)), clips,
-                             meta=RunMeta(model="toy"))
+    result = score_responses(responses_for(interrupt, lambda c: right_answer(c.id)), clips, meta=RunMeta(model="toy"))
     assert list(result.aggregates) == ["interrupt"] and result.aggregates["interrupt"].correctness.rate == 1.0
 
 
@@ -98,9 +99,11 @@ def test_score_submission_through_the_loader_keeps_timings(tmp_path):
     lines = []
     for c in ds.clips("no_interrupt") + ds.clips("interrupt"):
         line = {"id": c.id, "condition": c.condition, "response": right_answer(c.id)}
-        if c.condition == "interrupt":   # word times: answering 0.2 s after the claim ends, for 2 s
-            line["words"] = [{"word": w, "start": round(c.end_s + 0.2 + 0.4 * i, 3),
-                              "end": round(c.end_s + 0.5 + 0.4 * i, 3)} for i, w in enumerate(line["response"].split())]
+        if c.condition == "interrupt":  # word times: answering 0.2 s after the claim ends, for 2 s
+            line["words"] = [
+                {"word": w, "start": round(c.end_s + 0.2 + 0.4 * i, 3), "end": round(c.end_s + 0.5 + 0.4 * i, 3)}
+                for i, w in enumerate(line["response"].split())
+            ]
         lines.append(line)
     sub = write_transcripts(tmp_path / "sub", {"model": "Toy", "paper_url": "https://example.org/toy"}, lines)
     result = score_submission(sub, ds)
@@ -114,8 +117,11 @@ def test_score_submission_through_the_loader_keeps_timings(tmp_path):
 
 def _run(correct_ids, model="m"):
     clips = make_clips(conditions=("no_interrupt", "interrupt"))
-    return score_responses(responses_for(clips, lambda c: right_answer(c.id) if c.id in correct_ids else "what?"),
-                           clips, meta=RunMeta(model=model))
+    return score_responses(
+        responses_for(clips, lambda c: right_answer(c.id) if c.id in correct_ids else "what?"),
+        clips,
+        meta=RunMeta(model=model),
+    )
 
 
 def test_compare_runs_matches_rows_by_id_and_condition():
@@ -124,7 +130,7 @@ def test_compare_runs_matches_rows_by_id_and_condition():
     cmp = compare_runs(a, b, "correctness", "interrupt")
     assert (cmp.n, cmp.a_only, cmp.b_only) == (8, 0, 5)
     assert cmp.diff == pytest.approx(5 / 8) and cmp.ci_low <= cmp.diff <= cmp.ci_high
-    assert cmp.mcnemar_p == pytest.approx(2 / 2 ** 5)
+    assert cmp.mcnemar_p == pytest.approx(2 / 2**5)
     with pytest.raises(ZbbError, match="no per-item scores"):
         compare_runs(a, paper_results()[0])
     with pytest.raises(ZbbError, match="share no 'interrupt_buffered' rows"):
@@ -156,11 +162,14 @@ def test_paper_results_round_trip_through_result_files(tmp_path):
 
 def test_cli_score_writes_result_and_prints_summary(tmp_path, capsys):
     ds = small_dataset(tmp_path / "ds", conditions=("no_interrupt", "interrupt"))
-    lines = [{"id": c.id, "condition": c.condition, "response": right_answer(c.id)}
-             for cond in ("no_interrupt", "interrupt") for c in ds.clips(cond)][:-1]
+    lines = [
+        {"id": c.id, "condition": c.condition, "response": right_answer(c.id)}
+        for cond in ("no_interrupt", "interrupt")
+        for c in ds.clips(cond)
+    ][:-1]
     sub = write_transcripts(tmp_path / "sub", {"model": "Toy"}, lines)
     out = tmp_path / "toy.json"
-    assert main(["score", str(sub), "--dataset", str(ds.root), "--out", str(out)]) == 2   # one row missing
+    assert main(["score", str(sub), "--dataset", str(ds.root), "--out", str(out)]) == 2  # one row missing
     assert "eif-f" in capsys.readouterr().err and not out.exists()
     assert main(["score", str(sub), "--dataset", str(ds.root), "--out", str(out), "--allow-partial"]) == 0
     printed = capsys.readouterr().out
@@ -176,11 +185,34 @@ def test_cli_score_with_the_openai_judge_stores_its_verdicts(tmp_path, capsys):
     server = FakeChat(lambda body: (200, json.dumps({"stance": "affirm", "reason": "fake judge says yes"})))
     try:
         ds = small_dataset(tmp_path / "ds", conditions=("interrupt",))
-        sub = write_transcripts(tmp_path / "sub", {"model": "Toy"},
-                                [{"id": c.id, "condition": c.condition, "response": "hmm"} for c in ds.clips("interrupt")])
+        sub = write_transcripts(
+            tmp_path / "sub",
+            {"model": "Toy"},
+            [{"id": c.id, "condition": c.condition, "response": "hmm"} for c in ds.clips("interrupt")],
+        )
         out = tmp_path / "toy.json"
-        assert main(["score", str(sub), "--dataset", str(ds.root), "--out", str(out), "--quiet", "--judge", "openai",
-                     "--judge-base-url", server.url, "--judge-model", "fake", "--judge-cache", str(tmp_path / "c")]) == 0
+        assert (
+            main(
+                [
+                    "score",
+                    str(sub),
+                    "--dataset",
+                    str(ds.root),
+                    "--out",
+                    str(out),
+                    "--quiet",
+                    "--judge",
+                    "openai",
+                    "--judge-base-url",
+                    server.url,
+                    "--judge-model",
+                    "fake",
+                    "--judge-cache",
+                    str(tmp_path / "c"),
+                ]
+            )
+            == 0
+        )
     finally:
         server.close()
     result = load_result(out)

@@ -3,6 +3,7 @@
 The shared espeak-built `tiny_dataset` fixture is used where a real build matters; these rows have word
 times chosen here, so what a simulated listener hears follows from the construction.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,25 +34,49 @@ def word_seconds(word: str) -> float:
     return max(0.25, 0.1 * len(word.strip(",.?!")))
 
 
-def make_clip(id: str, subject: str, description: str, label: bool, category: str, condition: str,
-              onset_s: float = 3.0, voice: str = "voice-a") -> Clip:
+def make_clip(
+    id: str,
+    subject: str,
+    description: str,
+    label: bool,
+    category: str,
+    condition: str,
+    onset_s: float = 3.0,
+    voice: str = "voice-a",
+) -> Clip:
     text = f"{subject} {description}, right?"
     words, t = [], onset_s
     for w in text.split():
         words.append(WordTiming(w.strip(",.?!"), round(t, 3), round(t + word_seconds(w), 3)))
         t += word_seconds(w) + 0.05
     buffered = condition == "interrupt_buffered"
-    return Clip(id=id, condition=condition, subject=subject, description=description, label=label,
-                category=category, text=text, onset_s=onset_s, subject_end_s=words[len(subject.split()) - 1].end,
-                end_s=words[-1].end, duration_s=round(t + 1.0, 3), context_text="Tell me about jazz.",
-                buffer_text="Hey, sorry, quick question:" if buffered else "",
-                buffer_onset_s=onset_s - 1.5 if buffered else None, voice=voice, tts_engine="test",
-                claim_words=tuple(words))
+    return Clip(
+        id=id,
+        condition=condition,
+        subject=subject,
+        description=description,
+        label=label,
+        category=category,
+        text=text,
+        onset_s=onset_s,
+        subject_end_s=words[len(subject.split()) - 1].end,
+        end_s=words[-1].end,
+        duration_s=round(t + 1.0, 3),
+        context_text="Tell me about jazz.",
+        buffer_text="Hey, sorry, quick question:" if buffered else "",
+        buffer_onset_s=onset_s - 1.5 if buffered else None,
+        voice=voice,
+        tts_engine="test",
+        claim_words=tuple(words),
+    )
 
 
 def make_clips(conditions=CONDITIONS, claims=CLAIMS) -> list[Clip]:
-    return [make_clip(*c, condition=cond, voice="voice-a" if i % 2 else "voice-b")
-            for cond in conditions for i, c in enumerate(claims)]
+    return [
+        make_clip(*c, condition=cond, voice="voice-a" if i % 2 else "voice-b")
+        for cond in conditions
+        for i, c in enumerate(claims)
+    ]
 
 
 def small_dataset(root: Path, conditions=CONDITIONS):

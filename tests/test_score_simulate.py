@@ -1,4 +1,5 @@
 """Simulated listeners: what they hear, and that their scored runs fall as the missed time grows."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,10 +16,10 @@ def test_listener_hears_words_mostly_after_the_cut():
     # "Submarine" spans 3.0-3.9 s: a 400 ms miss leaves more than half of it, 500 ms does not
     assert heard_words(clip, 0)[0] == "Submarine" and heard_words(clip, 400)[0] == "Submarine"
     assert heard_words(clip, 500)[0] == "flies"
-    assert heard_words(clip, 1, fraction=1.0)[0] == "flies"   # the strict rule: a word must start after the cut
+    assert heard_words(clip, 1, fraction=1.0)[0] == "flies"  # the strict rule: a word must start after the cut
     reply = listener_reply(clip, 500)
     assert reply.startswith(("sorry", "what")) and "submarine" not in reply.lower()
-    assert "right" not in reply.lower()   # the confirmation is never echoed back as if it were an answer
+    assert "right" not in reply.lower()  # the confirmation is never echoed back as if it were an answer
 
 
 def test_no_interrupt_is_heard_fully_and_the_buffer_absorbs_the_miss():
@@ -39,7 +40,7 @@ def test_iwor_falls_as_the_miss_grows_on_constructed_rows(tmp_path):
     ds = small_dataset(tmp_path / "ds")
     results = _curve(ds.root, tmp_path)
     iwor = [r.aggregates["interrupt"].iwor.rate for r in results]
-    assert iwor == [1.0, 0.75, 0.5, 0.0]   # subject lengths 0.3/0.9/0.9/0.6+0.5 s decide who is heard
+    assert iwor == [1.0, 0.75, 0.5, 0.0]  # subject lengths 0.3/0.9/0.9/0.6+0.5 s decide who is heard
     for r in results:
         assert r.aggregates["no_interrupt"].correctness.rate == 1.0
         assert r.aggregates["interrupt_buffered"].iwor.rate == 1.0
@@ -60,8 +61,22 @@ def test_iwor_falls_monotonically_on_the_tiny_build(tiny_dataset, tmp_path):
 
 def test_cli_simulate_scores_into_results(tmp_path, capsys):
     ds = small_dataset(tmp_path / "ds", conditions=("interrupt",))
-    assert main(["simulate", "--dataset", str(ds.root), "--out", str(tmp_path / "subs"), "--delays", "0,600",
-                 "--results", str(tmp_path / "results")]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--dataset",
+                str(ds.root),
+                "--out",
+                str(tmp_path / "subs"),
+                "--delays",
+                "0,600",
+                "--results",
+                str(tmp_path / "results"),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "| 0 | 1.00 / 1.00 |" in printed and "| 600 | 0.00 / 0.00 |" in printed
     assert len(list((tmp_path / "results").glob("*.json"))) == 2

@@ -1,4 +1,5 @@
 """Statistics the scorer relies on (zbb/stats.py), checked against hand-computed cases."""
+
 from __future__ import annotations
 
 import math
@@ -31,20 +32,20 @@ def test_wilson_edges():
 
 def test_mcnemar_exact_hand_computed():
     # b=1, c=9: p = 2 * (C(10,0) + C(10,1)) / 2^10 = 22/1024
-    assert mcnemar_exact(1, 9) == pytest.approx(2 * (1 + 10) / 2 ** 10) == pytest.approx(0.021484375)
+    assert mcnemar_exact(1, 9) == pytest.approx(2 * (1 + 10) / 2**10) == pytest.approx(0.021484375)
     assert mcnemar_exact(9, 1) == pytest.approx(0.021484375)
     assert mcnemar_exact(0, 0) == 1.0
     assert mcnemar_exact(3, 3) == pytest.approx(1.0)
 
 
 def test_paired_comparison_counts_and_interval_contains_the_difference():
-    a = [True] * 10 + [False] * 10 + [True, False] * 5   # 15 / 30
+    a = [True] * 10 + [False] * 10 + [True, False] * 5  # 15 / 30
     b = [True] * 10 + [True] * 8 + [False] * 2 + [True, False] * 5
     cmp = paired_comparison(a, b, n_resamples=2000, seed=1)
     assert (cmp.n, cmp.a_only, cmp.b_only) == (30, 0, 8)
     assert cmp.diff == pytest.approx(8 / 30)
     assert cmp.ci_low <= cmp.diff <= cmp.ci_high and cmp.ci_low > 0
-    assert cmp.mcnemar_p == pytest.approx(2 / 2 ** 8)
+    assert cmp.mcnemar_p == pytest.approx(2 / 2**8)
 
 
 def test_paired_comparison_refuses_mismatched_runs():

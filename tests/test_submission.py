@@ -1,4 +1,5 @@
 """Transcript submissions: a good one loads; every kind of bad input is refused with a message naming where."""
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,9 @@ META = {"model": "Moshi", "model_id": "kyutai/moshiko-pytorch-bf16", "decoding":
 
 
 def lines(ids=("a1", "a2", "a3"), conditions=("no_interrupt", "interrupt")):
-    return [{"id": i, "condition": c, "response": f"No, a submarine cannot fly ({i})."} for c in conditions for i in ids]
+    return [
+        {"id": i, "condition": c, "response": f"No, a submarine cannot fly ({i})."} for c in conditions for i in ids
+    ]
 
 
 @pytest.fixture
@@ -59,12 +62,15 @@ def test_partial_submission_refused_unless_allowed(tmp_path, ds):
 
 
 def test_dataset_mismatch_warns(tmp_path, ds):
-    path = write_submission(tmp_path / "sub", {"meta.json": {**META, "dataset": "other-fingerprint"},
-                                               "responses.jsonl": lines()})
+    path = write_submission(
+        tmp_path / "sub", {"meta.json": {**META, "dataset": "other-fingerprint"}, "responses.jsonl": lines()}
+    )
     check = check_submission(path, ds)
     assert check.ok and check.rows == {"interrupt": 3, "no_interrupt": 3}
     assert any("other-fingerprint" in w.message and ds.fingerprint in w.message for w in check.warnings)
-    ok = write_submission(tmp_path / "sub2", {"meta.json": {**META, "dataset": ds.fingerprint}, "responses.jsonl": lines()})
+    ok = write_submission(
+        tmp_path / "sub2", {"meta.json": {**META, "dataset": ds.fingerprint}, "responses.jsonl": lines()}
+    )
     assert check_submission(ok, ds).warnings == []
 
 
@@ -73,47 +79,114 @@ def _bad(case):
     good = lines()
     jsonl = "".join(json.dumps(x) + "\n" for x in good)
     return {
-        "malformed json line": ({"meta.json": META, "responses.jsonl": jsonl.replace('"a2"', '"a2', 1)},
-                                "responses.jsonl:2", "malformed JSON"),
-        "malformed meta": ({"meta.json": '{"model": "x",\n}', "responses.jsonl": good}, "meta.json:2", "malformed JSON"),
-        "meta unknown field": ({"meta.json": {**META, "temperature": 1}, "responses.jsonl": good}, "meta.json",
-                               "unknown field 'temperature'"),
-        "meta missing model": ({"meta.json": {"notes": "x"}, "responses.jsonl": good}, "meta.json", "model: Field required"),
-        "meta bad steering": ({"meta.json": {**META, "steering": {"layer": "deep"}}, "responses.jsonl": good},
-                              "meta.json", "steering.layer"),
+        "malformed json line": (
+            {"meta.json": META, "responses.jsonl": jsonl.replace('"a2"', '"a2', 1)},
+            "responses.jsonl:2",
+            "malformed JSON",
+        ),
+        "malformed meta": (
+            {"meta.json": '{"model": "x",\n}', "responses.jsonl": good},
+            "meta.json:2",
+            "malformed JSON",
+        ),
+        "meta unknown field": (
+            {"meta.json": {**META, "temperature": 1}, "responses.jsonl": good},
+            "meta.json",
+            "unknown field 'temperature'",
+        ),
+        "meta missing model": (
+            {"meta.json": {"notes": "x"}, "responses.jsonl": good},
+            "meta.json",
+            "model: Field required",
+        ),
+        "meta bad steering": (
+            {"meta.json": {**META, "steering": {"layer": "deep"}}, "responses.jsonl": good},
+            "meta.json",
+            "steering.layer",
+        ),
         "no meta": ({"responses.jsonl": good}, "sub", "no meta.json"),
         "no responses": ({"meta.json": META}, "sub", "no responses"),
-        "duplicate id": ({"meta.json": META, "responses.jsonl": good + [good[1]]}, "responses.jsonl:7 [a2]",
-                         "duplicate row (a2, no_interrupt); first given at"),
-        "unknown id": ({"meta.json": META, "responses.jsonl": good + [{**good[0], "id": "a9"}]},
-                       "responses.jsonl:7 [a9]", "unknown id 'a9'"),
-        "unknown condition": ({"meta.json": META, "responses.jsonl": good + [{**good[0], "condition": "interupt"}]},
-                              "responses.jsonl:7 [a1]", "unknown condition 'interupt'; the dataset has no_interrupt, "
-                              "interrupt. Did you mean 'interrupt'?"),
-        "empty response": ({"meta.json": META, "responses.jsonl": [{**good[0], "response": "  "}] + good[1:]},
-                           "responses.jsonl:1 [a1]", "empty response"),
-        "non-string response": ({"meta.json": META, "responses.jsonl": [{**good[0], "response": 42}] + good[1:]},
-                                "responses.jsonl:1 [a1]", "response: Input should be a valid string (got 42)"),
-        "missing response": ({"meta.json": META, "responses.jsonl": [{"id": "a1", "condition": "interrupt"}] + good[1:]},
-                             "responses.jsonl:1 [a1]", "response: Field required"),
-        "unknown line field": ({"meta.json": META, "responses.jsonl": [{**good[0], "text": "x"}] + good[1:]},
-                               "responses.jsonl:1 [a1]", "unknown field 'text'"),
-        "line not an object": ({"meta.json": META, "responses.jsonl": "[1, 2]\n"}, "responses.jsonl:1",
-                               "expected a JSON object per line, got list"),
-        "word ends before start": ({"meta.json": META, "responses.jsonl": [
-            {**good[0], "words": [{"word": "no", "start": 3.0, "end": 2.0}]}] + good[1:]},
-            "responses.jsonl:1 [a1]", "ends (2.0) before it starts (3.0)"),
-        "non-utf8": ({"meta.json": META, "responses.jsonl": jsonl.encode() + b'{"id": "a1\xff"}\n'},
-                     "responses.jsonl:7", "not UTF-8 text (byte 0xff"),
-        "mixed layouts": ({"meta.json": META, "responses.jsonl": good, "audio/interrupt/a1.wav": b"RIFF"}, "sub",
-                          "mixes layouts ['audio', 'transcript']"),
+        "duplicate id": (
+            {"meta.json": META, "responses.jsonl": good + [good[1]]},
+            "responses.jsonl:7 [a2]",
+            "duplicate row (a2, no_interrupt); first given at",
+        ),
+        "unknown id": (
+            {"meta.json": META, "responses.jsonl": good + [{**good[0], "id": "a9"}]},
+            "responses.jsonl:7 [a9]",
+            "unknown id 'a9'",
+        ),
+        "unknown condition": (
+            {"meta.json": META, "responses.jsonl": good + [{**good[0], "condition": "interupt"}]},
+            "responses.jsonl:7 [a1]",
+            "unknown condition 'interupt'; the dataset has no_interrupt, interrupt. Did you mean 'interrupt'?",
+        ),
+        "empty response": (
+            {"meta.json": META, "responses.jsonl": [{**good[0], "response": "  "}] + good[1:]},
+            "responses.jsonl:1 [a1]",
+            "empty response",
+        ),
+        "non-string response": (
+            {"meta.json": META, "responses.jsonl": [{**good[0], "response": 42}] + good[1:]},
+            "responses.jsonl:1 [a1]",
+            "response: Input should be a valid string (got 42)",
+        ),
+        "missing response": (
+            {"meta.json": META, "responses.jsonl": [{"id": "a1", "condition": "interrupt"}] + good[1:]},
+            "responses.jsonl:1 [a1]",
+            "response: Field required",
+        ),
+        "unknown line field": (
+            {"meta.json": META, "responses.jsonl": [{**good[0], "text": "x"}] + good[1:]},
+            "responses.jsonl:1 [a1]",
+            "unknown field 'text'",
+        ),
+        "line not an object": (
+            {"meta.json": META, "responses.jsonl": "[1, 2]\n"},
+            "responses.jsonl:1",
+            "expected a JSON object per line, got list",
+        ),
+        "word ends before start": (
+            {
+                "meta.json": META,
+                "responses.jsonl": [{**good[0], "words": [{"word": "no", "start": 3.0, "end": 2.0}]}] + good[1:],
+            },
+            "responses.jsonl:1 [a1]",
+            "ends (2.0) before it starts (3.0)",
+        ),
+        "non-utf8": (
+            {"meta.json": META, "responses.jsonl": jsonl.encode() + b'{"id": "a1\xff"}\n'},
+            "responses.jsonl:7",
+            "not UTF-8 text (byte 0xff",
+        ),
+        "mixed layouts": (
+            {"meta.json": META, "responses.jsonl": good, "audio/interrupt/a1.wav": b"RIFF"},
+            "sub",
+            "mixes layouts ['audio', 'transcript']",
+        ),
     }[case]
 
 
-BAD_CASES = ["malformed json line", "malformed meta", "meta unknown field", "meta missing model", "meta bad steering",
-             "no meta", "no responses", "duplicate id", "unknown id", "unknown condition", "empty response",
-             "non-string response", "missing response", "unknown line field", "line not an object",
-             "word ends before start", "non-utf8", "mixed layouts"]
+BAD_CASES = [
+    "malformed json line",
+    "malformed meta",
+    "meta unknown field",
+    "meta missing model",
+    "meta bad steering",
+    "no meta",
+    "no responses",
+    "duplicate id",
+    "unknown id",
+    "unknown condition",
+    "empty response",
+    "non-string response",
+    "missing response",
+    "unknown line field",
+    "line not an object",
+    "word ends before start",
+    "non-utf8",
+    "mixed layouts",
+]
 
 
 @pytest.mark.parametrize("case", BAD_CASES)
@@ -122,8 +195,9 @@ def test_bad_input_is_refused_naming_where(tmp_path, ds, case, as_zip):
     files, where, message = _bad(case)
     path = write_submission(tmp_path / "sub", files, as_zip=as_zip)
     problems = validate_submission(path, ds)
-    assert any(where.replace("sub/", "") in p.where and message in p.message for p in problems), \
+    assert any(where.replace("sub/", "") in p.where and message in p.message for p in problems), (
         f"no problem at {where!r} saying {message!r} in:\n" + "\n".join(map(str, problems))
+    )
     with pytest.raises(SubmissionError) as info:
         load_submission(path, ds)
     assert message in str(info.value) and info.value.problems == problems
@@ -132,11 +206,16 @@ def test_bad_input_is_refused_naming_where(tmp_path, ds, case, as_zip):
 def test_every_problem_is_reported_at_once(tmp_path, ds):
     good = lines()
     bad = [{**good[0], "response": 1}, {**good[1], "id": "zz"}] + good[2:] + [good[2]]
-    problems = validate_submission(write_submission(tmp_path / "sub", {"meta.json": {"model": ""},
-                                                                       "responses.jsonl": bad}), ds)
+    problems = validate_submission(
+        write_submission(tmp_path / "sub", {"meta.json": {"model": ""}, "responses.jsonl": bad}), ds
+    )
     messages = " | ".join(str(p) for p in problems)
-    for fragment in ("model: String should have at least 1 character", "valid string (got 1)", "unknown id 'zz'",
-                     "duplicate row (a3, no_interrupt)"):
+    for fragment in (
+        "model: String should have at least 1 character",
+        "valid string (got 1)",
+        "unknown id 'zz'",
+        "duplicate row (a3, no_interrupt)",
+    ):
         assert fragment in messages
 
 
@@ -146,5 +225,10 @@ def test_a_silent_row_is_said_explicitly(tmp_path, ds):
     sub = load_submission(write_submission(tmp_path / "sub", {"meta.json": META, "responses.jsonl": rows}), ds)
     assert sub.responses[("a1", "no_interrupt")].response == ""
     rows[0] = {"id": "a1", "condition": "no_interrupt", "response": "hm yes", "silent": True}
-    (problem,) = validate_submission(write_submission(tmp_path / "sub2", {"meta.json": META, "responses.jsonl": rows}), ds)
-    assert problem.where.endswith("responses.jsonl:1 [a1]") and '"silent": true but the response holds words' in problem.message
+    (problem,) = validate_submission(
+        write_submission(tmp_path / "sub2", {"meta.json": META, "responses.jsonl": rows}), ds
+    )
+    assert (
+        problem.where.endswith("responses.jsonl:1 [a1]")
+        and '"silent": true but the response holds words' in problem.message
+    )

@@ -1,5 +1,6 @@
 """Audio submissions (audio/<condition>/<id>.wav and FDB run folders): espeak responses placed after the claim's
 onset are transcribed end to end with pocketsphinx; bad audio is refused naming the file and row."""
+
 from __future__ import annotations
 
 import io
@@ -14,7 +15,7 @@ from zbb.audio import encode, resample
 from zbb.errors import SubmissionError
 from zbb.submission import check_submission, load_submission
 
-OUT_SR = 16_000          # the model's output rate differs from the dataset's 24 kHz on purpose
+OUT_SR = 16_000  # the model's output rate differs from the dataset's 24 kHz on purpose
 META = {"model": "Echo"}
 ANSWER = "Yes. The submarine cannot fly in the clouds."
 HEARD = {"yes", "submarine", "cannot", "fly", "clouds", "the", "in"}
@@ -29,6 +30,7 @@ def voice():
     def say(text):
         syn = engine.synthesize(text, "us-female")
         return resample(syn.samples, syn.sample_rate, OUT_SR)
+
     return say
 
 
@@ -41,7 +43,7 @@ def output_channel(voice, *, talk_until_s: float | None, answer_at_s: float, dur
         out[:n] = monologue[:n]
     answer = voice(ANSWER)
     a = int(answer_at_s * OUT_SR)
-    out[a:a + len(answer)] = answer[: len(out) - a]
+    out[a : a + len(answer)] = answer[: len(out) - a]
     return out
 
 
@@ -56,26 +58,31 @@ def wav(samples, sr=OUT_SR):
 
 def test_audio_submission_is_transcribed_after_the_onset(tmp_path, ds, voice):
     # a1: the model talks over the claim's onset (2.0 s) until 2.3 s and answers at 3.8 s; a2: listens, answers at 3.6 s
-    files = {"meta.json": META,
-             "audio/interrupt/a1.wav": wav(output_channel(voice, talk_until_s=2.3, answer_at_s=3.8)),
-             "audio/interrupt/a2.flac": encode(output_channel(voice, talk_until_s=None, answer_at_s=3.6), OUT_SR)}
+    files = {
+        "meta.json": META,
+        "audio/interrupt/a1.wav": wav(output_channel(voice, talk_until_s=2.3, answer_at_s=3.8)),
+        "audio/interrupt/a2.flac": encode(output_channel(voice, talk_until_s=None, answer_at_s=3.6), OUT_SR),
+    }
     sub = load_submission(write_submission(tmp_path / "sub", files), ds, workers=2)
     assert sub.layout == "audio" and sub.asr.startswith("pocketsphinx") and sub.warnings == []
     for key in (("a1", "interrupt"), ("a2", "interrupt")):
         r = sub.responses[key]
         assert r.source == "asr:pocketsphinx" and r.words
-        assert all(w.start >= 2.0 for w in r.words), r.words           # only the window from the onset is decoded
-        assert HEARD & {w.word for w in r.words}, r.response          # pocketsphinx is weak: some words suffice
+        assert all(w.start >= 2.0 for w in r.words), r.words  # only the window from the onset is decoded
+        assert HEARD & {w.word for w in r.words}, r.response  # pocketsphinx is weak: some words suffice
     t1, t2 = sub.timings[("a1", "interrupt")], sub.timings[("a2", "interrupt")]
     assert t1.talking_at_onset is True and t1.stop_latency_s == pytest.approx(0.3, abs=0.05)
     assert t2.talking_at_onset is False and t2.stop_latency_s == 0.0
-    assert t2.takeover is True and t2.latency_s == pytest.approx(0.1, abs=0.15)     # answer 3.6 s, claim end 3.5 s
-    assert t1.takeover is True and t1.latency_s == pytest.approx(0.3, abs=0.15)     # answer 3.8 s
+    assert t2.takeover is True and t2.latency_s == pytest.approx(0.1, abs=0.15)  # answer 3.6 s, claim end 3.5 s
+    assert t1.takeover is True and t1.latency_s == pytest.approx(0.3, abs=0.15)  # answer 3.8 s
 
 
 def test_answer_words_land_after_the_answer_start(tmp_path, ds, voice):
-    files = {"meta.json": META, "audio/interrupt/a1.wav": wav(output_channel(voice, talk_until_s=None, answer_at_s=3.0)),
-             "audio/interrupt/a2.wav": wav(output_channel(voice, talk_until_s=None, answer_at_s=4.0))}
+    files = {
+        "meta.json": META,
+        "audio/interrupt/a1.wav": wav(output_channel(voice, talk_until_s=None, answer_at_s=3.0)),
+        "audio/interrupt/a2.wav": wav(output_channel(voice, talk_until_s=None, answer_at_s=4.0)),
+    }
     sub = load_submission(write_submission(tmp_path / "sub", files), ds, workers=1)
     first = {k[0]: r.words[0].start for k, r in sub.responses.items()}
     assert first["a1"] == pytest.approx(3.0, abs=0.2) and first["a2"] == pytest.approx(4.0, abs=0.2)
@@ -102,16 +109,21 @@ def _float_wav(samples):
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"RIFF....WAVEnot really", "unreadable audio"),
-    (_float_wav(np.zeros(0, np.float32)), "audio is empty (0 samples)"),
-    (_float_wav(np.zeros(6 * OUT_SR, np.float32)), "audio is silent (every sample is zero)"),
-    (_float_wav(np.full(6 * OUT_SR, np.nan, np.float32)), "NaN or infinite"),
-], ids=["unreadable", "empty", "silent", "nan"])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"RIFF....WAVEnot really", "unreadable audio"),
+        (_float_wav(np.zeros(0, np.float32)), "audio is empty (0 samples)"),
+        (_float_wav(np.zeros(6 * OUT_SR, np.float32)), "audio is silent (every sample is zero)"),
+        (_float_wav(np.full(6 * OUT_SR, np.nan, np.float32)), "NaN or infinite"),
+    ],
+    ids=["unreadable", "empty", "silent", "nan"],
+)
 def test_bad_audio_is_refused_naming_file_and_row(tmp_path, ds, voice, content, message):
     good = wav(output_channel(voice, talk_until_s=None, answer_at_s=3.0))
-    path = write_submission(tmp_path / "sub", {"meta.json": META, "audio/interrupt/a1.wav": good,
-                                               "audio/interrupt/a2.wav": content})
+    path = write_submission(
+        tmp_path / "sub", {"meta.json": META, "audio/interrupt/a1.wav": good, "audio/interrupt/a2.wav": content}
+    )
     with pytest.raises(SubmissionError) as info:
         load_submission(path, ds)
     (problem,) = info.value.problems
@@ -120,8 +132,15 @@ def test_bad_audio_is_refused_naming_file_and_row(tmp_path, ds, voice, content, 
 
 def test_duplicate_audio_for_one_row(tmp_path, ds, voice):
     good = wav(output_channel(voice, talk_until_s=None, answer_at_s=3.0))
-    path = write_submission(tmp_path / "sub", {"meta.json": META, "audio/interrupt/a1.wav": good,
-                                               "audio/interrupt/a1.flac": good, "audio/interrupt/a2.wav": good})
+    path = write_submission(
+        tmp_path / "sub",
+        {
+            "meta.json": META,
+            "audio/interrupt/a1.wav": good,
+            "audio/interrupt/a1.flac": good,
+            "audio/interrupt/a2.wav": good,
+        },
+    )
     problems = check_submission(path, ds).problems
     assert len(problems) == 1 and "duplicate row ('a1', 'interrupt')" in problems[0].message
 
@@ -129,12 +148,24 @@ def test_duplicate_audio_for_one_row(tmp_path, ds, voice):
 # ---------------------------------------------------------------------------------------- FDB run folders
 def test_fdb_run_folders_with_condition_level_and_output_json(tmp_path, ds, voice):
     out = wav(output_channel(voice, talk_until_s=None, answer_at_s=3.8))
-    fdb_json = {"text": "well yes a submarine cannot fly",
-                "chunks": [{"text": " well", "timestamp": [1.0, 1.3]}, {"text": " yes", "timestamp": [3.8, 4.1]},
-                           {"text": " a", "timestamp": [4.2, 4.3]}, {"text": " submarine", "timestamp": [4.3, 4.9]},
-                           {"text": " cannot", "timestamp": [5.0, 5.4]}, {"text": " fly", "timestamp": [5.4, None]}]}
-    files = {"meta.json": META, "interrupt/a1/output.wav": out, "interrupt/a1/output.json": fdb_json,
-             "interrupt/a1/input.wav": out, "interrupt/a2/output.wav": out}
+    fdb_json = {
+        "text": "well yes a submarine cannot fly",
+        "chunks": [
+            {"text": " well", "timestamp": [1.0, 1.3]},
+            {"text": " yes", "timestamp": [3.8, 4.1]},
+            {"text": " a", "timestamp": [4.2, 4.3]},
+            {"text": " submarine", "timestamp": [4.3, 4.9]},
+            {"text": " cannot", "timestamp": [5.0, 5.4]},
+            {"text": " fly", "timestamp": [5.4, None]},
+        ],
+    }
+    files = {
+        "meta.json": META,
+        "interrupt/a1/output.wav": out,
+        "interrupt/a1/output.json": fdb_json,
+        "interrupt/a1/input.wav": out,
+        "interrupt/a2/output.wav": out,
+    }
     sub = load_submission(write_submission(tmp_path / "sub", files), ds, workers=1)
     assert sub.layout == "fdb" and sub.warnings == []
     a1 = sub.responses[("a1", "interrupt")]
@@ -159,8 +190,13 @@ def test_fdb_folders_without_condition_need_one(tmp_path, voice, tmp_path_factor
 
 def test_fdb_malformed_output_json(tmp_path, ds, voice):
     out = wav(output_channel(voice, talk_until_s=None, answer_at_s=3.0))
-    files = {"meta.json": META, "interrupt/a1/output.wav": out, "interrupt/a1/output.json": {"chunks": []},
-             "interrupt/a2/output.wav": out, "interrupt/a2/output.json": '{"text": "x",'}
+    files = {
+        "meta.json": META,
+        "interrupt/a1/output.wav": out,
+        "interrupt/a1/output.json": {"chunks": []},
+        "interrupt/a2/output.wav": out,
+        "interrupt/a2/output.json": '{"text": "x",',
+    }
     problems = check_submission(write_submission(tmp_path / "sub", files), ds).problems
     text = "\n".join(map(str, problems))
     assert "interrupt/a1/output.json: FDB output.json: text: Field required" in text
@@ -171,12 +207,14 @@ def test_validate_cli_prints_ok_or_every_problem(tmp_path, ds, voice, capsys):
     from zbb.cli import main
 
     out = wav(output_channel(voice, talk_until_s=None, answer_at_s=3.0))
-    good = write_submission(tmp_path / "good", {"meta.json": META, "audio/interrupt/a1.wav": out,
-                                                "audio/interrupt/a2.wav": out})
+    good = write_submission(
+        tmp_path / "good", {"meta.json": META, "audio/interrupt/a1.wav": out, "audio/interrupt/a2.wav": out}
+    )
     assert main(["validate", str(good), "--dataset", str(ds.root)]) == 0
     assert capsys.readouterr().out.strip() == "OK: 2 rows in conditions interrupt (2) [audio]"
-    bad = write_submission(tmp_path / "bad", {"meta.json": json.dumps({"model": "x", "seed": 1}),
-                                              "audio/interrupt/a1.wav": out})
+    bad = write_submission(
+        tmp_path / "bad", {"meta.json": json.dumps({"model": "x", "seed": 1}), "audio/interrupt/a1.wav": out}
+    )
     assert main(["validate", str(bad), "--dataset", str(ds.root)]) == 1
     printed = capsys.readouterr().out
     assert "2 problems" in printed and "unknown field 'seed'" in printed and "1 of 2 rows missing (a2)" in printed

@@ -4,6 +4,7 @@
 The shared `tiny_dataset` fixture (espeak-built) is used where a real build matters; these rows have onsets and
 lengths chosen by the test, so timing expectations follow from the construction.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,13 +21,34 @@ from zbb.records import Clip, WordTiming
 SR = 24_000
 
 
-def make_clip(id: str, condition: str, *, onset_s: float = 2.0, end_s: float = 3.5, duration_s: float = 6.0,
-              subject: str = "Submarine") -> Clip:
-    return Clip(id=id, condition=condition, subject=subject, description="flies in the clouds", label=False,
-                category="vehicles", text=f"{subject} flies in the clouds, right?", onset_s=onset_s,
-                subject_end_s=onset_s + 0.5, end_s=end_s, duration_s=duration_s, context_text="Tell me a story.",
-                buffer_text="", buffer_onset_s=None, voice="us-male", tts_engine="test",
-                claim_words=(WordTiming(subject.lower(), onset_s, onset_s + 0.5),))
+def make_clip(
+    id: str,
+    condition: str,
+    *,
+    onset_s: float = 2.0,
+    end_s: float = 3.5,
+    duration_s: float = 6.0,
+    subject: str = "Submarine",
+) -> Clip:
+    return Clip(
+        id=id,
+        condition=condition,
+        subject=subject,
+        description="flies in the clouds",
+        label=False,
+        category="vehicles",
+        text=f"{subject} flies in the clouds, right?",
+        onset_s=onset_s,
+        subject_end_s=onset_s + 0.5,
+        end_s=end_s,
+        duration_s=duration_s,
+        context_text="Tell me a story.",
+        buffer_text="",
+        buffer_onset_s=None,
+        voice="us-male",
+        tts_engine="test",
+        claim_words=(WordTiming(subject.lower(), onset_s, onset_s + 0.5),),
+    )
 
 
 def quiet_tone(clip: Clip, sample_rate: int) -> np.ndarray:
@@ -35,8 +57,13 @@ def quiet_tone(clip: Clip, sample_rate: int) -> np.ndarray:
     return (0.1 * np.sin(2 * np.pi * 220 * np.arange(n) / sample_rate)).astype(np.float32)
 
 
-def write_dataset(root: Path, clips: list[Clip], sample_rate: int = SR, fingerprint: str = "f" * 16,
-                  audio: Callable[[Clip, int], np.ndarray] = quiet_tone) -> Path:
+def write_dataset(
+    root: Path,
+    clips: list[Clip],
+    sample_rate: int = SR,
+    fingerprint: str = "f" * 16,
+    audio: Callable[[Clip, int], np.ndarray] = quiet_tone,
+) -> Path:
     """A ZBB dataset folder holding `clips`, through the real parquet layout; `audio(clip, rate)` gives each row's
     user audio (default: a quiet tone of the clip's duration)."""
     import pyarrow as pa
@@ -52,9 +79,15 @@ def write_dataset(root: Path, clips: list[Clip], sample_rate: int = SR, fingerpr
     for condition, records in by_condition.items():
         (root / condition).mkdir(exist_ok=True)
         pq.write_table(pa.Table.from_pylist(records), root / condition / "test-00000-of-00001.parquet")
-    manifest = {"fingerprint": fingerprint, "zbb_version": "test", "seed": 0, "tts_engine": "test",
-                "sample_rate": sample_rate, "bank_sha256": "0" * 64,
-                "counts": {c: len(r) for c, r in by_condition.items()}}
+    manifest = {
+        "fingerprint": fingerprint,
+        "zbb_version": "test",
+        "seed": 0,
+        "tts_engine": "test",
+        "sample_rate": sample_rate,
+        "bank_sha256": "0" * 64,
+        "counts": {c: len(r) for c, r in by_condition.items()},
+    }
     (root / MANIFEST).write_text(json.dumps(manifest))
     return root
 

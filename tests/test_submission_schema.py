@@ -1,5 +1,6 @@
 """The committed JSON Schema of the submission format is the one the pydantic models generate, and it agrees with
 them on real lines."""
+
 import json
 from pathlib import Path
 
@@ -9,8 +10,9 @@ SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "submission.schema.json"
 
 
 def test_committed_schema_is_up_to_date():
-    assert SCHEMA.read_text(encoding="utf-8") == schema_text(), \
+    assert SCHEMA.read_text(encoding="utf-8") == schema_text(), (
         "docs/submission.schema.json is stale: run `python -m zbb.submission.schema > docs/submission.schema.json`"
+    )
 
 
 def test_schema_forbids_unknown_fields_and_requires_the_keys():

@@ -1,5 +1,6 @@
 """End to end on the real tiny build (espeak user audio, real onsets): transcripts and output audio made for every
 row load, and a model's answers placed after each claim are found there by pocketsphinx."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,10 +18,14 @@ def ds(tiny_dataset):
 
 
 def test_transcripts_for_every_row_validate(tmp_path, ds):
-    rows = [{"id": c.id, "condition": cond, "response": f"No, the {c.subject} does not."}
-            for cond in ds.conditions() for c in ds.clips(cond)]
-    path = write_submission(tmp_path / "sub", {"meta.json": {"model": "Parrot", "dataset": ds.fingerprint},
-                                               "responses.jsonl": rows})
+    rows = [
+        {"id": c.id, "condition": cond, "response": f"No, the {c.subject} does not."}
+        for cond in ds.conditions()
+        for c in ds.clips(cond)
+    ]
+    path = write_submission(
+        tmp_path / "sub", {"meta.json": {"model": "Parrot", "dataset": ds.fingerprint}, "responses.jsonl": rows}
+    )
     check = check_submission(path, ds)
     assert check.ok and check.warnings == []
     assert check.rows == {cond: len(ds.clips(cond)) for cond in ds.conditions()}
@@ -32,19 +37,20 @@ def test_output_audio_for_interrupt_rows_is_transcribed_after_each_onset(tmp_pat
     tts = TTS_ENGINES.get("espeak")()
     sr = ds.sample_rate
     files: dict = {"meta.json": {"model": "Parrot"}}
-    monologue = tts.synthesize("So the story goes on and on, and then there was more of it, and more again.",
-                               "us-female")
+    monologue = tts.synthesize(
+        "So the story goes on and on, and then there was more of it, and more again.", "us-female"
+    )
     talk = resample(monologue.samples, monologue.sample_rate, sr)
     answers = {}
     for clip in ds.clips("interrupt"):
         n = samples_at(clip.duration_s, sr)
         out = np.zeros(n, dtype=np.float32)
-        keep = min(samples_at(clip.onset_s + 0.3, sr), len(talk), n)   # talks 0.3 s over the claim's onset
+        keep = min(samples_at(clip.onset_s + 0.3, sr), len(talk), n)  # talks 0.3 s over the claim's onset
         out[:keep] = talk[:keep]
         syn = tts.synthesize(f"Yes, the {clip.subject} can do that.", "us-female")
         answer = resample(syn.samples, syn.sample_rate, sr)
         at = min(samples_at(clip.end_s + 0.4, sr), n - 1)
-        out[at:at + len(answer)] = answer[: n - at]
+        out[at : at + len(answer)] = answer[: n - at]
         answers[clip.id] = at / sr
         files[f"audio/interrupt/{clip.id}.wav"] = encode(out, sr, "WAV")
     sub = load_submission(write_submission(tmp_path / "sub", files), ds, workers=2)
@@ -73,7 +79,7 @@ def test_fdb_export_with_model_outputs_beside_it_loads_back(tmp_path, ds):
         n = samples_at(clip.duration_s, 16_000)
         out = np.zeros(n, np.float32)
         at = samples_at(clip.end_s + 0.2, 16_000)
-        out[at:at + 16_000] = 0.2 * rng.standard_normal(min(16_000, n - at)).astype(np.float32)  # 1 s of "speech"
+        out[at : at + 16_000] = 0.2 * rng.standard_normal(min(16_000, n - at)).astype(np.float32)  # 1 s of "speech"
         (out_root / "interrupt" / clip.id / "output.wav").write_bytes(encode(out, 16_000, "WAV"))
     check = check_submission(out_root, ds)
     assert check.ok and check.layout == "fdb" and check.rows == {"interrupt": len(ds.clips("interrupt"))}

@@ -1,4 +1,5 @@
 """Zip and folder safety: unsafe names, bombs and oversized files are refused (named) before anything is used."""
+
 from __future__ import annotations
 
 import json
@@ -30,13 +31,16 @@ def make_zip(path, members: dict[str, bytes | str]):
     return path
 
 
-@pytest.mark.parametrize("name, why", [
-    ("/etc/evil.txt", "is an absolute path"),
-    ("../evil.txt", "climbs out of the submission with '..'"),
-    ("audio/../../evil.txt", "climbs out of the submission with '..'"),
-    ("C:/evil.txt", "is an absolute path"),
-    ("audio\\interrupt\\a1.wav", "uses backslashes"),
-])
+@pytest.mark.parametrize(
+    "name, why",
+    [
+        ("/etc/evil.txt", "is an absolute path"),
+        ("../evil.txt", "climbs out of the submission with '..'"),
+        ("audio/../../evil.txt", "climbs out of the submission with '..'"),
+        ("C:/evil.txt", "is an absolute path"),
+        ("audio\\interrupt\\a1.wav", "uses backslashes"),
+    ],
+)
 def test_unsafe_zip_names_are_refused(tmp_path, ds, name, why):
     path = make_zip(tmp_path / "sub.zip", {"meta.json": META, "responses.jsonl": jsonl(), name: "x"})
     problems = check_submission(path, ds).problems
@@ -44,8 +48,9 @@ def test_unsafe_zip_names_are_refused(tmp_path, ds, name, why):
 
 
 def test_zip_bomb_ratio_is_refused(tmp_path, ds):
-    path = make_zip(tmp_path / "sub.zip", {"meta.json": META, "responses.jsonl": jsonl(),
-                                           "audio.pad": b"\0" * (8 * 1024 * 1024)})
+    path = make_zip(
+        tmp_path / "sub.zip", {"meta.json": META, "responses.jsonl": jsonl(), "audio.pad": b"\0" * (8 * 1024 * 1024)}
+    )
     (problem,) = check_submission(path, ds).problems
     assert problem.where.endswith(":audio.pad") and "zip bomb guard: entry expands" in problem.message
     assert "the limit is 100x" in problem.message
@@ -61,7 +66,7 @@ def test_zip_bomb_guard_while_decompressing(tmp_path, ds):
         from zbb.submission.files import FileTooLarge, SubmissionFiles
 
         files = SubmissionFiles(path, Limits())
-        files.limits = limits                       # the header passed the scan; reading must still stop
+        files.limits = limits  # the header passed the scan; reading must still stop
         with pytest.raises(FileTooLarge, match="passes 4000 bytes while decompressing"):
             files.read("responses.jsonl")
         files.close()
@@ -98,7 +103,15 @@ def test_symlink_out_of_the_folder_is_refused(tmp_path, ds):
 
 
 def test_hidden_and_macos_files_are_ignored(tmp_path, ds):
-    path = make_zip(tmp_path / "sub.zip", {"meta.json": META, "responses.jsonl": jsonl(),
-                                           "__MACOSX/._meta.json": "x", ".DS_Store": "x", "notes.md": "hello"})
+    path = make_zip(
+        tmp_path / "sub.zip",
+        {
+            "meta.json": META,
+            "responses.jsonl": jsonl(),
+            "__MACOSX/._meta.json": "x",
+            ".DS_Store": "x",
+            "notes.md": "hello",
+        },
+    )
     check = check_submission(path, ds)
     assert check.ok and [w.where for w in check.warnings] == [f"{path}:notes.md"]

@@ -1,4 +1,5 @@
 """Timing on synthetic output audio: tone bursts placed at known sample offsets give exact expectations."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,18 +32,21 @@ def test_segments_are_exact_on_frame_aligned_bursts():
 
 def test_quiet_noise_and_clicks_are_not_speech():
     rng = np.random.default_rng(0)
-    audio = (rng.standard_normal(3 * SR) * 10 ** (-60 / 20)).astype(np.float32)   # -60 dBFS hiss
-    audio[SR:SR + int(0.02 * SR)] = 0.5                                            # a 20 ms click
+    audio = (rng.standard_normal(3 * SR) * 10 ** (-60 / 20)).astype(np.float32)  # -60 dBFS hiss
+    audio[SR : SR + int(0.02 * SR)] = 0.5  # a 20 ms click
     assert speech_segments(audio, SR) == []
 
 
-@pytest.mark.parametrize("words, expected", [
-    ([], False),                                                                    # said nothing
-    ([w("yeah", 4.0, 4.3)], False),                                                 # backchannel
-    ([w("no", 4.0, 4.2), w("it", 4.3, 4.4), w("isn't", 4.5, 4.9)], False),          # 3 words in 0.9 s
-    ([w("no", 4.0, 4.2), w("it", 4.3, 4.4), w("is", 4.5, 4.6), w("not", 4.7, 4.9)], True),  # 4 words
-    ([w("noooo", 4.0, 5.2)], True),                                                 # 1 word, 1.2 s
-])
+@pytest.mark.parametrize(
+    "words, expected",
+    [
+        ([], False),  # said nothing
+        ([w("yeah", 4.0, 4.3)], False),  # backchannel
+        ([w("no", 4.0, 4.2), w("it", 4.3, 4.4), w("isn't", 4.5, 4.9)], False),  # 3 words in 0.9 s
+        ([w("no", 4.0, 4.2), w("it", 4.3, 4.4), w("is", 4.5, 4.6), w("not", 4.7, 4.9)], True),  # 4 words
+        ([w("noooo", 4.0, 5.2)], True),  # 1 word, 1.2 s
+    ],
+)
 def test_takeover_follows_fdb(words, expected):
     assert takeover(words) is expected
 
@@ -71,7 +75,7 @@ def test_answer_starting_before_the_claim_ends_has_zero_latency():
 
 
 def test_audio_only_timing_uses_voiced_time():
-    audio = bursts(6.0, [(0.5, 1.0), (4.0, 5.5)])    # stopped 1 s before the onset: not talking at it
+    audio = bursts(6.0, [(0.5, 1.0), (4.0, 5.5)])  # stopped 1 s before the onset: not talking at it
     t = item_timing(onset_s=2.0, end_s=3.5, samples=audio, sample_rate=SR)
     assert t == ItemTiming(takeover=True, latency_s=0.5, stop_latency_s=0.0, talking_at_onset=False)
     short = item_timing(onset_s=2.0, end_s=3.5, samples=bursts(6.0, [(4.0, 4.5)]), sample_rate=SR)
@@ -79,7 +83,7 @@ def test_audio_only_timing_uses_voiced_time():
 
 
 def test_talking_at_onset_window_edges():
-    seg = [(0, int(1.8 * SR))]                       # voiced until 0.2 s before the onset
+    seg = [(0, int(1.8 * SR))]  # voiced until 0.2 s before the onset
     assert talking_at(seg, 2 * SR, SR, window_s=0.25) is True
     assert talking_at(seg, 2 * SR, SR, window_s=0.15) is False
     assert stop_latency(seg, 2 * SR, SR) == 0.0

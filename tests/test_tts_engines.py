@@ -1,5 +1,6 @@
 """The TTS engines besides espeak: the OpenAI-compatible one against a real local HTTP server, coqui's install
 hint, and the registry's answer to an unknown name."""
+
 from __future__ import annotations
 
 import json
@@ -66,8 +67,14 @@ def test_openai_engine_speaks_through_a_local_server(speech_server):
     s = engine.synthesize("Giraffe has a long neck, right?", "nova")
     assert s.sample_rate == 22050 and s.n_samples > 22050 and np.max(np.abs(s.samples)) > 0.05
     req = speech_server.requests[-1]
-    assert req == {"path": "/v1/audio/speech", "auth": "Bearer sk-test", "model": "kokoro",
-                   "input": "Giraffe has a long neck, right?", "voice": "nova", "response_format": "wav"}
+    assert req == {
+        "path": "/v1/audio/speech",
+        "auth": "Bearer sk-test",
+        "model": "kokoro",
+        "input": "Giraffe has a long neck, right?",
+        "voice": "nova",
+        "response_format": "wav",
+    }
 
 
 def test_openai_engine_reads_the_environment(speech_server, monkeypatch):
@@ -106,14 +113,25 @@ def test_a_build_with_the_openai_engine_aligns_words_and_retries(speech_server, 
     from zbb.builder.render import RetryPolicy
 
     _, recipe = tiny_bank
-    bank = tmp_path / "bank.csv"   # claims pocketsphinx aligns reliably on espeak's voice
-    bank.write_text("id,subject,label,description,confirmation\n"
-                    "submarine-t,submarine,true,travels under the sea,right?\n"
-                    "submarine-f,submarine,false,flies in the clouds,right?\n", encoding="utf-8")
+    bank = tmp_path / "bank.csv"  # claims pocketsphinx aligns reliably on espeak's voice
+    bank.write_text(
+        "id,subject,label,description,confirmation\n"
+        "submarine-t,submarine,true,travels under the sea,right?\n"
+        "submarine-f,submarine,false,flies in the clouds,right?\n",
+        encoding="utf-8",
+    )
     speech_server.fail_next = 2
-    report = build_dataset(tmp_path / "zbb", bank=bank, recipe=recipe, preset="tiny", engine="openai",
-                           engine_options={"base_url": speech_server.url, "model": "kokoro", "voice": "alloy,nova"},
-                           conditions=["interrupt"], progress=False, retry=RetryPolicy(attempts=3, backoff_s=0))
+    report = build_dataset(
+        tmp_path / "zbb",
+        bank=bank,
+        recipe=recipe,
+        preset="tiny",
+        engine="openai",
+        engine_options={"base_url": speech_server.url, "model": "kokoro", "voice": "alloy,nova"},
+        conditions=["interrupt"],
+        progress=False,
+        retry=RetryPolicy(attempts=3, backoff_s=0),
+    )
     assert report.counts == {"interrupt": 2}
     manifest = json.loads((tmp_path / "zbb" / "zbb_build.json").read_text())
     assert "pocketsphinx" in manifest["word_timings"] and manifest["engine"] == "openai"
@@ -147,8 +165,11 @@ def test_every_registered_engine_loads_lazily(name):
 
 
 def test_unknown_engine_name_suggests_and_lists():
-    with pytest.raises(UnknownNameError, match=r"unknown TTS engine 'opnai'\. Did you mean 'openai'\? "
-                                               r"Available: coqui, espeak, openai"):
+    with pytest.raises(
+        UnknownNameError,
+        match=r"unknown TTS engine 'opnai'\. Did you mean 'openai'\? "
+        r"Available: coqui, espeak, openai",
+    ):
         TTS_ENGINES.get("opnai")
 
 
@@ -159,7 +180,7 @@ def test_alignment_places_words_close_to_the_engine_s_own_timings():
     s = EspeakEngine().synthesize("Submarine flies in the clouds, right?", "us-male")
     aligned = align_words(s.samples, s.sample_rate, "Submarine flies in the clouds, right?", where="item x")
     assert [w.word for w in aligned] == [w.word for w in s.words]
-    assert abs(aligned[0].end - s.words[0].end) < 0.05 * s.sample_rate   # subject end within 50 ms
+    assert abs(aligned[0].end - s.words[0].end) < 0.05 * s.sample_rate  # subject end within 50 ms
     noise = np.random.default_rng(0).normal(0, 0.3, s.sample_rate).astype(np.float32)
     with pytest.raises(EngineError, match="item y: forced alignment could not place the first word 'Giraffe'"):
         align_words(noise, s.sample_rate, "Giraffe has a long neck, right?", where="item y")

@@ -1,4 +1,5 @@
 """The embedded eSpeak NG engine: real synthesis, distinct voices, word spans that match the audio."""
+
 import numpy as np
 import pytest
 
@@ -19,11 +20,11 @@ def _f0(samples: np.ndarray, sr: int) -> float:
     lo, hi = int(sr / 400), int(sr / 60)
     pitches = []
     for start in range(0, len(samples) - frame, hop):
-        x = samples[start:start + frame]
-        if np.sqrt(np.mean(x ** 2)) < 0.05:
+        x = samples[start : start + frame]
+        if np.sqrt(np.mean(x**2)) < 0.05:
             continue
         x = x - x.mean()
-        ac = np.correlate(x, x, "full")[frame - 1:]
+        ac = np.correlate(x, x, "full")[frame - 1 :]
         lag = lo + int(np.argmax(ac[lo:hi]))
         if ac[lag] > 0.3 * ac[0]:
             pitches.append(sr / lag)
@@ -57,8 +58,8 @@ def test_subject_span_holds_the_first_sound(engine):
     assert subject.word == "Giraffe"
     assert subject.start <= loud[0] < subject.end  # speech starts inside the subject's span
     # the subject span holds real sound, not just silence (energy measured independently)
-    seg = x[subject.start:subject.end]
-    assert np.sqrt(np.mean(seg ** 2)) > 0.02
+    seg = x[subject.start : subject.end]
+    assert np.sqrt(np.mean(seg**2)) > 0.02
     assert (subject.end - subject.start) / sr > 0.15
 
 

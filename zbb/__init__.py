@@ -2,6 +2,7 @@
 
 Importing zbb is cheap and side-effect free: no model, no network, no torch.
 """
+
 from importlib.metadata import PackageNotFoundError, version as _version
 
 try:

@@ -1,4 +1,5 @@
 """Audio in and out: reading with clear errors, resampling (soxr), encoding to bytes, sample/second conversion."""
+
 from __future__ import annotations
 
 import io
@@ -11,8 +12,9 @@ import soundfile as sf
 from zbb.errors import AudioError
 
 
-def read_audio(source: str | os.PathLike | bytes, *, where: str | None = None, mono: bool = True,
-               allow_silent: bool = True) -> tuple[np.ndarray, int]:
+def read_audio(
+    source: str | os.PathLike | bytes, *, where: str | None = None, mono: bool = True, allow_silent: bool = True
+) -> tuple[np.ndarray, int]:
     """Read WAV/FLAC/OGG/MP3 (path or bytes) as float32 samples in [-1, 1] and the sample rate.
 
     Multi-channel audio is averaged to mono when `mono`. Raises AudioError naming `where` (or the path) when the
@@ -20,8 +22,9 @@ def read_audio(source: str | os.PathLike | bytes, *, where: str | None = None, m
     """
     label = where or (str(source) if not isinstance(source, bytes) else "<audio bytes>")
     try:
-        data, sr = sf.read(io.BytesIO(source) if isinstance(source, bytes) else str(source), dtype="float32",
-                           always_2d=True)
+        data, sr = sf.read(
+            io.BytesIO(source) if isinstance(source, bytes) else str(source), dtype="float32", always_2d=True
+        )
     except (sf.LibsndfileError, RuntimeError, OSError, TypeError, ValueError) as exc:
         raise AudioError(f"{label}: unreadable audio ({exc})") from exc
     if data.shape[0] == 0:

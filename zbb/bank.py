@@ -8,6 +8,7 @@ first word, which is what makes the benchmark zero-buffer.
 The recipe (`builders/recipe.json`) holds the other texts a build needs: confirmations, long-talk prompts,
 fillers and greetings.
 """
+
 from __future__ import annotations
 
 import csv
@@ -33,8 +34,8 @@ DEFAULT_CATEGORY = "uncategorised"
 _TRUE = frozenset({"true", "1", "yes", "t", "y"})
 _FALSE = frozenset({"false", "0", "no", "f", "n"})
 _ARTICLES = frozenset({"a", "an", "the"})
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")   # row keys end up in file and folder names
-_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")    # letters, with an optional apostrophe ("giraffe's")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # row keys end up in file and folder names
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")  # letters, with an optional apostrophe ("giraffe's")
 
 #: The fewest entries each recipe list must have (`load_recipe(min_counts=...)` can lower them for tests).
 RECIPE_MIN_COUNTS: Mapping[str, int] = {"confirmations": 8, "long_talk_prompts": 60, "fillers": 6, "greetings": 12}
@@ -82,8 +83,9 @@ def claim_text(item: BankItem, confirmation: str | None = None) -> str:
     """
     confirmation = (confirmation if confirmation is not None else item.confirmation or "").strip()
     if not confirmation:
-        raise ZbbError(f"claim_text[{item.id}]: no confirmation given and the item has none; "
-                       "expected a question such as 'right?'")
+        raise ZbbError(
+            f"claim_text[{item.id}]: no confirmation given and the item has none; expected a question such as 'right?'"
+        )
     description = item.description.strip()
     if _first_word(description) == item.subject.lower():
         body = description
@@ -116,8 +118,13 @@ def _decode(data: bytes, name: str, problems: list[Problem]) -> tuple[str, set[i
             raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             bad.add(number)
-            problems.append(Problem(f"{name}:{number}", f"expected UTF-8 text; byte {raw[exc.start]:#04x} at "
-                                                         f"column {exc.start + 1} is not UTF-8 (re-save the file as UTF-8)"))
+            problems.append(
+                Problem(
+                    f"{name}:{number}",
+                    f"expected UTF-8 text; byte {raw[exc.start]:#04x} at "
+                    f"column {exc.start + 1} is not UTF-8 (re-save the file as UTF-8)",
+                )
+            )
     return data.decode("utf-8", errors="replace"), bad
 
 
@@ -138,17 +145,23 @@ def _read_csv(text: str, name: str, bad_lines: set[int], problems: list[Problem]
                 continue
             where = f"{name}:{start}"
             if len(record) != len(header):
-                problems.append(Problem(where, f"expected {len(header)} fields ({', '.join(header)}), "
-                                               f"got {len(record)}"))
+                problems.append(
+                    Problem(where, f"expected {len(header)} fields ({', '.join(header)}), got {len(record)}")
+                )
                 continue
             ok = not any(n in bad_lines for n in range(start, reader.line_num + 1))
             rows.append(_Row(start, dict(zip(header, record)), ok))
     except csv.Error as exc:
-        problems.append(Problem(f"{name}:{reader.line_num}", f"malformed CSV ({exc}); expected comma-separated "
-                                                            "fields with balanced double quotes"))
+        problems.append(
+            Problem(
+                f"{name}:{reader.line_num}",
+                f"malformed CSV ({exc}); expected comma-separated fields with balanced double quotes",
+            )
+        )
     if header is None:
-        problems.append(Problem(f"{name}:1", f"expected a header row ({', '.join(REQUIRED_COLUMNS)}, ...), "
-                                             "got an empty file"))
+        problems.append(
+            Problem(f"{name}:1", f"expected a header row ({', '.join(REQUIRED_COLUMNS)}, ...), got an empty file")
+        )
     return rows
 
 
@@ -157,8 +170,13 @@ def _check_columns(columns: Sequence[str], where: str, problems: list[Problem]) 
     known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
     unknown = [c for c in columns if c not in known]
     if unknown:
-        problems.append(Problem(where, f"unknown column(s) {unknown}; expected {list(REQUIRED_COLUMNS)} and "
-                                       f"optionally {list(OPTIONAL_COLUMNS)}"))
+        problems.append(
+            Problem(
+                where,
+                f"unknown column(s) {unknown}; expected {list(REQUIRED_COLUMNS)} and "
+                f"optionally {list(OPTIONAL_COLUMNS)}",
+            )
+        )
     duplicated = sorted({c for c in columns if columns.count(c) > 1})
     if duplicated:
         problems.append(Problem(where, f"column(s) {duplicated} appear more than once; expected each once"))
@@ -177,8 +195,9 @@ def _read_jsonl(text: str, name: str, bad_lines: set[int], problems: list[Proble
             continue
         rows.append(_Row(number, {str(k).strip().lower(): v for k, v in obj.items()}, number not in bad_lines))
     if not rows and not problems:
-        problems.append(Problem(f"{name}:1", "expected at least one claim (one JSON object per line), "
-                                             "got an empty file"))
+        problems.append(
+            Problem(f"{name}:1", "expected at least one claim (one JSON object per line), got an empty file")
+        )
     return rows
 
 
@@ -231,8 +250,9 @@ def _row_to_item(row: _Row, where: str, problems: list[Problem]) -> tuple[BankIt
     if subject == "":
         problems.append(Problem(where, "empty subject; expected one word such as 'giraffe'"))
     elif subject is not None and not subject.isalpha():
-        problems.append(Problem(where, f"subject must be a single word of letters (it is the first spoken word), "
-                                       f"got {subject!r}"))
+        problems.append(
+            Problem(where, f"subject must be a single word of letters (it is the first spoken word), got {subject!r}")
+        )
     subject = subject or ""  # None (not text) was reported above
     if description is None:
         description = ""
@@ -241,34 +261,55 @@ def _row_to_item(row: _Row, where: str, problems: list[Problem]) -> tuple[BankIt
     else:
         words = description.split()
         if not _WORD.match(description):
-            problems.append(Problem(where, f"description must start with a word (it is spoken right after the "
-                                           f"subject), got {description!r}"))
-        elif (subject and words[0].lower() in _ARTICLES and len(words) > 1
-              and _first_word(words[1]) == subject.lower()):
-            problems.append(Problem(where, f"description {description!r} starts with {words[0]!r} before the "
-                                           f"subject; expected the subject {subject!r} to be the first spoken word "
-                                           f"(write e.g. {' '.join(words[2:])!r})"))
+            problems.append(
+                Problem(
+                    where,
+                    f"description must start with a word (it is spoken right after the subject), got {description!r}",
+                )
+            )
+        elif subject and words[0].lower() in _ARTICLES and len(words) > 1 and _first_word(words[1]) == subject.lower():
+            problems.append(
+                Problem(
+                    where,
+                    f"description {description!r} starts with {words[0]!r} before the "
+                    f"subject; expected the subject {subject!r} to be the first spoken word "
+                    f"(write e.g. {' '.join(words[2:])!r})",
+                )
+            )
         if "\n" in description or "\r" in description:
             problems.append(Problem(where, "description spans several lines; expected one line of text"))
         if description[-1] in ".,;:!?":
-            problems.append(Problem(where, f"description ends with {description[-1]!r}; expected no final "
-                                           "punctuation (', <confirmation>' follows it)"))
+            problems.append(
+                Problem(
+                    where,
+                    f"description ends with {description[-1]!r}; expected no final "
+                    "punctuation (', <confirmation>' follows it)",
+                )
+            )
     if confirmation is not None and not confirmation.endswith("?"):
         problems.append(Problem(where, f"confirmation must be a question ending in '?', got {confirmation!r}"))
     if given_id and not _ID.fullmatch(given_id):
-        problems.append(Problem(where, f"id must be letters, digits, '.', '_' or '-' (it names files), "
-                                       f"got {given_id!r}"))
+        problems.append(
+            Problem(where, f"id must be letters, digits, '.', '_' or '-' (it names files), got {given_id!r}")
+        )
     if not row.encoding_ok:  # already reported as non-UTF-8; its garbled text would only add noise
         del problems[before:]
 
     usable_subject = subject.isalpha()
-    item_id = given_id or (f"{subject.lower()}-{'t' if label else 'f'}" if usable_subject and label is not None
-                           else None)
+    item_id = given_id or (
+        f"{subject.lower()}-{'t' if label else 'f'}" if usable_subject and label is not None else None
+    )
     key = _Key(where, item_id, subject.lower(), label) if usable_subject else None
     if len(problems) > before or label is None or not row.encoding_ok:
         return None, key
-    item = BankItem(id=item_id or "", subject=subject, description=description, label=label, category=category,
-                    confirmation=confirmation)
+    item = BankItem(
+        id=item_id or "",
+        subject=subject,
+        description=description,
+        label=label,
+        category=category,
+        confirmation=confirmation,
+    )
     return item, key
 
 
@@ -279,8 +320,11 @@ def _check_pairs(keys: Sequence[_Key], problems: list[Problem]) -> None:
         if key.id is None:
             continue
         if key.id in first_seen:
-            problems.append(Problem(key.where, f"duplicate id {key.id!r}, already used at {first_seen[key.id]}; "
-                                               "expected every id once"))
+            problems.append(
+                Problem(
+                    key.where, f"duplicate id {key.id!r}, already used at {first_seen[key.id]}; expected every id once"
+                )
+            )
         else:
             first_seen[key.id] = key.where
     by_subject: dict[str, list[_Key]] = {}
@@ -291,8 +335,12 @@ def _check_pairs(keys: Sequence[_Key], problems: list[Problem]) -> None:
         if None in labels or sorted(labels) == [False, True]:  # an unreadable label is reported on its own row
             continue
         got = ", ".join(f"{'TRUE' if key.label else 'FALSE'} at {key.where}" for key in claims)
-        problems.append(Problem(claims[0].where, f"subject {subject!r} needs exactly one TRUE and one FALSE "
-                                                 f"claim, got {len(claims)}: {got}"))
+        problems.append(
+            Problem(
+                claims[0].where,
+                f"subject {subject!r} needs exactly one TRUE and one FALSE claim, got {len(claims)}: {got}",
+            )
+        )
 
 
 def validate_bank(items: Iterable[BankItem], source: str = "<bank>") -> list[BankItem]:
@@ -325,14 +373,17 @@ def load_bank(path: str | Path | None = None) -> list[BankItem]:
     name = str(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".jsonl"):
-        raise BankError(f"cannot read claim bank {name}",
-                        [Problem(name, f"unsupported file type {path.suffix or '(none)'!r}; expected .csv or .jsonl")])
+        raise BankError(
+            f"cannot read claim bank {name}",
+            [Problem(name, f"unsupported file type {path.suffix or '(none)'!r}; expected .csv or .jsonl")],
+        )
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise BankError(f"cannot read claim bank {name}",
-                        [Problem(name, f"unreadable file ({exc.strerror or exc}); expected a readable "
-                                       f"{suffix} file")]) from exc
+        raise BankError(
+            f"cannot read claim bank {name}",
+            [Problem(name, f"unreadable file ({exc.strerror or exc}); expected a readable {suffix} file")],
+        ) from exc
     problems: list[Problem] = []
     text, bad_lines = _decode(data, name, problems)
     reader = _read_csv if suffix == ".csv" else _read_jsonl
@@ -362,8 +413,9 @@ def bank_sha256(source: str | Path | Sequence[BankItem] | None = None) -> str:
     the file format. `source` is a bank path (None = the shipped bank) or already-loaded items.
     """
     items = load_bank(source) if source is None or isinstance(source, (str, Path)) else list(source)
-    canonical = json.dumps([item.to_dict() for item in items], sort_keys=True, ensure_ascii=False,
-                           separators=(",", ":"))
+    canonical = json.dumps(
+        [item.to_dict() for item in items], sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -387,22 +439,24 @@ class Recipe(Record):
 _RECIPE_LISTS = ("confirmations", "long_talk_prompts", "fillers", "greetings")
 
 
-def load_recipe(path: str | Path | None = None, *,
-                min_counts: Mapping[str, int] = RECIPE_MIN_COUNTS) -> Recipe:
+def load_recipe(path: str | Path | None = None, *, min_counts: Mapping[str, int] = RECIPE_MIN_COUNTS) -> Recipe:
     """Read and check a build recipe (None = the one shipped with zbb); raise BankError listing every problem."""
     path = default_recipe_path() if path is None else Path(path)
     name = str(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise BankError(f"cannot read recipe {name}",
-                        [Problem(name, f"unreadable file ({exc.strerror or exc})")]) from exc
+        raise BankError(
+            f"cannot read recipe {name}", [Problem(name, f"unreadable file ({exc.strerror or exc})")]
+        ) from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BankError(f"cannot read recipe {name}",
-                        [Problem(name, f"expected a UTF-8 JSON object, got invalid input ({exc})")]) from exc
+        raise BankError(
+            f"cannot read recipe {name}", [Problem(name, f"expected a UTF-8 JSON object, got invalid input ({exc})")]
+        ) from exc
     if not isinstance(data, dict):
-        raise BankError(f"cannot read recipe {name}",
-                        [Problem(name, f"expected a JSON object, got {type(data).__name__}")])
+        raise BankError(
+            f"cannot read recipe {name}", [Problem(name, f"expected a JSON object, got {type(data).__name__}")]
+        )
     problems: list[Problem] = []
     expected = {"version", *_RECIPE_LISTS}
     unknown = sorted(set(data) - expected)
@@ -422,8 +476,13 @@ def load_recipe(path: str | Path | None = None, *,
 def _recipe_list(value: Any, key: str, name: str, minimum: int, problems: list[Problem]) -> tuple[str, ...]:
     where = f"{name}[{key}]"
     if not isinstance(value, list):
-        problems.append(Problem(where, f"expected a list of at least {minimum} strings, got "
-                                       f"{type(value).__name__ if value is not None else 'nothing'}"))
+        problems.append(
+            Problem(
+                where,
+                f"expected a list of at least {minimum} strings, got "
+                f"{type(value).__name__ if value is not None else 'nothing'}",
+            )
+        )
         return ()
     texts: list[str] = []
     for i, entry in enumerate(value):
@@ -437,8 +496,9 @@ def _recipe_list(value: Any, key: str, name: str, minimum: int, problems: list[P
             if not text.endswith("?"):
                 problems.append(Problem(f"{where}[{i}]", f"expected a question ending in '?', got {text!r}"))
             if text[0].isupper() and _first_word(text) not in ("i", "i'm"):
-                problems.append(Problem(f"{where}[{i}]", f"expected a lowercase start (it follows a comma), "
-                                                         f"got {text!r}"))
+                problems.append(
+                    Problem(f"{where}[{i}]", f"expected a lowercase start (it follows a comma), got {text!r}")
+                )
         texts.append(text)
     if len(value) < minimum:
         problems.append(Problem(where, f"expected at least {minimum} entries, got {len(value)}"))

@@ -1,4 +1,5 @@
 """`zbb <verb>`: argument parsing only; every verb calls into the library (zbb/commands/<verb>.py)."""
+
 from __future__ import annotations
 
 import argparse
@@ -31,9 +32,13 @@ def make_parser() -> argparse.ArgumentParser:
             if exc.name != f"zbb.commands.{verb}":
                 raise
             continue  # a verb not written yet
-        p = sub.add_parser(verb, help=module.HELP, description=module.HELP,
-                           epilog="examples:\n" + "\n".join(f"  {e}" for e in module.EXAMPLES),
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p = sub.add_parser(
+            verb,
+            help=module.HELP,
+            description=module.HELP,
+            epilog="examples:\n" + "\n".join(f"  {e}" for e in module.EXAMPLES),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
     return parser

@@ -1,4 +1,5 @@
 """The benchmark's input conditions (one dataset config each) and the steered run label."""
+
 from __future__ import annotations
 
 NO_INTERRUPT = "no_interrupt"

@@ -8,6 +8,7 @@ Layout written by `zbb build` (a Hugging Face dataset folder):
 
 Parquet columns are `PARQUET_COLUMNS`; `audio` is a struct {bytes, path} that `datasets` casts to Audio.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,9 +27,25 @@ MANIFEST = "zbb_build.json"
 SPLIT = "test"
 
 #: Every column of a ZBB parquet shard except `audio`, in order (the fields of `Clip`).
-PARQUET_COLUMNS = ("id", "subject", "description", "label", "category", "text", "condition", "onset_s",
-                   "subject_end_s", "end_s", "duration_s", "context_text", "buffer_text", "buffer_onset_s",
-                   "voice", "tts_engine", "claim_words")
+PARQUET_COLUMNS = (
+    "id",
+    "subject",
+    "description",
+    "label",
+    "category",
+    "text",
+    "condition",
+    "onset_s",
+    "subject_end_s",
+    "end_s",
+    "duration_s",
+    "context_text",
+    "buffer_text",
+    "buffer_onset_s",
+    "voice",
+    "tts_engine",
+    "claim_words",
+)
 
 
 def _clip_from_row(row: dict) -> Clip:
@@ -41,9 +58,9 @@ class ZbbDataset:
     """A built ZBB dataset on disk. `clips()` reads only metadata columns; `audio()` reads one row's audio."""
 
     root: Path
-    source: str                       # what the user named: a folder or a Hub id
+    source: str  # what the user named: a folder or a Hub id
     manifest: dict
-    revision: str | None = None       # Hub revision (commit) when downloaded from the Hub
+    revision: str | None = None  # Hub revision (commit) when downloaded from the Hub
     _clips: dict[str, list[Clip]] = field(default_factory=dict, repr=False)
     _index: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
 
@@ -98,8 +115,9 @@ class ZbbDataset:
             for batch in pq.ParquetFile(shard).iter_batches(batch_size=batch_size, columns=["id", "audio"]):
                 for row in batch.to_pylist():
                     clip = self.clip(condition, row["id"])
-                    samples, rate = read_audio(row["audio"]["bytes"],
-                                               where=f"{self.source} [{condition}/{clip.id}] audio")
+                    samples, rate = read_audio(
+                        row["audio"]["bytes"], where=f"{self.source} [{condition}/{clip.id}] audio"
+                    )
                     yield clip, samples, rate
 
     def audio(self, condition: str, id: str) -> tuple[np.ndarray, int]:
@@ -131,7 +149,9 @@ def open_dataset(source: str | os.PathLike, *, revision: str | None = None) -> Z
         try:
             path = Path(snapshot_download(repo_id=str(source), repo_type="dataset", revision=revision))
         except (HfHubHTTPError, OSError, ValueError) as exc:
-            raise DatasetError(f"{source}: not a local folder, and the Hub dataset could not be fetched ({exc})") from exc
+            raise DatasetError(
+                f"{source}: not a local folder, and the Hub dataset could not be fetched ({exc})"
+            ) from exc
         resolved_revision = path.name  # snapshot folders are named by commit
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():

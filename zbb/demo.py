@@ -1,4 +1,5 @@
 """The main job on embedded defaults: build ZBB, score the reference submissions, show the leaderboard."""
+
 from __future__ import annotations
 
 import json
@@ -10,7 +11,7 @@ from pathlib import Path
 @dataclass(frozen=True)
 class DemoReport:
     dataset: Path
-    built: bool                # False when an up-to-date build was reused
+    built: bool  # False when an up-to-date build was reused
     fingerprint: str
     results: tuple[Path, ...]  # result files written into the results folder
     board_text: str
@@ -31,8 +32,17 @@ def _up_to_date(out: Path, *, preset: str, seed: int, sample_rate: int) -> bool:
         return False
     items = load_bank()
     engine = TTS_ENGINES.get("espeak")()
-    plan = plan_build(items, load_recipe(), seed=seed, engine_name=engine.name, voices=engine.voices(),
-                      conditions=CONDITIONS, preset=preset, sample_rate=sample_rate, bank_sha256=bank_sha256(items))
+    plan = plan_build(
+        items,
+        load_recipe(),
+        seed=seed,
+        engine_name=engine.name,
+        voices=engine.voices(),
+        conditions=CONDITIONS,
+        preset=preset,
+        sample_rate=sample_rate,
+        bank_sha256=bank_sha256(items),
+    )
     return manifest.get("plan_sha256") == plan.digest() and manifest.get("zbb_version") == __version__
 
 
@@ -53,16 +63,29 @@ def _current_simulations(results: Path, fingerprint: str) -> list[Path]:
         except ZbbError:
             return []
         prov = result.provenance
-        if (prov.kind, prov.dataset_fingerprint, prov.zbb_version, prov.normaliser) != \
-                ("simulation", fingerprint, __version__, normaliser_id()):
+        if (prov.kind, prov.dataset_fingerprint, prov.zbb_version, prov.normaliser) != (
+            "simulation",
+            fingerprint,
+            __version__,
+            normaliser_id(),
+        ):
             return []
         found[int(result.meta.decoding.get("missed_ms", -1))] = path
     return [found[d] for d in DELAYS_MS] if set(found) == set(DELAYS_MS) else []
 
 
-def run_demo(out: str | os.PathLike = "out/zbb", results: str | os.PathLike = "submissions", *,
-             preset: str = "full", seed: int = 0, sample_rate: int = 24000, num_proc: int | None = None,
-             rebuild: bool = False, progress: bool = True, log=print) -> DemoReport:
+def run_demo(
+    out: str | os.PathLike = "out/zbb",
+    results: str | os.PathLike = "submissions",
+    *,
+    preset: str = "full",
+    seed: int = 0,
+    sample_rate: int = 24000,
+    num_proc: int | None = None,
+    rebuild: bool = False,
+    progress: bool = True,
+    log=print,
+) -> DemoReport:
     """Build (or reuse) the dataset, write the simulated-listener and paper-reported results into `results`,
     and return the default leaderboard view as text."""
     from zbb.builder import build_dataset
@@ -77,16 +100,24 @@ def run_demo(out: str | os.PathLike = "out/zbb", results: str | os.PathLike = "s
     built = rebuild or not _up_to_date(out, preset=preset, seed=seed, sample_rate=sample_rate)
     if built:
         log(f"[1/3] building ZBB ({preset}) into {out} with the embedded espeak engine")
-        build_dataset(out, preset=preset, seed=seed, sample_rate=sample_rate, num_proc=num_proc or os.cpu_count() or 1,
-                      progress=progress)
+        build_dataset(
+            out,
+            preset=preset,
+            seed=seed,
+            sample_rate=sample_rate,
+            num_proc=num_proc or os.cpu_count() or 1,
+            progress=progress,
+        )
     else:
         log(f"[1/3] {out} is an up-to-date build of this plan: reused (pass --rebuild to build again)")
     dataset = open_dataset(out)
     log(f"      fingerprint {dataset.fingerprint}")
     current = _current_simulations(Path(results), dataset.fingerprint)
     if current:
-        log(f"[2/3] simulated-listener results in {results}/ are current for this dataset: kept; "
-            "writing the paper's Table 2")
+        log(
+            f"[2/3] simulated-listener results in {results}/ are current for this dataset: kept; "
+            "writing the paper's Table 2"
+        )
         written = current
     else:
         log(f"[2/3] scoring the reference submissions into {results}/ (simulated listeners + the paper's Table 2)")
@@ -95,5 +126,6 @@ def run_demo(out: str | os.PathLike = "out/zbb", results: str | os.PathLike = "s
     log("[3/3] leaderboard (correctness and IWOR with 95% Wilson intervals; rank by interrupt correctness)")
     store = ResultStore(results)
     rows = apply_view(build_board(store.summaries()), ViewState())
-    return DemoReport(dataset=out, built=built, fingerprint=dataset.fingerprint, results=tuple(written),
-                      board_text=format_board(rows))
+    return DemoReport(
+        dataset=out, built=built, fingerprint=dataset.fingerprint, results=tuple(written), board_text=format_board(rows)
+    )

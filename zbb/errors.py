@@ -1,4 +1,5 @@
 """Every error zbb raises on bad input: specific types whose messages name the file, line or item."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

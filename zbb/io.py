@@ -1,4 +1,5 @@
 """Small file helpers: atomic writes (write aside, then rename) so nothing stored is ever half-written."""
+
 from __future__ import annotations
 
 import json
@@ -55,8 +56,12 @@ def jsonl_objects(text: str, name: str, problems: list) -> list[tuple[int, dict]
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            problems.append(Problem(f"{name}:{number}", f"malformed JSON ({exc.msg} at column {exc.colno}); "
-                                                       "expected one JSON object per line"))
+            problems.append(
+                Problem(
+                    f"{name}:{number}",
+                    f"malformed JSON ({exc.msg} at column {exc.colno}); expected one JSON object per line",
+                )
+            )
             continue
         if not isinstance(obj, dict):
             problems.append(Problem(f"{name}:{number}", f"expected a JSON object per line, got {type(obj).__name__}"))

@@ -4,6 +4,7 @@ Each is a frozen dataclass with `to_dict`/`from_dict` (plain JSON types). Times 
 sample counts; these records sit at the edges, so their time fields are seconds, and each field says what the
 seconds are relative to.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -56,8 +57,11 @@ class Record:
         unknown = sorted(set(data) - set(fields))
         if unknown:
             raise ZbbError(f"{cls.__name__}: unknown field(s) {unknown}; expected some of {sorted(fields)}")
-        missing = [n for n, f in fields.items() if n not in data and f.default is dataclasses.MISSING
-                   and f.default_factory is dataclasses.MISSING]
+        missing = [
+            n
+            for n, f in fields.items()
+            if n not in data and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        ]
         if missing:
             raise ZbbError(f"{cls.__name__}: missing field(s) {missing}")
         return cls(**{k: _convert(hints[k], v) for k, v in data.items()})
@@ -102,17 +106,17 @@ class Clip(Record):
     description: str
     label: bool
     category: str
-    text: str                        # the spoken claim, subject first: "Submarine flies in the clouds, right?"
-    onset_s: float                   # first sample of the claim (of the subject word, zero buffer)
-    subject_end_s: float             # end of the subject word (engine word timings)
-    end_s: float                     # last sample of the claim
-    duration_s: float                # length of the whole user audio
-    context_text: str                # what the user said before the claim (greeting or long-talk prompt)
-    buffer_text: str                 # filler before the claim ("" unless interrupt_buffered)
-    buffer_onset_s: float | None     # where the filler starts (interrupt_buffered only)
+    text: str  # the spoken claim, subject first: "Submarine flies in the clouds, right?"
+    onset_s: float  # first sample of the claim (of the subject word, zero buffer)
+    subject_end_s: float  # end of the subject word (engine word timings)
+    end_s: float  # last sample of the claim
+    duration_s: float  # length of the whole user audio
+    context_text: str  # what the user said before the claim (greeting or long-talk prompt)
+    buffer_text: str  # filler before the claim ("" unless interrupt_buffered)
+    buffer_onset_s: float | None  # where the filler starts (interrupt_buffered only)
     voice: str
     tts_engine: str
-    claim_words: tuple[WordTiming, ...] = ()   # every claim word with its span
+    claim_words: tuple[WordTiming, ...] = ()  # every claim word with its span
 
 
 # ------------------------------------------------------------------------------------------ submission side
@@ -183,8 +187,8 @@ class Timing(Record):
 
     n_measured: int = 0
     takeover: Rate | None = None
-    latency_s: float | None = None        # mean, over take-over rows: first response word - claim end (neg -> 0)
-    stop_latency_s: float | None = None   # mean: how long the model kept talking after the claim's onset
+    latency_s: float | None = None  # mean, over take-over rows: first response word - claim end (neg -> 0)
+    stop_latency_s: float | None = None  # mean: how long the model kept talking after the claim's onset
     talking_at_onset: Rate | None = None
 
 
@@ -197,7 +201,7 @@ class ConditionAggregate(Record):
     iwor: Rate
     no_answer: Rate | None = None
     timing: Timing | None = None
-    missing: int = 0   # rows scored as wrong because the submission lacked them (--allow-partial)
+    missing: int = 0  # rows scored as wrong because the submission lacked them (--allow-partial)
 
 
 @dataclass(frozen=True)
@@ -208,9 +212,9 @@ class ItemScore(Record):
     condition: str
     response: str
     normalised: str
-    stance: str            # "affirm" | "deny" | "no_answer" (judge's reading of the response)
+    stance: str  # "affirm" | "deny" | "no_answer" (judge's reading of the response)
     correct: bool
-    subject_hit: bool      # IWOR: the subject word occurs in the normalised response
+    subject_hit: bool  # IWOR: the subject word occurs in the normalised response
     judge_reason: str = ""
     missing: bool = False  # the submission had no output for this row (scored wrong, --allow-partial)
     label: bool | None = None
@@ -229,14 +233,14 @@ class Provenance(Record):
 
     kind: ProvenanceKind
     zbb_version: str
-    dataset: str | None = None              # Hub id or local folder the rows came from
+    dataset: str | None = None  # Hub id or local folder the rows came from
     dataset_fingerprint: str | None = None
     dataset_revision: str | None = None
-    normaliser: str | None = None            # e.g. "zbb-en-1 (whisper_normalizer 0.1.15 EnglishTextNormalizer)"
-    judge: str | None = None                 # e.g. "rule-v1" or "openai:gpt-4.1-mini prompt-v1"
-    asr: str | None = None                   # e.g. "pocketsphinx 5.1.1 en-us" or None for transcripts
-    scored_at: str | None = None             # ISO 8601 date-time (UTC)
-    source_url: str | None = None            # paper or submission link
+    normaliser: str | None = None  # e.g. "zbb-en-1 (whisper_normalizer 0.1.15 EnglishTextNormalizer)"
+    judge: str | None = None  # e.g. "rule-v1" or "openai:gpt-4.1-mini prompt-v1"
+    asr: str | None = None  # e.g. "pocketsphinx 5.1.1 en-us" or None for transcripts
+    scored_at: str | None = None  # ISO 8601 date-time (UTC)
+    source_url: str | None = None  # paper or submission link
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
 """Name-keyed registries of engines with lazy "module:attr" entries, so heavy backends import only when used."""
+
 from __future__ import annotations
 
 import difflib

@@ -1,4 +1,5 @@
 """Reading and writing run results (one JSON file per run)."""
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,7 @@ def load_result(path: str | os.PathLike) -> RunResult:
     except json.JSONDecodeError as exc:
         raise ZbbError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
     if not isinstance(data, dict) or data.pop("kind", None) != RESULT_KIND:
-        raise ZbbError(f"{path}: not a zbb result (expected a JSON object with \"kind\": \"{RESULT_KIND}\")")
+        raise ZbbError(f'{path}: not a zbb result (expected a JSON object with "kind": "{RESULT_KIND}")')
     try:
         return RunResult.from_dict(data)
     except (ZbbError, TypeError, ValueError) as exc:

@@ -1,4 +1,5 @@
 """Retrying a flaky call (a TTS engine, an HTTP endpoint) with exponential backoff, in one place."""
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """Statistics for rates and paired runs: Wilson intervals, exact McNemar, paired bootstrap (all via scipy)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -34,11 +35,11 @@ class PairedComparison:
     n: int
     a_rate: float
     b_rate: float
-    diff: float             # b_rate - a_rate
-    a_only: int             # rows right in A, wrong in B
-    b_only: int             # rows right in B, wrong in A
-    mcnemar_p: float        # exact two-sided (binomial on the discordant pairs)
-    ci_low: float           # paired bootstrap percentile interval of diff
+    diff: float  # b_rate - a_rate
+    a_only: int  # rows right in A, wrong in B
+    b_only: int  # rows right in B, wrong in A
+    mcnemar_p: float  # exact two-sided (binomial on the discordant pairs)
+    ci_low: float  # paired bootstrap percentile interval of diff
     ci_high: float
 
     def to_dict(self) -> dict:
@@ -57,8 +58,9 @@ def mcnemar_exact(a_only: int, b_only: int) -> float:
     return min(1.0, 2 * tail / 2**m)
 
 
-def paired_comparison(a: Sequence[bool], b: Sequence[bool], *, n_resamples: int = 2000, seed: int = 0,
-                      confidence: float = 0.95) -> PairedComparison:
+def paired_comparison(
+    a: Sequence[bool], b: Sequence[bool], *, n_resamples: int = 2000, seed: int = 0, confidence: float = 0.95
+) -> PairedComparison:
     """Compare two runs' per-row outcomes on the same rows, in the same order."""
     if len(a) != len(b):
         raise ValueError(f"paired_comparison: runs must cover the same rows, got {len(a)} and {len(b)}")
@@ -74,12 +76,28 @@ def paired_comparison(a: Sequence[bool], b: Sequence[bool], *, n_resamples: int 
     else:
         from scipy import stats as _st
 
-        res = _st.bootstrap((x, y), lambda u, v, axis=-1: v.mean(axis=axis) - u.mean(axis=axis), paired=True,
-                            vectorized=True, n_resamples=n_resamples, confidence_level=confidence,
-                            method="percentile", rng=np.random.default_rng(seed))
+        res = _st.bootstrap(
+            (x, y),
+            lambda u, v, axis=-1: v.mean(axis=axis) - u.mean(axis=axis),
+            paired=True,
+            vectorized=True,
+            n_resamples=n_resamples,
+            confidence_level=confidence,
+            method="percentile",
+            rng=np.random.default_rng(seed),
+        )
         low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
-    return PairedComparison(n=len(x), a_rate=float(x.mean()), b_rate=float(y.mean()), diff=diff, a_only=a_only,
-                            b_only=b_only, mcnemar_p=mcnemar_exact(a_only, b_only), ci_low=low, ci_high=high)
+    return PairedComparison(
+        n=len(x),
+        a_rate=float(x.mean()),
+        b_rate=float(y.mean()),
+        diff=diff,
+        a_only=a_only,
+        b_only=b_only,
+        mcnemar_p=mcnemar_exact(a_only, b_only),
+        ci_low=low,
+        ci_high=high,
+    )
 
 
 def recovery(steered: float, interrupt: float, no_interrupt: float) -> float | None:

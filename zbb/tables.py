@@ -1,4 +1,5 @@
 """Plain-text tables for terminal output (the score summary, the demo's board)."""
+
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
@@ -11,7 +12,8 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], *, right:
     widths = [max(len(str(line[i])) for line in table) for i in range(len(header))]
 
     def line(cells) -> str:
-        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        return "  ".join(
+            str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        ).rstrip()
 
     return "\n".join([line(table[0]), "  ".join("-" * w for w in widths), *(line(r) for r in table[1:])])

@@ -9,6 +9,7 @@ Inside, time is integer sample counts or 10 ms frames; results are seconds. Defi
 - stop latency: how long the model kept talking after the claim's onset before a pause (0 when it was silent).
 - talking at onset: the model's output was voiced within `ONSET_WINDOW_S` before the claim's onset.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -18,12 +19,12 @@ import numpy as np
 
 from zbb.records import WordTiming
 
-FRAME_S = 0.01            # voice-activity frame (10 ms)
-THRESHOLD_DBFS = -40.0    # a frame is voiced when its RMS is above this
-MIN_PAUSE_S = 0.4         # silences shorter than this are gaps between words, not pauses
-MIN_SPEECH_S = 0.05       # voiced runs shorter than this are clicks
-ONSET_WINDOW_S = 0.25     # "talking at onset": voiced within this long before the onset
-TAKEOVER_MIN_S = 1.0      # FDB: < 1 s of speech with <= 3 words is a backchannel, not a take-over
+FRAME_S = 0.01  # voice-activity frame (10 ms)
+THRESHOLD_DBFS = -40.0  # a frame is voiced when its RMS is above this
+MIN_PAUSE_S = 0.4  # silences shorter than this are gaps between words, not pauses
+MIN_SPEECH_S = 0.05  # voiced runs shorter than this are clicks
+ONSET_WINDOW_S = 0.25  # "talking at onset": voiced within this long before the onset
+TAKEOVER_MIN_S = 1.0  # FDB: < 1 s of speech with <= 3 words is a backchannel, not a take-over
 TAKEOVER_MAX_BACKCHANNEL_WORDS = 3
 
 
@@ -32,17 +33,27 @@ class ItemTiming:
     """Timing of one row. Seconds; None where it cannot be measured (e.g. a transcript without word times)."""
 
     takeover: bool | None = None
-    latency_s: float | None = None          # first response word - claim end (>= 0), take-over rows only
-    stop_latency_s: float | None = None     # how long the model kept talking after the claim's onset
-    talking_at_onset: bool | None = None    # the model was speaking when the claim started (needs audio)
+    latency_s: float | None = None  # first response word - claim end (>= 0), take-over rows only
+    stop_latency_s: float | None = None  # how long the model kept talking after the claim's onset
+    talking_at_onset: bool | None = None  # the model was speaking when the claim started (needs audio)
 
     def to_dict(self) -> dict:
-        return {"takeover": self.takeover, "latency_s": self.latency_s, "stop_latency_s": self.stop_latency_s,
-                "talking_at_onset": self.talking_at_onset}
+        return {
+            "takeover": self.takeover,
+            "latency_s": self.latency_s,
+            "stop_latency_s": self.stop_latency_s,
+            "talking_at_onset": self.talking_at_onset,
+        }
 
 
-def speech_segments(samples: np.ndarray, sample_rate: int, *, threshold_dbfs: float = THRESHOLD_DBFS,
-                    min_pause_s: float = MIN_PAUSE_S, min_speech_s: float = MIN_SPEECH_S) -> list[tuple[int, int]]:
+def speech_segments(
+    samples: np.ndarray,
+    sample_rate: int,
+    *,
+    threshold_dbfs: float = THRESHOLD_DBFS,
+    min_pause_s: float = MIN_PAUSE_S,
+    min_speech_s: float = MIN_SPEECH_S,
+) -> list[tuple[int, int]]:
     """Voiced spans of mono audio as (start, end) sample indices (end exclusive), energy-based.
 
     Frames of FRAME_S are voiced when their RMS exceeds `threshold_dbfs`; voiced runs closer than `min_pause_s`
@@ -53,7 +64,7 @@ def speech_segments(samples: np.ndarray, sample_rate: int, *, threshold_dbfs: fl
     if n_frames == 0:
         return []
     padded = np.zeros(n_frames * hop, dtype=np.float64)
-    padded[:len(samples)] = samples
+    padded[: len(samples)] = samples
     rms = np.sqrt(np.mean(padded.reshape(n_frames, hop) ** 2, axis=1))
     voiced = rms > 10 ** (threshold_dbfs / 20)
     if not voiced.any():
@@ -71,15 +82,17 @@ def speech_segments(samples: np.ndarray, sample_rate: int, *, threshold_dbfs: fl
     return [(s * hop, min(e * hop, len(samples))) for s, e in merged if e - s >= min_frames]
 
 
-def talking_at(segments: Sequence[tuple[int, int]], onset: int, sample_rate: int,
-               window_s: float = ONSET_WINDOW_S) -> bool:
+def talking_at(
+    segments: Sequence[tuple[int, int]], onset: int, sample_rate: int, window_s: float = ONSET_WINDOW_S
+) -> bool:
     """Whether a voiced segment covers any of the `window_s` before sample `onset`."""
     lo = onset - int(round(window_s * sample_rate))
     return any(s < onset and e > lo for s, e in segments)
 
 
-def stop_latency(segments: Sequence[tuple[int, int]], onset: int, sample_rate: int,
-                 window_s: float = ONSET_WINDOW_S) -> float:
+def stop_latency(
+    segments: Sequence[tuple[int, int]], onset: int, sample_rate: int, window_s: float = ONSET_WINDOW_S
+) -> float:
     """Seconds the model kept talking after `onset` (0 when it was not talking at the onset)."""
     lo = onset - int(round(window_s * sample_rate))
     for s, e in segments:
@@ -96,9 +109,15 @@ def takeover(words: Sequence[WordTiming]) -> bool:
     return not (spoken < TAKEOVER_MIN_S and len(words) <= TAKEOVER_MAX_BACKCHANNEL_WORDS)
 
 
-def item_timing(*, onset_s: float, end_s: float, words: Sequence[WordTiming] | None = None,
-                samples: np.ndarray | None = None, sample_rate: int | None = None,
-                segments: Sequence[tuple[int, int]] | None = None) -> ItemTiming:
+def item_timing(
+    *,
+    onset_s: float,
+    end_s: float,
+    words: Sequence[WordTiming] | None = None,
+    samples: np.ndarray | None = None,
+    sample_rate: int | None = None,
+    segments: Sequence[tuple[int, int]] | None = None,
+) -> ItemTiming:
     """Timing of one row from the model's words (seconds from the start of the user audio) and/or its output audio
     (time-locked to the user audio; give `samples`, or its `speech_segments` in samples, with `sample_rate`).
 

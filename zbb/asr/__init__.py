@@ -3,6 +3,7 @@
 Every engine transcribes 16 kHz mono float32 windows into words timed in seconds from the window's start.
 Heavy backends import only when an engine is made (`import zbb.asr` loads none of them).
 """
+
 from zbb.asr.base import ASR_SAMPLE_RATE, AsrEngine, AsrWord, Transcript, make_asr
 from zbb.registry import Registry
 

@@ -1,4 +1,5 @@
 """The ASR engine interface: 16 kHz mono windows in, words timed from each window's start out."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -35,8 +36,9 @@ class AsrEngine(Protocol):
     def describe(self) -> str:
         """Engine, version and model id, for provenance (e.g. "pocketsphinx 5.1.1 en-us")."""
 
-    def transcribe_many(self, windows: Sequence[np.ndarray], *, workers: int | None = None,
-                        progress: bool = False) -> list[Transcript]:
+    def transcribe_many(
+        self, windows: Sequence[np.ndarray], *, workers: int | None = None, progress: bool = False
+    ) -> list[Transcript]:
         """Transcribe 16 kHz float32 windows, in order; raise zbb.errors.EngineError on failure."""
 
 

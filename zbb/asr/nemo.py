@@ -3,6 +3,7 @@
 Optional extra `zbb[nemo]` (torch + NeMo). A Hub model id needs the weights in the local cache (or network);
 a path to a `.nemo` file is restored directly.
 """
+
 from __future__ import annotations
 
 import os
@@ -47,15 +48,19 @@ class NemoEngine:
 
         return f"nemo {version('nemo_toolkit')} {self.model_name}"
 
-    def transcribe_many(self, windows: Sequence[np.ndarray], *, workers: int | None = None,
-                        progress: bool = False) -> list[Transcript]:
+    def transcribe_many(
+        self, windows: Sequence[np.ndarray], *, workers: int | None = None, progress: bool = False
+    ) -> list[Transcript]:
         model = self._load()
         audio = [np.asarray(w, dtype=np.float32) for w in windows]
         hyps = model.transcribe(audio, batch_size=self.batch_size, timestamps=True, verbose=progress)
         out = []
         for hyp in hyps:
             stamps = (getattr(hyp, "timestamp", None) or {}).get("word", [])
-            words = [AsrWord(word=str(s["word"]), start=round(float(s["start"]), 3), end=round(float(s["end"]), 3))
-                     for s in stamps if str(s.get("word", "")).strip()]
+            words = [
+                AsrWord(word=str(s["word"]), start=round(float(s["start"]), 3), end=round(float(s["end"]), 3))
+                for s in stamps
+                if str(s.get("word", "")).strip()
+            ]
             out.append(Transcript(text=str(getattr(hyp, "text", "")).strip(), words=tuple(words)))
         return out

@@ -4,6 +4,7 @@ timestamps): OpenAI itself, a local faster-whisper/vLLM/speaches server, ...
 Configured by `--asr openai:<model>` or env `ZBB_ASR_MODEL`; base URL from env `ZBB_ASR_BASE_URL`
 (e.g. http://127.0.0.1:8000/v1); bearer key, if the server needs one, from env `ZBB_ASR_API_KEY`.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,13 @@ class _Retryable(Exception):
 class OpenAITranscriptionEngine:
     name = "openai"
 
-    def __init__(self, model: str | None = None, base_url: str | None = None, api_key: str | None = None,
-                 timeout_s: float = 120.0):
+    def __init__(
+        self,
+        model: str | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout_s: float = 120.0,
+    ):
         try:
             import httpx  # noqa: F401
         except ImportError as exc:
@@ -46,8 +52,12 @@ class OpenAITranscriptionEngine:
         import httpx
 
         url = f"{self.base_url}/audio/transcriptions"
-        data = {"model": self.model, "response_format": "verbose_json", "language": "en",
-                "timestamp_granularities[]": "word"}
+        data = {
+            "model": self.model,
+            "response_format": "verbose_json",
+            "language": "en",
+            "timestamp_granularities[]": "word",
+        }
 
         def attempt() -> dict:
             try:
@@ -68,8 +78,9 @@ class OpenAITranscriptionEngine:
         except RetriesExhausted as exc:
             raise EngineError(f"openai ASR: {url} failed after {exc.attempts} attempts ({exc.last})") from exc.last
 
-    def transcribe_many(self, windows: Sequence[np.ndarray], *, workers: int | None = None,
-                        progress: bool = False) -> list[Transcript]:
+    def transcribe_many(
+        self, windows: Sequence[np.ndarray], *, workers: int | None = None, progress: bool = False
+    ) -> list[Transcript]:
         import httpx
 
         from zbb.audio import encode
@@ -82,8 +93,13 @@ class OpenAITranscriptionEngine:
                 words = []
                 for w in body.get("words") or []:
                     try:
-                        words.append(AsrWord(word=str(w["word"]).strip(), start=round(float(w["start"]), 3),
-                                             end=round(float(w["end"]), 3)))
+                        words.append(
+                            AsrWord(
+                                word=str(w["word"]).strip(),
+                                start=round(float(w["start"]), 3),
+                                end=round(float(w["end"]), 3),
+                            )
+                        )
                     except (KeyError, TypeError, ValueError) as exc:
                         raise EngineError(f"openai ASR: a word without word/start/end in the answer ({w!r})") from exc
                 text = body.get("text")

@@ -4,6 +4,7 @@ It is a weak recogniser (word error rate around 0.7-0.9 on synthetic speech); it
 needs nothing. The paper transcribes with nvidia/parakeet-tdt-0.6b-v2 (`--asr nemo`). Windows are decoded in a
 process pool, one Decoder per process (a Decoder is not thread-safe and costs ~0.4 s to load).
 """
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,8 @@ from zbb.asr.base import ASR_SAMPLE_RATE, AsrWord, Transcript, to_int16, words_t
 from zbb.errors import EngineError
 
 FRAME_S = 0.01  # PocketSphinx segments count 10 ms frames
-_FILLER = re.compile(r"^(<.*>|\[.*\]|\+\+.*\+\+)$")   # <s>, </s>, <sil>, [NOISE], ++GARBAGE++
-_VARIANT = re.compile(r"\(\d+\)$")                     # pronunciation variants: can(2) -> can
+_FILLER = re.compile(r"^(<.*>|\[.*\]|\+\+.*\+\+)$")  # <s>, </s>, <sil>, [NOISE], ++GARBAGE++
+_VARIANT = re.compile(r"\(\d+\)$")  # pronunciation variants: can(2) -> can
 
 _decoder = None  # one per worker process
 
@@ -50,9 +51,15 @@ def decode_pcm(pcm: bytes, hmm: str | None = None) -> Transcript:
 def words_from_segments(segments) -> list[AsrWord]:
     """PocketSphinx segments as words, seconds from the start of the decoded audio: fillers (<s>, <sil>, [NOISE],
     ++GARBAGE++) dropped, pronunciation variants folded (can(2) -> can), 10 ms frames converted."""
-    return [AsrWord(word=_VARIANT.sub("", seg.word), start=round(seg.start_frame * FRAME_S, 3),
-                    end=round((seg.end_frame + 1) * FRAME_S, 3))
-            for seg in segments or () if not _FILLER.match(seg.word)]
+    return [
+        AsrWord(
+            word=_VARIANT.sub("", seg.word),
+            start=round(seg.start_frame * FRAME_S, 3),
+            end=round((seg.end_frame + 1) * FRAME_S, 3),
+        )
+        for seg in segments or ()
+        if not _FILLER.match(seg.word)
+    ]
 
 
 class PocketsphinxEngine:
@@ -64,15 +71,18 @@ class PocketsphinxEngine:
         except ImportError as exc:  # pragma: no cover - a hard dependency
             raise EngineError("the pocketsphinx ASR needs `pip install pocketsphinx`") from exc
         if model and not os.path.isdir(model):
-            raise EngineError(f"pocketsphinx: model {model!r} is not a folder holding an acoustic model "
-                              "(leave it out to use the bundled en-us model)")
+            raise EngineError(
+                f"pocketsphinx: model {model!r} is not a folder holding an acoustic model "
+                "(leave it out to use the bundled en-us model)"
+            )
         self.model = model
 
     def describe(self) -> str:
         return f"pocketsphinx {version('pocketsphinx')} {self.model or 'en-us'}"
 
-    def transcribe_many(self, windows: Sequence[np.ndarray], *, workers: int | None = None,
-                        progress: bool = False) -> list[Transcript]:
+    def transcribe_many(
+        self, windows: Sequence[np.ndarray], *, workers: int | None = None, progress: bool = False
+    ) -> list[Transcript]:
         pcms = [to_int16(w).tobytes() for w in windows]
         workers = min(workers or os.cpu_count() or 1, len(pcms))
         from tqdm import tqdm

@@ -2,6 +2,7 @@
 
 The model is loaded on first use; with no network, give a local CTranslate2 model folder.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,10 @@ class WhisperEngine:
             try:
                 self._model = WhisperModel(self.model_name, device=self.device, compute_type=self.compute_type)
             except (OSError, RuntimeError, ValueError) as exc:
-                raise EngineError(f"whisper: cannot load model {self.model_name!r} ({exc}); give a local model "
-                                  "folder with --asr whisper:/path/to/model when offline") from exc
+                raise EngineError(
+                    f"whisper: cannot load model {self.model_name!r} ({exc}); give a local model "
+                    "folder with --asr whisper:/path/to/model when offline"
+                ) from exc
         return self._model
 
     def describe(self) -> str:
@@ -43,14 +46,24 @@ class WhisperEngine:
 
         return f"faster-whisper {version('faster-whisper')} {self.model_name}"
 
-    def transcribe_many(self, windows: Sequence[np.ndarray], *, workers: int | None = None,
-                        progress: bool = False) -> list[Transcript]:
+    def transcribe_many(
+        self, windows: Sequence[np.ndarray], *, workers: int | None = None, progress: bool = False
+    ) -> list[Transcript]:
         model = self._load()
         out = []
         for window in windows:
-            segments, _ = model.transcribe(np.asarray(window, dtype=np.float32), language="en", word_timestamps=True,
-                                           beam_size=5, condition_on_previous_text=False)
-            words = [AsrWord(word=w.word.strip(), start=round(w.start, 3), end=round(w.end, 3))
-                     for seg in segments for w in (seg.words or ()) if w.word.strip()]
+            segments, _ = model.transcribe(
+                np.asarray(window, dtype=np.float32),
+                language="en",
+                word_timestamps=True,
+                beam_size=5,
+                condition_on_previous_text=False,
+            )
+            words = [
+                AsrWord(word=w.word.strip(), start=round(w.start, 3), end=round(w.end, 3))
+                for seg in segments
+                for w in (seg.words or ())
+                if w.word.strip()
+            ]
             out.append(Transcript(text=" ".join(w.word for w in words), words=tuple(words)))
         return out

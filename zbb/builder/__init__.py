@@ -3,10 +3,10 @@
 `plan_build` decides texts, voices and silences (pure, seeded); `build_dataset` renders and publishes;
 `push_to_hub` uploads a built folder; `export_fdb` writes the Full-Duplex-Bench layout.
 """
+
 from zbb.builder.plan import PRESETS, BuildPlan, ItemPlan, RowPlan, plan_build
 
-__all__ = ["PRESETS", "BuildPlan", "ItemPlan", "RowPlan", "plan_build", "build_dataset", "push_to_hub",
-           "export_fdb"]
+__all__ = ["PRESETS", "BuildPlan", "ItemPlan", "RowPlan", "plan_build", "build_dataset", "push_to_hub", "export_fdb"]
 
 
 def __getattr__(name: str):  # the heavier parts load on first use

@@ -5,6 +5,7 @@ Used only when a `Synthesis` has no `words`. The aligner places the words it can
 letters. The subject (first word) must be placed by the aligner itself, else the item fails with EngineError.
 The dataset card states this source.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,8 +31,10 @@ def align_words(samples: np.ndarray, sample_rate: int, text: str, *, where: str)
     spoken = [w.lower() for w in words]
     missing = [w for w in spoken if decoder.lookup_word(w) is None]
     if missing:
-        raise EngineError(f"{where}: cannot align words {missing} (not in the pocketsphinx dictionary); "
-                          "use an engine with word timings")
+        raise EngineError(
+            f"{where}: cannot align words {missing} (not in the pocketsphinx dictionary); "
+            "use an engine with word timings"
+        )
     pcm = to_int16(resample(samples, sample_rate, ALIGN_RATE))
     decoder.set_align_text(" ".join(spoken))
     decoder.start_utt()
@@ -50,9 +53,10 @@ def align_words(samples: np.ndarray, sample_rate: int, text: str, *, where: str)
         start = to_sample(heard.start)
         placed.append(WordSpan(word, start, max(to_sample(heard.end), start)))
     if not placed:
-        raise EngineError(f"{where}: forced alignment could not place the first word {words[0]!r}; "
-                          "use an engine with word timings")
-    rest = words[len(placed):]
+        raise EngineError(
+            f"{where}: forced alignment could not place the first word {words[0]!r}; use an engine with word timings"
+        )
+    rest = words[len(placed) :]
     cursor, letters = placed[-1].end, sum(len(w) for w in rest)
     for i, word in enumerate(rest):
         end = n if i == len(rest) - 1 else cursor + (n - placed[-1].end) * len(word) // letters

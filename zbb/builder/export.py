@@ -5,6 +5,7 @@
 interruption FDB sees starts at the filler (FDB's own interruptions start with fillers), so `interrupt` is
 `filler + claim` and the timestamp starts at `buffer_onset_s`.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,14 @@ from zbb.errors import ZbbError
 FORMATS = ("fdb",)
 
 
-def export_fdb(dataset: str | Path, out: str | Path, *, sample_rate: int | None = None,
-               conditions: list[str] | None = None, progress: bool = True) -> dict[str, int]:
+def export_fdb(
+    dataset: str | Path,
+    out: str | Path,
+    *,
+    sample_rate: int | None = None,
+    conditions: list[str] | None = None,
+    progress: bool = True,
+) -> dict[str, int]:
     """Write every row of `dataset` (folder or Hub id) in FDB's layout under `out`; returns rows per condition.
 
     `sample_rate` resamples (soxr); None keeps the dataset's rate. Timestamps are seconds from the start of

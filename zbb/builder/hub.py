@@ -1,4 +1,5 @@
 """Uploading a built dataset folder to the Hugging Face Hub as a dataset repo."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,8 +8,9 @@ from zbb.dataset import MANIFEST
 from zbb.errors import DatasetError, ZbbError
 
 
-def push_to_hub(folder: str | Path, repo_id: str, *, token: str | None = None, private: bool = False,
-                revision: str | None = None) -> str:
+def push_to_hub(
+    folder: str | Path, repo_id: str, *, token: str | None = None, private: bool = False, revision: str | None = None
+) -> str:
     """Create (or reuse) the dataset repo `repo_id` and upload `folder` to it; returns the commit URL.
 
     The token comes from `token`, else the usual places (HF_TOKEN, `huggingface-cli login`). The card's loading
@@ -30,6 +32,11 @@ def push_to_hub(folder: str | Path, repo_id: str, *, token: str | None = None, p
     atomic_write_text(folder / "README.md", render_card(manifest, repo=repo_id))
     api = HfApi(token=token)
     api.create_repo(repo_id, repo_type="dataset", exist_ok=True, private=private)
-    commit = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="dataset", revision=revision,
-                               commit_message=f"zbb build {manifest.get('fingerprint', '')[:12]}")
+    commit = api.upload_folder(
+        folder_path=str(folder),
+        repo_id=repo_id,
+        repo_type="dataset",
+        revision=revision,
+        commit_message=f"zbb build {manifest.get('fingerprint', '')[:12]}",
+    )
     return str(getattr(commit, "commit_url", None) or commit)

@@ -1,4 +1,5 @@
 """`build_dataset`: bank + recipe -> plan -> rendered work folder -> published Hugging Face dataset folder."""
+
 from __future__ import annotations
 
 import hashlib
@@ -41,11 +42,23 @@ def _work_key(plan: BuildPlan, spec_options: dict[str, Any], engine_label: str) 
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def build_dataset(out: str | Path, *, bank: str | Path | None = None, recipe: str | Path | None = None,
-                  seed: int = 0, engine: str | Any = "espeak", engine_options: dict[str, Any] | None = None,
-                  voices: Sequence[str] | None = None, conditions: Sequence[str] = CONDITIONS,
-                  preset: str = "full", sample_rate: int = 24000, num_proc: int = 1, progress: bool = True,
-                  retry: RetryPolicy = RetryPolicy(), keep_work: bool = False) -> BuildReport:
+def build_dataset(
+    out: str | Path,
+    *,
+    bank: str | Path | None = None,
+    recipe: str | Path | None = None,
+    seed: int = 0,
+    engine: str | Any = "espeak",
+    engine_options: dict[str, Any] | None = None,
+    voices: Sequence[str] | None = None,
+    conditions: Sequence[str] = CONDITIONS,
+    preset: str = "full",
+    sample_rate: int = 24000,
+    num_proc: int = 1,
+    progress: bool = True,
+    retry: RetryPolicy = RetryPolicy(),
+    keep_work: bool = False,
+) -> BuildReport:
     """Build the ZBB dataset into `out` (a Hugging Face dataset folder), resuming any earlier partial build.
 
     `engine` is a registry name (constructed with `engine_options`) or an engine instance (single process).
@@ -77,8 +90,17 @@ def build_dataset(out: str | Path, *, bank: str | Path | None = None, recipe: st
     if unknown:
         raise ZbbError(f"engine {engine_name!r} has no voice(s) {unknown}; available: {', '.join(available)}")
     engine_label = engine_obj.describe()
-    plan = plan_build(items, rec, seed=seed, engine_name=engine_name, voices=chosen, conditions=conditions,
-                      preset=preset, sample_rate=sample_rate, bank_sha256=bank_sha256(items))
+    plan = plan_build(
+        items,
+        rec,
+        seed=seed,
+        engine_name=engine_name,
+        voices=chosen,
+        conditions=conditions,
+        preset=preset,
+        sample_rate=sample_rate,
+        bank_sha256=bank_sha256(items),
+    )
 
     partial = work_dir(out)
     work = partial / _work_key(plan, options, engine_label)
@@ -92,15 +114,26 @@ def build_dataset(out: str | Path, *, bank: str | Path | None = None, recipe: st
     # the shards are written in plan order while later items render (the main process is otherwise idle)
     shards = ShardWriter(staging, plan.conditions, len(plan.items), sample_rate)
     try:
-        counts = render_plan(plan, work, engine=engine_obj, spec=spec, engine_label=engine_label,
-                             num_proc=num_proc, retry=retry, progress=progress,
-                             on_item=lambda i: shards.add(work / "items" / f"{item_key(plan.items[i].item.id)}.arrow"))
+        counts = render_plan(
+            plan,
+            work,
+            engine=engine_obj,
+            spec=spec,
+            engine_label=engine_label,
+            num_proc=num_proc,
+            retry=retry,
+            progress=progress,
+            on_item=lambda i: shards.add(work / "items" / f"{item_key(plan.items[i].item.id)}.arrow"),
+        )
     except BaseException:
         shards.abort()
         raise
     stats = shards.close()
-    has_timings = ("eSpeak NG word events" if engine_name == "espeak"
-                   else "pocketsphinx forced alignment (words it cannot place share the rest by letters)")
+    has_timings = (
+        "eSpeak NG word events"
+        if engine_name == "espeak"
+        else "pocketsphinx forced alignment (words it cannot place share the rest by letters)"
+    )
     manifest = {
         "fingerprint": fingerprint(staging),
         "zbb_version": __version__,
@@ -125,6 +158,12 @@ def build_dataset(out: str | Path, *, bank: str | Path | None = None, recipe: st
     publish(staging, out)
     if not keep_work:
         shutil.rmtree(partial, ignore_errors=True)
-    return BuildReport(out=out, fingerprint=manifest["fingerprint"], counts=manifest["counts"],
-                       items_rendered=counts["rendered"], items_resumed=counts["resumed"],
-                       audio_seconds=manifest["audio_seconds"], elapsed_s=time.perf_counter() - started)
+    return BuildReport(
+        out=out,
+        fingerprint=manifest["fingerprint"],
+        counts=manifest["counts"],
+        items_rendered=counts["rendered"],
+        items_resumed=counts["resumed"],
+        audio_seconds=manifest["audio_seconds"],
+        elapsed_s=time.perf_counter() - started,
+    )

@@ -4,6 +4,7 @@ A plan is pure data (JSON-serialisable, cheap, seeded). Rendering reads it and n
 the same plan always renders the same audio, and a plan's digest keys the resumable work folder.
 All lengths are integer sample counts at the plan's output `sample_rate`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,11 +18,11 @@ from zbb.errors import UnknownNameError, ZbbError
 from zbb.records import BankItem, Record
 
 #: Silences, in seconds; the plan turns them into integer sample counts at the output rate.
-LEAD_IN_S = 0.5                 # silence before the context utterance
+LEAD_IN_S = 0.5  # silence before the context utterance
 NO_INTERRUPT_GAP_S = (5.0, 7.0)  # after the greeting: long enough for the model's reply to finish
-INTERRUPT_GAP_S = (4.0, 8.0)     # after the long-talk prompt: the model is talking when the claim cuts in
-BUFFER_GAP_S = (0.10, 0.25)      # natural pause between the filler and the claim (buffered condition)
-TAIL_S = 6.0                     # after the claim: room for the model's answer
+INTERRUPT_GAP_S = (4.0, 8.0)  # after the long-talk prompt: the model is talking when the claim cuts in
+BUFFER_GAP_S = (0.10, 0.25)  # natural pause between the filler and the claim (buffered condition)
+TAIL_S = 6.0  # after the claim: room for the model's answer
 
 #: preset name -> number of subjects (each gives its TRUE and FALSE claim); None = the whole bank.
 PRESETS: dict[str, int | None] = {"tiny": 3, "paper": 50, "full": None}
@@ -37,10 +38,10 @@ class RowPlan(Record):
 
     condition: str
     context_text: str
-    buffer_text: str   # "" unless interrupt_buffered
+    buffer_text: str  # "" unless interrupt_buffered
     lead_in: int
-    gap: int           # samples between the end of the context and the start of the interruption (filler or claim)
-    buffer_gap: int    # samples between the end of the filler and the claim's onset (0 without a filler)
+    gap: int  # samples between the end of the context and the start of the interruption (filler or claim)
+    buffer_gap: int  # samples between the end of the filler and the claim's onset (0 without a filler)
     tail: int
 
 
@@ -109,9 +110,18 @@ def _samples(rng: random.Random, span_s: tuple[float, float], sample_rate: int) 
     return rng.randint(round(span_s[0] * sample_rate), round(span_s[1] * sample_rate))
 
 
-def plan_build(bank: Sequence[BankItem], recipe, *, seed: int = 0, engine_name: str = "espeak",
-               voices: Sequence[str], conditions: Sequence[str] = CONDITIONS, preset: str = "full",
-               sample_rate: int = 24000, bank_sha256: str = "") -> BuildPlan:
+def plan_build(
+    bank: Sequence[BankItem],
+    recipe,
+    *,
+    seed: int = 0,
+    engine_name: str = "espeak",
+    voices: Sequence[str],
+    conditions: Sequence[str] = CONDITIONS,
+    preset: str = "full",
+    sample_rate: int = 24000,
+    bank_sha256: str = "",
+) -> BuildPlan:
     """Decide every row of the build from the bank, the recipe and the seed (no audio, no engine calls).
 
     Each item draws from its own generator seeded by (seed, item id), so adding or removing items does not change
@@ -148,8 +158,22 @@ def plan_build(bank: Sequence[BankItem], recipe, *, seed: int = 0, engine_name: 
             INTERRUPT: RowPlan(INTERRUPT, prompt, "", lead_in, talk_gap, 0, tail),
             INTERRUPT_BUFFERED: RowPlan(INTERRUPT_BUFFERED, prompt, filler, lead_in, talk_gap, buffer_gap, tail),
         }
-        planned.append(ItemPlan(item=item, claim=claim_text(item, confirmation), voice=voice_of[item.id],
-                                rows=tuple(rows[c] for c in CONDITIONS if c in conditions)))
-    return BuildPlan(seed=seed, preset=preset, engine=engine_name, sample_rate=sample_rate,
-                     conditions=tuple(c for c in CONDITIONS if c in conditions), voices=tuple(voices),
-                     bank_sha256=bank_sha256, recipe_version=str(recipe.version), items=tuple(planned))
+        planned.append(
+            ItemPlan(
+                item=item,
+                claim=claim_text(item, confirmation),
+                voice=voice_of[item.id],
+                rows=tuple(rows[c] for c in CONDITIONS if c in conditions),
+            )
+        )
+    return BuildPlan(
+        seed=seed,
+        preset=preset,
+        engine=engine_name,
+        sample_rate=sample_rate,
+        conditions=tuple(c for c in CONDITIONS if c in conditions),
+        voices=tuple(voices),
+        bank_sha256=bank_sha256,
+        recipe_version=str(recipe.version),
+        items=tuple(planned),
+    )

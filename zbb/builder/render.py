@@ -8,6 +8,7 @@ The work folder (`<out>.partial/<key>/`, keyed by the plan digest and the engine
 rows in every condition, audio encoded). Each is written aside and renamed, so a killed build leaves only whole
 pieces, and a rerun renders just what is missing.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,8 +52,10 @@ def synthesize(engine, text: str, voice: str, *, where: str, retry: RetryPolicy)
     try:
         result = retry.call(lambda: engine.synthesize(text, voice))
     except RetriesExhausted as exc:
-        raise EngineError(f"{where}: TTS engine {getattr(engine, 'name', engine)!r} failed {exc.attempts} time(s) "
-                          f"on {text!r} (voice {voice!r}); last error: {exc.last}") from exc.last
+        raise EngineError(
+            f"{where}: TTS engine {getattr(engine, 'name', engine)!r} failed {exc.attempts} time(s) "
+            f"on {text!r} (voice {voice!r}); last error: {exc.last}"
+        ) from exc.last
     if not isinstance(result, Synthesis) or result.n_samples == 0:
         raise EngineError(f"{where}: TTS engine returned no audio for {text!r} (voice {voice!r})")
     return result
@@ -107,8 +110,9 @@ class Renderer:
         key = unit_key(text, voice)
         path = self.units_dir / f"{key}.npy"
         if not path.exists():
-            utt = prepare(synthesize(self.engine, text, voice, where=where, retry=self.retry),
-                          self.plan.sample_rate, where=where)
+            utt = prepare(
+                synthesize(self.engine, text, voice, where=where, retry=self.retry), self.plan.sample_rate, where=where
+            )
             _save_atomic(path, lambda p: np.save(p.open("wb"), to_pcm16(utt.samples), allow_pickle=False))
         return key
 
@@ -132,8 +136,10 @@ class Renderer:
         expected = _tokens(ip.claim)
         got = [w.word.lower() for w in words]
         if not got or _tokens(got[0])[:1] != expected[:1] or _tokens(ip.item.subject)[:1] != expected[:1]:
-            raise EngineError(f"{where}: word timings do not start with the subject {ip.item.subject!r}: "
-                              f"expected first word {expected[:1]}, got {got[:3]}")
+            raise EngineError(
+                f"{where}: word timings do not start with the subject {ip.item.subject!r}: "
+                f"expected first word {expected[:1]}, got {got[:3]}"
+            )
         return words
 
     def render_item(self, ip: ItemPlan) -> Path:
@@ -152,23 +158,45 @@ class Renderer:
         for row in ip.rows:
             context = self._unit(row.context_text, ip.voice, where)
             buffer = self._unit(row.buffer_text, ip.voice, where) if row.buffer_text else None
-            audio = assemble(context, claim, lead_in=row.lead_in, gap=row.gap, tail=row.tail, buffer=buffer,
-                             buffer_gap=row.buffer_gap)
+            audio = assemble(
+                context,
+                claim,
+                lead_in=row.lead_in,
+                gap=row.gap,
+                tail=row.tail,
+                buffer=buffer,
+                buffer_gap=row.buffer_gap,
+            )
             item = ip.item
-            rows.append({
-                "id": item.id, "subject": item.subject, "description": item.description, "label": item.label,
-                "category": item.category, "text": ip.claim, "condition": row.condition,
-                "audio": {"bytes": encode_flac(audio.pieces, sr), "path": f"{item.id}.flac"},
-                "onset_s": seconds(audio.onset, sr),
-                "subject_end_s": seconds(audio.onset + words[0].end, sr),
-                "end_s": seconds(audio.end, sr),
-                "duration_s": seconds(audio.n, sr),
-                "context_text": row.context_text, "buffer_text": row.buffer_text,
-                "buffer_onset_s": None if audio.buffer_onset is None else seconds(audio.buffer_onset, sr),
-                "voice": ip.voice, "tts_engine": self.engine_label,
-                "claim_words": [{"word": w.word, "start": seconds(audio.onset + w.start, sr),
-                                 "end": seconds(audio.onset + w.end, sr)} for w in words],
-            })
+            rows.append(
+                {
+                    "id": item.id,
+                    "subject": item.subject,
+                    "description": item.description,
+                    "label": item.label,
+                    "category": item.category,
+                    "text": ip.claim,
+                    "condition": row.condition,
+                    "audio": {"bytes": encode_flac(audio.pieces, sr), "path": f"{item.id}.flac"},
+                    "onset_s": seconds(audio.onset, sr),
+                    "subject_end_s": seconds(audio.onset + words[0].end, sr),
+                    "end_s": seconds(audio.end, sr),
+                    "duration_s": seconds(audio.n, sr),
+                    "context_text": row.context_text,
+                    "buffer_text": row.buffer_text,
+                    "buffer_onset_s": None if audio.buffer_onset is None else seconds(audio.buffer_onset, sr),
+                    "voice": ip.voice,
+                    "tts_engine": self.engine_label,
+                    "claim_words": [
+                        {
+                            "word": w.word,
+                            "start": seconds(audio.onset + w.start, sr),
+                            "end": seconds(audio.onset + w.end, sr),
+                        }
+                        for w in words
+                    ],
+                }
+            )
         import pyarrow as pa
 
         from zbb.builder.writer import chunk_schema
@@ -225,9 +253,18 @@ class _InPlanOrder:
             self.next += 1
 
 
-def render_plan(plan: BuildPlan, work: Path, *, engine, spec: EngineSpec | None, engine_label: str,
-                num_proc: int = 1, retry: RetryPolicy = RetryPolicy(), progress: bool = True,
-                on_item: Callable[[int], None] | None = None) -> dict[str, int]:
+def render_plan(
+    plan: BuildPlan,
+    work: Path,
+    *,
+    engine,
+    spec: EngineSpec | None,
+    engine_label: str,
+    num_proc: int = 1,
+    retry: RetryPolicy = RetryPolicy(),
+    progress: bool = True,
+    on_item: Callable[[int], None] | None = None,
+) -> dict[str, int]:
     """Render every missing unit and item of `plan` into `work`; returns counts of rendered vs resumed items.
 
     With `num_proc > 1` a spawn pool renders items in parallel; each process builds its own engine from `spec`.
@@ -244,11 +281,19 @@ def render_plan(plan: BuildPlan, work: Path, *, engine, spec: EngineSpec | None,
             first_user.setdefault((row.context_text, ip.voice), ip.item.id)
             if row.buffer_text:
                 first_user.setdefault((row.buffer_text, ip.voice), ip.item.id)
-    units = [(t, v, f"item {first_user[(t, v)]}") for t, v in plan.units()
-             if not (work / "units" / f"{unit_key(t, v)}.npy").exists()]
+    units = [
+        (t, v, f"item {first_user[(t, v)]}")
+        for t, v in plan.units()
+        if not (work / "units" / f"{unit_key(t, v)}.npy").exists()
+    ]
     todo = [i for i, ip in enumerate(plan.items) if not (work / "items" / f"{item_key(ip.item.id)}.arrow").exists()]
-    counts = {"items": len(plan.items), "resumed": len(plan.items) - len(todo), "rendered": len(todo),
-              "units": len(plan.units()), "units_rendered": len(units)}
+    counts = {
+        "items": len(plan.items),
+        "resumed": len(plan.items) - len(todo),
+        "rendered": len(todo),
+        "units": len(plan.units()),
+        "units_rendered": len(units),
+    }
     in_order = _InPlanOrder([True] * len(plan.items), on_item)
     for i in todo:
         in_order.done[i] = False
@@ -269,10 +314,9 @@ def render_plan(plan: BuildPlan, work: Path, *, engine, spec: EngineSpec | None,
             import multiprocessing as mp
 
             ctx = mp.get_context("spawn")  # eSpeak keeps global state: never fork a process that has it loaded
-            with ctx.Pool(num_proc, initializer=_init_worker,
-                          initargs=(plan, work, spec, engine_label, retry)) as pool:
+            with ctx.Pool(num_proc, initializer=_init_worker, initargs=(plan, work, spec, engine_label, retry)) as pool:
                 unit_results = pool.imap_unordered(_unit_task, units, chunksize=4)  # queued: workers start on them
-                in_order.flush()   # resumed items are written while the units render
+                in_order.flush()  # resumed items are written while the units render
                 for _ in unit_results:
                     bar.update()
                 chunk = max(1, min(16, len(todo) // (num_proc * 8) or 1))

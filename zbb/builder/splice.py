@@ -4,6 +4,7 @@ Everything here works in integer sample counts. Trimming keeps at most `ONSET_PA
 sound, so when a claim is placed at the interruption point its subject is the first thing heard (zero buffer).
 Edge ramps are short raised-cosine fades (<= 2 ms): long enough to avoid a click, too short to be a soft onset.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,10 +13,10 @@ import numpy as np
 
 from zbb.tts.base import Synthesis, WordSpan
 
-SOUND_DB = -40.0        # a sample is "sound" when louder than this relative to the utterance's peak ...
-SOUND_FLOOR = 1e-3      # ... and louder than this absolute level (about -60 dBFS)
-ONSET_PAD_S = 0.001     # quiet kept before the first sound
-OFFSET_PAD_S = 0.010    # quiet kept after the last sound (lets the decay finish)
+SOUND_DB = -40.0  # a sample is "sound" when louder than this relative to the utterance's peak ...
+SOUND_FLOOR = 1e-3  # ... and louder than this absolute level (about -60 dBFS)
+ONSET_PAD_S = 0.001  # quiet kept before the first sound
+OFFSET_PAD_S = 0.010  # quiet kept after the last sound (lets the decay finish)
 RAMP_IN_S = 0.001
 RAMP_OUT_S = 0.002
 
@@ -60,7 +61,7 @@ def prepare(synthesis: Synthesis, sample_rate: int, *, where: str = "") -> Utter
     out = samples[start:stop].copy()
     n_in, n_out = min(round(RAMP_IN_S * sample_rate), out.size), min(round(RAMP_OUT_S * sample_rate), out.size)
     out[:n_in] *= _ramp(n_in)
-    out[out.size - n_out:] *= _ramp(n_out)[::-1]
+    out[out.size - n_out :] *= _ramp(n_out)[::-1]
     ratio = sample_rate / synthesis.sample_rate
     words = []
     for w in synthesis.words:
@@ -85,9 +86,9 @@ class RowAudio:
     """
 
     pieces: tuple[np.ndarray, ...]
-    onset: int                 # first sample of the claim
-    end: int                   # one past the claim's last sample
-    buffer_onset: int | None   # first sample of the filler (buffered rows)
+    onset: int  # first sample of the claim
+    end: int  # one past the claim's last sample
+    buffer_onset: int | None  # first sample of the filler (buffered rows)
 
     @property
     def n(self) -> int:
@@ -112,8 +113,16 @@ def silence(n: int, dtype) -> np.ndarray:
 _ZEROS: dict[np.dtype, np.ndarray] = {}
 
 
-def assemble(context: Utterance, claim: Utterance, *, lead_in: int, gap: int, tail: int,
-             buffer: Utterance | None = None, buffer_gap: int = 0) -> RowAudio:
+def assemble(
+    context: Utterance,
+    claim: Utterance,
+    *,
+    lead_in: int,
+    gap: int,
+    tail: int,
+    buffer: Utterance | None = None,
+    buffer_gap: int = 0,
+) -> RowAudio:
     """Lay out: lead_in, context, gap, [buffer, buffer_gap,] claim, tail — every offset an exact sample count."""
     dtype = claim.samples.dtype
     pieces: list[np.ndarray] = [silence(lead_in, dtype), context.samples, silence(gap, dtype)]

@@ -3,6 +3,7 @@
 The folder is assembled in a staging directory and moved into place only when complete, so `out` holds either
 the previous dataset or the new one, never a half-written mix.
 """
+
 from __future__ import annotations
 
 import functools
@@ -23,11 +24,26 @@ COLUMN_ORDER = (*PARQUET_COLUMNS[:7], "audio", *PARQUET_COLUMNS[7:])
 
 
 #: the type of every column: a scalar dtype (as `datasets.Value` names it), "audio" or "words"
-_COLUMN_TYPES = {"id": "string", "subject": "string", "description": "string", "label": "bool",
-                 "category": "string", "text": "string", "condition": "string", "audio": "audio",
-                 "onset_s": "float64", "subject_end_s": "float64", "end_s": "float64", "duration_s": "float64",
-                 "context_text": "string", "buffer_text": "string", "buffer_onset_s": "float64", "voice": "string",
-                 "tts_engine": "string", "claim_words": "words"}
+_COLUMN_TYPES = {
+    "id": "string",
+    "subject": "string",
+    "description": "string",
+    "label": "bool",
+    "category": "string",
+    "text": "string",
+    "condition": "string",
+    "audio": "audio",
+    "onset_s": "float64",
+    "subject_end_s": "float64",
+    "end_s": "float64",
+    "duration_s": "float64",
+    "context_text": "string",
+    "buffer_text": "string",
+    "buffer_onset_s": "float64",
+    "voice": "string",
+    "tts_engine": "string",
+    "claim_words": "words",
+}
 _WORD_FIELDS = (("word", "string"), ("start", "float64"), ("end", "float64"))
 
 # The Hugging Face features are written out here rather than built with `datasets.Features`: importing `datasets`
@@ -45,6 +61,7 @@ def _feature(kind: str, sample_rate: int) -> dict:
 
 def features_yaml(sample_rate: int) -> list[dict]:
     """The features as the dataset card's YAML `dataset_info.features` lists them (`Features._to_yaml_list`)."""
+
     def entry(name: str, kind: str) -> dict:
         if kind == "audio":
             return {"name": name, "dtype": {"audio": {"sampling_rate": sample_rate}}}
@@ -69,8 +86,11 @@ def chunk_schema(sample_rate: int):
     import pyarrow as pa
 
     scalars = {"string": pa.string(), "float64": pa.float64(), "bool": pa.bool_()}
-    types = {"audio": pa.struct([("bytes", pa.binary()), ("path", pa.string())]),
-             "words": pa.list_(pa.struct([(name, scalars[kind]) for name, kind in _WORD_FIELDS])), **scalars}
+    types = {
+        "audio": pa.struct([("bytes", pa.binary()), ("path", pa.string())]),
+        "words": pa.list_(pa.struct([(name, scalars[kind]) for name, kind in _WORD_FIELDS])),
+        **scalars,
+    }
     return pa.schema([(name, types[_COLUMN_TYPES[name]]) for name in COLUMN_ORDER])
 
 
@@ -82,8 +102,13 @@ def _shard_names(n_rows: int) -> list[str]:
 def _compression() -> dict[str, str]:
     """zstd for every column but the audio bytes: FLAC is already compressed, zstd only spends time on it."""
     paths = [c for c in COLUMN_ORDER if c not in ("audio", "claim_words")]
-    paths += ["audio.bytes", "audio.path", "claim_words.list.element.word", "claim_words.list.element.start",
-              "claim_words.list.element.end"]
+    paths += [
+        "audio.bytes",
+        "audio.path",
+        "claim_words.list.element.word",
+        "claim_words.list.element.start",
+        "claim_words.list.element.end",
+    ]
     return {path: "none" if path == "audio.bytes" else "zstd" for path in paths}
 
 
@@ -100,12 +125,13 @@ class ShardWriter:
     def __init__(self, staging: Path, conditions: tuple[str, ...], n_items: int, sample_rate: int):
         self.staging, self.conditions, self.n_items, self.sample_rate = staging, conditions, n_items, sample_rate
         self.names = _shard_names(n_items)
-        self.stats = {c: {"rows": n_items, "shards": len(self.names), "audio_seconds": 0.0, "num_bytes": 0}
-                      for c in conditions}
+        self.stats = {
+            c: {"rows": n_items, "shards": len(self.names), "audio_seconds": 0.0, "num_bytes": 0} for c in conditions
+        }
         self._added = 0
-        self._group: list = []        # chunk tables waiting for a full row group
-        self._writers: dict = {}      # condition -> open pq.ParquetWriter of the current shard
-        self._durations: dict = {}    # condition -> duration_s columns of the current shard
+        self._group: list = []  # chunk tables waiting for a full row group
+        self._writers: dict = {}  # condition -> open pq.ParquetWriter of the current shard
+        self._durations: dict = {}  # condition -> duration_s columns of the current shard
         for condition in conditions:
             (staging / condition).mkdir(parents=True)
 
@@ -118,8 +144,10 @@ class ShardWriter:
         with pa.memory_map(str(chunk_path)) as source:
             table = pa.ipc.open_file(source).read_all()
         if table.column("condition").to_pylist() != list(self.conditions):
-            raise DatasetError(f"{chunk_path}: work chunk holds conditions {table.column('condition').to_pylist()}, "
-                               f"expected {list(self.conditions)}; delete the work folder and rebuild")
+            raise DatasetError(
+                f"{chunk_path}: work chunk holds conditions {table.column('condition').to_pylist()}, "
+                f"expected {list(self.conditions)}; delete the work folder and rebuild"
+            )
         self._group.append(table)
         self._added += 1
         shard_end = self._added % ROWS_PER_SHARD == 0 or self._added == self.n_items
@@ -138,9 +166,12 @@ class ShardWriter:
             table = pa.concat_tables([t.slice(index, 1) for t in self._group]).select(list(COLUMN_ORDER)).cast(schema)
             if condition not in self._writers:
                 self._writers[condition] = pq.ParquetWriter(
-                    self.staging / condition / shard, schema, compression=_compression(),
+                    self.staging / condition / shard,
+                    schema,
+                    compression=_compression(),
                     use_dictionary=[c for c in COLUMN_ORDER if c not in ("audio", "claim_words")],
-                    write_statistics=["id", "condition"])
+                    write_statistics=["id", "condition"],
+                )
                 self._durations[condition] = []
             self._writers[condition].write_table(table, row_group_size=ROWS_PER_GROUP)
             self.stats[condition]["num_bytes"] += table.nbytes
@@ -211,8 +242,10 @@ def publish(staging: Path, out: Path) -> None:
 def check_replaceable(out: Path) -> None:
     """`out` must be absent, empty, or a previous ZBB dataset: a build never replaces unrelated files."""
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST).is_file())):
-        raise DatasetError(f"{out}: exists and is not a ZBB dataset folder (no {MANIFEST}); refusing to replace it. "
-                           "Choose another --out or remove it.")
+        raise DatasetError(
+            f"{out}: exists and is not a ZBB dataset folder (no {MANIFEST}); refusing to replace it. "
+            "Choose another --out or remove it."
+        )
 
 
 def write_manifest(folder: Path, manifest: dict) -> None:

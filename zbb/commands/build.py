@@ -1,4 +1,5 @@
 """`zbb build`: turn a claim bank into the ZBB dataset folder (and optionally push it to the Hub)."""
+
 from __future__ import annotations
 
 import argparse
@@ -17,19 +18,33 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from zbb.builder.plan import PRESETS
     from zbb.conditions import CONDITIONS
 
-    p.add_argument("--out", default="out/zbb", help="output folder (replaced only by a complete build; default %(default)s)")
+    p.add_argument(
+        "--out", default="out/zbb", help="output folder (replaced only by a complete build; default %(default)s)"
+    )
     p.add_argument("--bank", help="claim bank .csv/.jsonl (default: the bank shipped with zbb)")
     p.add_argument("--recipe", help="build recipe .json: prompts, fillers, greetings (default: shipped)")
-    p.add_argument("--preset", choices=list(PRESETS), default="full",
-                   help="tiny = 3 subjects (6 items), paper = 50 subjects (100 items), full = the whole bank")
+    p.add_argument(
+        "--preset",
+        choices=list(PRESETS),
+        default="full",
+        help="tiny = 3 subjects (6 items), paper = 50 subjects (100 items), full = the whole bank",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed for texts, voices and silences (default %(default)s)")
     p.add_argument("--engine", default="espeak", help="TTS engine: espeak (default), coqui, openai")
     p.add_argument("--voices", help="comma-separated voices to deal out (default: all of the engine's voices)")
-    p.add_argument("--tts-model", help="coqui: model name or local model folder; openai: model name (env ZBB_TTS_MODEL)")
-    p.add_argument("--tts-base-url", help="openai: server base URL, e.g. http://localhost:8000/v1 (env ZBB_TTS_BASE_URL)")
+    p.add_argument(
+        "--tts-model", help="coqui: model name or local model folder; openai: model name (env ZBB_TTS_MODEL)"
+    )
+    p.add_argument(
+        "--tts-base-url", help="openai: server base URL, e.g. http://localhost:8000/v1 (env ZBB_TTS_BASE_URL)"
+    )
     p.add_argument("--conditions", help=f"comma-separated subset of {', '.join(CONDITIONS)} (default: all)")
-    p.add_argument("--sample-rate", type=int, default=24000, help="output rate in Hz (default %(default)s; 16000 for FDB)")
-    p.add_argument("--num-proc", type=int, default=1, help="processes rendering items in parallel (default %(default)s)")
+    p.add_argument(
+        "--sample-rate", type=int, default=24000, help="output rate in Hz (default %(default)s; 16000 for FDB)"
+    )
+    p.add_argument(
+        "--num-proc", type=int, default=1, help="processes rendering items in parallel (default %(default)s)"
+    )
     p.add_argument("--keep-work", action="store_true", help="keep the <out>.partial work folder after success")
     p.add_argument("--push-to-hub", metavar="ORG/NAME", help="upload the built folder as a Hub dataset repo")
     p.add_argument("--private", action="store_true", help="create the Hub repo as private")
@@ -47,15 +62,27 @@ def run(args: argparse.Namespace) -> int:
     options = {k: v for k, v in (("model", args.tts_model), ("base_url", args.tts_base_url)) if v}
     if args.engine == "openai" and args.voices:
         options["voice"] = args.voices
-    report = build_dataset(args.out, bank=args.bank, recipe=args.recipe, seed=args.seed, engine=args.engine,
-                           engine_options=options, voices=_split(args.voices),
-                           conditions=_split(args.conditions) or CONDITIONS, preset=args.preset,
-                           sample_rate=args.sample_rate, num_proc=args.num_proc, progress=not args.quiet,
-                           keep_work=args.keep_work)
+    report = build_dataset(
+        args.out,
+        bank=args.bank,
+        recipe=args.recipe,
+        seed=args.seed,
+        engine=args.engine,
+        engine_options=options,
+        voices=_split(args.voices),
+        conditions=_split(args.conditions) or CONDITIONS,
+        preset=args.preset,
+        sample_rate=args.sample_rate,
+        num_proc=args.num_proc,
+        progress=not args.quiet,
+        keep_work=args.keep_work,
+    )
     rows = sum(report.counts.values())
-    print(f"built {report.out}: {rows} rows ({', '.join(f'{c} {n}' for c, n in report.counts.items())}), "
-          f"{report.audio_seconds / 3600:.2f} h of audio, {report.items_rendered} items rendered, "
-          f"{report.items_resumed} resumed, {report.elapsed_s:.1f} s")
+    print(
+        f"built {report.out}: {rows} rows ({', '.join(f'{c} {n}' for c, n in report.counts.items())}), "
+        f"{report.audio_seconds / 3600:.2f} h of audio, {report.items_rendered} items rendered, "
+        f"{report.items_resumed} resumed, {report.elapsed_s:.1f} s"
+    )
     print(f"fingerprint {report.fingerprint}")
     if args.push_to_hub:
         url = push_to_hub(report.out, args.push_to_hub, private=args.private)

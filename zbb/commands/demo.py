@@ -1,4 +1,5 @@
 """`zbb demo`: the main job on embedded defaults (build, score the references, print the board)."""
+
 from __future__ import annotations
 
 import argparse
@@ -24,17 +25,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from zbb.demo import run_demo
 
-    report = run_demo(args.out, args.results, preset=args.preset, seed=args.seed, num_proc=args.num_proc,
-                      rebuild=args.rebuild, progress=not args.quiet)
+    report = run_demo(
+        args.out,
+        args.results,
+        preset=args.preset,
+        seed=args.seed,
+        num_proc=args.num_proc,
+        rebuild=args.rebuild,
+        progress=not args.quiet,
+    )
     print()
     print(report.board_text)
     print()
     print(f"dataset: {report.dataset}  (datasets.load_dataset({str(report.dataset)!r}, 'interrupt', split='test'))")
     print(f"results: {len(report.results)} files in {args.results}/")
     print("open the leaderboard app:")
-    print(f"  .venv/bin/zbb leaderboard --results {args.results} --dataset {report.dataset}"
-          "   # then browse http://127.0.0.1:7860")
+    print(
+        f"  .venv/bin/zbb leaderboard --results {args.results} --dataset {report.dataset}"
+        "   # then browse http://127.0.0.1:7860"
+    )
     print("score your own model:")
-    print(f"  .venv/bin/zbb validate MY_RUN --dataset {report.dataset} && "
-          f".venv/bin/zbb score MY_RUN --dataset {report.dataset} --out result.json")
+    print(
+        f"  .venv/bin/zbb validate MY_RUN --dataset {report.dataset} && "
+        f".venv/bin/zbb score MY_RUN --dataset {report.dataset} --out result.json"
+    )
     return 0

@@ -1,4 +1,5 @@
 """`zbb export`: write a built ZBB dataset in another benchmark's layout (Full-Duplex-Bench)."""
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
     from zbb.builder.export import export_fdb
 
     conditions = [c.strip() for c in args.conditions.split(",") if c.strip()] if args.conditions else None
-    counts = export_fdb(args.dataset, args.out, sample_rate=args.sample_rate, conditions=conditions,
-                        progress=not args.quiet)
+    counts = export_fdb(
+        args.dataset, args.out, sample_rate=args.sample_rate, conditions=conditions, progress=not args.quiet
+    )
     print(f"exported {sum(counts.values())} rows to {args.out} ({', '.join(f'{c} {n}' for c, n in counts.items())})")
     return 0

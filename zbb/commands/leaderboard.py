@@ -1,4 +1,5 @@
 """`zbb leaderboard`: open the leaderboard on stored results (argument parsing only)."""
+
 from __future__ import annotations
 
 import argparse
@@ -14,16 +15,21 @@ EXAMPLES = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--results", default="submissions", help="folder of result JSON files (default: submissions)")
-    parser.add_argument("--dataset", default=None,
-                        help="built ZBB dataset (folder or Hub id): enables user audio and scoring uploads")
-    parser.add_argument("--results-repo", default=None,
-                        help="Hub dataset repo holding results under results/ (default: $ZBB_RESULTS_REPO)")
+    parser.add_argument(
+        "--dataset", default=None, help="built ZBB dataset (folder or Hub id): enables user audio and scoring uploads"
+    )
+    parser.add_argument(
+        "--results-repo",
+        default=None,
+        help="Hub dataset repo holding results under results/ (default: $ZBB_RESULTS_REPO)",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
     parser.add_argument("--share", action="store_true", help="also open a public gradio.live link")
     parser.add_argument("--asr", default="pocketsphinx", help="ASR engine for uploads that carry audio")
-    parser.add_argument("--print", dest="print_csv", action="store_true",
-                        help="print the default view as CSV and exit (no server)")
+    parser.add_argument(
+        "--print", dest="print_csv", action="store_true", help="print the default view as CSV and exit (no server)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

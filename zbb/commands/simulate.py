@@ -1,10 +1,13 @@
 """`zbb simulate`: write simulated-listener submissions (missing the first d ms of each interruption), and score them."""
+
 from __future__ import annotations
 
 import argparse
 
-HELP = ("Write simulated-listener submissions that miss the first d ms of every interruption; "
-        "with --results, score them and save the results there.")
+HELP = (
+    "Write simulated-listener submissions that miss the first d ms of every interruption; "
+    "with --results, score them and save the results there."
+)
 EXAMPLES = [
     "zbb simulate --dataset build/zbb-tiny --out runs/simulated",
     "zbb simulate --dataset build/zbb --out runs/simulated --delays 0,200,400,600 --results submissions",
@@ -15,7 +18,9 @@ def _delays(text: str) -> tuple[int, ...]:
     try:
         values = tuple(int(v) for v in text.split(",") if v.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated milliseconds like 0,200,400, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated milliseconds like 0,200,400, got {text!r}"
+        ) from None
     if not values or any(v < 0 for v in values):
         raise argparse.ArgumentTypeError(f"expected non-negative milliseconds, got {text!r}")
     return values
@@ -24,8 +29,12 @@ def _delays(text: str) -> tuple[int, ...]:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", required=True, help="built dataset folder or Hugging Face dataset id")
     p.add_argument("--out", required=True, help="folder for the submissions (one listener-<d>ms/ folder per delay)")
-    p.add_argument("--delays", type=_delays, default=(0, 200, 400, 600),
-                   help="missed milliseconds, comma-separated (default: 0,200,400,600)")
+    p.add_argument(
+        "--delays",
+        type=_delays,
+        default=(0, 200, 400, 600),
+        help="missed milliseconds, comma-separated (default: 0,200,400,600)",
+    )
     p.add_argument("--results", help="also score the submissions and save the result JSONs in this folder")
 
 

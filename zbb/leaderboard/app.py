@@ -4,6 +4,7 @@ All figures come from `table.py` / `plots.py`; this file wires components to the
 filters, columns) is mirrored into the page URL with `history.replaceState` and read back on load, so a view can
 be shared as a link.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,10 +17,28 @@ from typing import Any
 from zbb.errors import ZbbError
 from zbb.leaderboard import plots
 from zbb.leaderboard.store import HubResults, ResultStore
-from zbb.leaderboard.table import (COLUMN_BY_KEY, COLUMN_GROUPS, COLUMNS, PROVENANCE_BADGES, PROVENANCE_KINDS,
-                                   STEERING_FILTERS, Board, ViewState, apply_view, build_board, column_widths, display_table,
-                                   export_records, item_records, items_csv, items_jsonl, run_rows, steering_text, to_csv,
-                                   to_json)
+from zbb.leaderboard.table import (
+    COLUMN_BY_KEY,
+    COLUMN_GROUPS,
+    COLUMNS,
+    PROVENANCE_BADGES,
+    PROVENANCE_KINDS,
+    STEERING_FILTERS,
+    Board,
+    ViewState,
+    apply_view,
+    build_board,
+    column_widths,
+    display_table,
+    export_records,
+    item_records,
+    items_csv,
+    items_jsonl,
+    run_rows,
+    steering_text,
+    to_csv,
+    to_json,
+)
 
 TITLE = "Zero-Buffer Benchmark (ZBB) leaderboard"
 INTRO = """
@@ -79,8 +98,9 @@ class BoardSource:
         if self.hub is not None:
             text += f" (mirrored from the Hub dataset `{self.hub.repo_id}`)"
         if self.store.problems:
-            text += "\n\n⚠️ unreadable result files:\n" + "\n".join(f"- `{p.where}`: {p.message}"
-                                                                  for p in self.store.problems[:20])
+            text += "\n\n⚠️ unreadable result files:\n" + "\n".join(
+                f"- `{p.where}`: {p.message}" for p in self.store.problems[:20]
+            )
         return text
 
 
@@ -111,14 +131,21 @@ def build_app(store: ResultStore, *, dataset=None, hub: HubResults | None = None
     default = ViewState()
 
     def view_from(search, steering, provenance, family, sort, desc, groups) -> ViewState:
-        return ViewState(sort=sort or "rank", desc=bool(desc), search=(search or "").strip(),
-                         steering=steering or "any", provenance=tuple(provenance or ()), family=tuple(family or ()),
-                         groups=tuple(g for g in COLUMN_GROUPS if g in (groups or ())))
+        return ViewState(
+            sort=sort or "rank",
+            desc=bool(desc),
+            search=(search or "").strip(),
+            steering=steering or "any",
+            provenance=tuple(provenance or ()),
+            family=tuple(family or ()),
+            groups=tuple(g for g in COLUMN_GROUPS if g in (groups or ())),
+        )
 
     def table_component(board: Board, view: ViewState, **kw):
         headers, _cells, types = display_table(apply_view(board, view), view)
-        return gr.Dataframe(value=_dataframe_value(board, view), datatype=types, column_widths=column_widths(view),
-                            **kw)
+        return gr.Dataframe(
+            value=_dataframe_value(board, view), datatype=types, column_widths=column_widths(view), **kw
+        )
 
     def rerender(search, steering, provenance, family, sort, desc, groups):
         view = view_from(search, steering, provenance, family, sort, desc, groups)
@@ -134,23 +161,40 @@ def build_app(store: ResultStore, *, dataset=None, hub: HubResults | None = None
             # ----------------------------------------------------------------------------------- table
             with gr.Tab("🏆 Leaderboard", id="board"):
                 with gr.Row(equal_height=True):
-                    search = gr.Textbox(label="Search models", placeholder="moshi, personaplex, ...", scale=3,
-                                        max_lines=1)
-                    steering = gr.Radio(list(STEERING_FILTERS), value=default.steering,
-                                        label="Steered run", scale=2)
+                    search = gr.Textbox(
+                        label="Search models", placeholder="moshi, personaplex, ...", scale=3, max_lines=1
+                    )
+                    steering = gr.Radio(list(STEERING_FILTERS), value=default.steering, label="Steered run", scale=2)
                     sort = gr.Dropdown(SORT_CHOICES, value=default.sort, label="Sort by", scale=2)
                     desc = gr.Checkbox(value=default.desc, label="Descending", scale=1)
                 with gr.Row(equal_height=True):
-                    provenance = gr.CheckboxGroup([(PROVENANCE_BADGES[k], k) for k in PROVENANCE_KINDS],
-                                                  label="Provenance (none ticked: all)", scale=3)
-                    family = gr.Dropdown(source.board.families, multiselect=True, label="Model family (empty: all)",
-                                         scale=2)
+                    provenance = gr.CheckboxGroup(
+                        [(PROVENANCE_BADGES[k], k) for k in PROVENANCE_KINDS],
+                        label="Provenance (none ticked: all)",
+                        scale=3,
+                    )
+                    family = gr.Dropdown(
+                        source.board.families, multiselect=True, label="Model family (empty: all)", scale=2
+                    )
                 with gr.Accordion("Columns", open=False):
-                    groups = gr.CheckboxGroup([(label, g) for g, label in COLUMN_GROUPS.items()],
-                                              value=list(default.groups), label="Column groups", show_label=False)
-                table = table_component(source.board, default, elem_id="zbb-table", pinned_columns=2,
-                                        interactive=False, wrap=True, max_height=640, show_search="search",
-                                        label="Models", show_label=False)
+                    groups = gr.CheckboxGroup(
+                        [(label, g) for g, label in COLUMN_GROUPS.items()],
+                        value=list(default.groups),
+                        label="Column groups",
+                        show_label=False,
+                    )
+                table = table_component(
+                    source.board,
+                    default,
+                    elem_id="zbb-table",
+                    pinned_columns=2,
+                    interactive=False,
+                    wrap=True,
+                    max_height=640,
+                    show_search="search",
+                    label="Models",
+                    show_label=False,
+                )
                 with gr.Row():
                     csv_btn = gr.DownloadButton("⬇ CSV of this view", size="sm", variant="secondary")
                     json_btn = gr.DownloadButton("⬇ JSON of this view", size="sm", variant="secondary")
@@ -158,23 +202,28 @@ def build_app(store: ResultStore, *, dataset=None, hub: HubResults | None = None
                 query = gr.Textbox(visible=False, elem_id="zbb-query")
                 gr.Markdown(LEGEND, elem_id="zbb-legend")
                 with gr.Accordion("All runs (every alpha and repeat)", open=False):
-                    runs_table = gr.Dataframe(_runs_frame(source.board), interactive=False, wrap=True,
-                                              max_height=420, show_search="search")
+                    runs_table = gr.Dataframe(
+                        _runs_frame(source.board), interactive=False, wrap=True, max_height=420, show_search="search"
+                    )
             # ----------------------------------------------------------------------------------- plots
             with gr.Tab("📈 Plots", id="plots"):
                 scatter = gr.Plot(plots.correctness_vs_iwor(source.board.rows))
-                bar_metric = gr.Radio([("correctness", "correct"), ("IWOR", "iwor")], value="correct",
-                                      label="Metric")
+                bar_metric = gr.Radio([("correctness", "correct"), ("IWOR", "iwor")], value="correct", label="Metric")
                 bars = gr.Plot(plots.bars_by_condition(source.board.rows, "correct"))
                 with gr.Row():
                     dose = gr.Plot(plots.dose_response(source.board, "correct"))
                     sims = gr.Plot(plots.simulated_listeners(source.board))
             # ----------------------------------------------------------------------------------- samples
             with gr.Tab("🔎 Samples", id="samples"):
-                gr.Markdown("Pick a run and a row: hear the user audio and the model's reply, read the transcript "
-                            "and the judge's verdict." + ("" if dataset is not None else
-                                                          " *(No dataset configured: user audio is unavailable; "
-                                                          "start with `--dataset`.)*"))
+                gr.Markdown(
+                    "Pick a run and a row: hear the user audio and the model's reply, read the transcript "
+                    "and the judge's verdict."
+                    + (
+                        ""
+                        if dataset is not None
+                        else " *(No dataset configured: user audio is unavailable; start with `--dataset`.)*"
+                    )
+                )
                 with gr.Row():
                     run_pick = gr.Dropdown(_run_choices(source.board), label="Run", scale=3)
                     cond_pick = gr.Dropdown([], label="Condition", scale=1)
@@ -183,16 +232,19 @@ def build_app(store: ResultStore, *, dataset=None, hub: HubResults | None = None
                     user_audio = gr.Audio(label="User audio (dataset)", interactive=False)
                     model_audio = gr.Audio(label="Model output (submitted)", interactive=False)
                 verdict = gr.Markdown()
-                items_table = gr.Dataframe(interactive=False, wrap=True, max_height=360, show_search="search",
-                                           label="Scored rows")
+                items_table = gr.Dataframe(
+                    interactive=False, wrap=True, max_height=360, show_search="search", label="Scored rows"
+                )
                 with gr.Row():
                     items_csv_btn = gr.DownloadButton("⬇ rows as CSV", size="sm")
                     items_jsonl_btn = gr.DownloadButton("⬇ rows as JSONL", size="sm")
             # ----------------------------------------------------------------------------------- submit
             with gr.Tab("📤 Submit", id="submit"):
-                gr.Markdown("Upload a submission: one **.zip**, or **responses.jsonl** + **meta.json**. It is "
-                            "validated, scored here with the rule judge, and stored as 📝 *self-reported*. "
-                            "Check it first with `zbb validate`.")
+                gr.Markdown(
+                    "Upload a submission: one **.zip**, or **responses.jsonl** + **meta.json**. It is "
+                    "validated, scored here with the rule judge, and stored as 📝 *self-reported*. "
+                    "Check it first with `zbb validate`."
+                )
                 upload = gr.File(file_count="multiple", file_types=[".zip", ".jsonl", ".json"], label="Submission")
                 submit_btn = gr.Button("Validate and score", variant="primary")
                 submit_out = gr.Markdown()
@@ -203,10 +255,22 @@ def build_app(store: ResultStore, *, dataset=None, hub: HubResults | None = None
         outputs = [table, csv_btn, json_btn, query]
         for control in controls:
             event = control.submit if control is search else control.change
-            event(rerender, inputs=controls, outputs=outputs, show_progress="hidden", trigger_mode="always_last",
-                  api_name=False)
-        search.change(rerender, inputs=controls, outputs=outputs, show_progress="hidden",
-                      trigger_mode="always_last", api_name=False)
+            event(
+                rerender,
+                inputs=controls,
+                outputs=outputs,
+                show_progress="hidden",
+                trigger_mode="always_last",
+                api_name=False,
+            )
+        search.change(
+            rerender,
+            inputs=controls,
+            outputs=outputs,
+            show_progress="hidden",
+            trigger_mode="always_last",
+            api_name=False,
+        )
         query.change(None, inputs=query, outputs=None, js=URL_JS)
 
         def on_load(request: gr.Request):  # gradio injects the page request by this annotation
@@ -214,9 +278,19 @@ def build_app(store: ResultStore, *, dataset=None, hub: HubResults | None = None
             view = ViewState.from_query(params)
             df, csv_path, json_path, q = render_view(source.board, view, export_dir)
             _h, _c, types = display_table([], view)
-            return (view.search, view.steering, list(view.provenance),
-                    gr.Dropdown(choices=source.board.families, value=list(view.family)), view.sort, view.desc,
-                    list(view.groups), gr.Dataframe(value=df, datatype=types, column_widths=column_widths(view)), csv_path, json_path, q)
+            return (
+                view.search,
+                view.steering,
+                list(view.provenance),
+                gr.Dropdown(choices=source.board.families, value=list(view.family)),
+                view.sort,
+                view.desc,
+                list(view.groups),
+                gr.Dataframe(value=df, datatype=types, column_widths=column_widths(view)),
+                csv_path,
+                json_path,
+                q,
+            )
 
         on_load.__annotations__["request"] = gr.Request  # the string annotation (future import) is not resolvable
         demo.load(on_load, inputs=None, outputs=[*controls, *outputs], api_name=False)
@@ -230,15 +304,21 @@ def build_app(store: ResultStore, *, dataset=None, hub: HubResults | None = None
 
         def after_reload(*values):
             source.reload()
-            return (*rerender(*values), source.status(), _runs_frame(source.board),
-                    gr.Dropdown(choices=_run_choices(source.board)),
-                    plots.correctness_vs_iwor(source.board.rows), plots.dose_response(source.board, "correct"),
-                    plots.simulated_listeners(source.board))
+            return (
+                *rerender(*values),
+                source.status(),
+                _runs_frame(source.board),
+                gr.Dropdown(choices=_run_choices(source.board)),
+                plots.correctness_vs_iwor(source.board.rows),
+                plots.dose_response(source.board, "correct"),
+                plots.simulated_listeners(source.board),
+            )
 
         refreshed = [*outputs, status, runs_table, run_pick, scatter, dose, sims]
         reload_btn.click(after_reload, inputs=controls, outputs=refreshed, api_name=False)
-        bar_metric.change(lambda m: plots.bars_by_condition(source.board.rows, m), inputs=bar_metric, outputs=bars,
-                          api_name=False)
+        bar_metric.change(
+            lambda m: plots.bars_by_condition(source.board.rows, m), inputs=bar_metric, outputs=bars, api_name=False
+        )
 
         # ----------------------------------------------------------------------------------- samples wiring
         def pick_run(key):
@@ -253,8 +333,12 @@ def build_app(store: ResultStore, *, dataset=None, hub: HubResults | None = None
             import pandas as pd
 
             frame = pd.DataFrame(item_records(result.items))
-            return (gr.Dropdown(choices=conds, value=conds[0] if conds else None), frame,
-                    str(csv_path) if result.items else None, str(jsonl_path) if result.items else None)
+            return (
+                gr.Dropdown(choices=conds, value=conds[0] if conds else None),
+                frame,
+                str(csv_path) if result.items else None,
+                str(jsonl_path) if result.items else None,
+            )
 
         def pick_condition(key, condition):
             if not key or not condition:
@@ -272,15 +356,21 @@ def build_app(store: ResultStore, *, dataset=None, hub: HubResults | None = None
             user = (view.user_rate, view.user_audio) if view.user_audio is not None else None
             return user, (str(view.model_audio) if view.model_audio else None), view.markdown
 
-        run_pick.change(pick_run, inputs=run_pick, outputs=[cond_pick, items_table, items_csv_btn, items_jsonl_btn],
-                        api_name=False)
+        run_pick.change(
+            pick_run, inputs=run_pick, outputs=[cond_pick, items_table, items_csv_btn, items_jsonl_btn], api_name=False
+        )
         cond_pick.change(pick_condition, inputs=[run_pick, cond_pick], outputs=item_pick, api_name=False)
         # The run dropdown opens on a value, which fires no change event: fill its rows on page load too (the
         # condition and row pickers then follow through their own change events).
-        demo.load(pick_run, inputs=run_pick, outputs=[cond_pick, items_table, items_csv_btn, items_jsonl_btn],
-                  api_name=False)
-        item_pick.change(pick_item, inputs=[run_pick, cond_pick, item_pick], outputs=[user_audio, model_audio, verdict],
-                         api_name=False)
+        demo.load(
+            pick_run, inputs=run_pick, outputs=[cond_pick, items_table, items_csv_btn, items_jsonl_btn], api_name=False
+        )
+        item_pick.change(
+            pick_item,
+            inputs=[run_pick, cond_pick, item_pick],
+            outputs=[user_audio, model_audio, verdict],
+            api_name=False,
+        )
 
         # ----------------------------------------------------------------------------------- submit wiring
         def do_submit(files):
@@ -295,7 +385,8 @@ def build_app(store: ResultStore, *, dataset=None, hub: HubResults | None = None
             return outcome.message()
 
         submit_btn.click(do_submit, inputs=upload, outputs=submit_out, api_name="submit", concurrency_limit=1).then(
-            lambda *values: after_reload(*values), inputs=controls, outputs=refreshed, api_name=False)
+            lambda *values: after_reload(*values), inputs=controls, outputs=refreshed, api_name=False
+        )
     return demo
 
 
@@ -320,10 +411,10 @@ def _run_choices(board: Board) -> list[tuple[str, str]]:
 class SampleView:
     """What the Samples tab shows for one row of one run (plain data, so it is testable without a browser)."""
 
-    markdown: str                      # claim, reply, verdict, reason, whether the subject was heard
-    user_audio: Any = None             # float32 samples of the row's user audio, when a dataset is configured
+    markdown: str  # claim, reply, verdict, reason, whether the subject was heard
+    user_audio: Any = None  # float32 samples of the row's user audio, when a dataset is configured
     user_rate: int | None = None
-    model_audio: Path | None = None    # the model's submitted output audio, when the submission had audio
+    model_audio: Path | None = None  # the model's submitted output audio, when the submission had audio
     warning: str = ""
 
 
@@ -339,8 +430,13 @@ def sample_view(store: ResultStore, dataset, key: str, condition: str, item_id: 
             samples, rate = dataset.audio(condition, item_id)
         except ZbbError as exc:
             warning = str(exc)
-    return SampleView(markdown=_verdict_markdown(item, dataset, condition), user_audio=samples, user_rate=rate,
-                      model_audio=store.audio_path(key, condition, item_id), warning=warning)
+    return SampleView(
+        markdown=_verdict_markdown(item, dataset, condition),
+        user_audio=samples,
+        user_rate=rate,
+        model_audio=store.audio_path(key, condition, item_id),
+        warning=warning,
+    )
 
 
 def _verdict_markdown(item, dataset, condition: str) -> str:
@@ -353,9 +449,12 @@ def _verdict_markdown(item, dataset, condition: str) -> str:
             claim = ""
     verdict = "✅ correct" if item.correct else "❌ wrong"
     heard = "👂 subject heard" if item.subject_hit else "🙉 subject not heard"
-    return (f"{claim}**Reply**: “{item.response or '(nothing)'}”  \n"
-            f"**Judge**: {verdict} · stance *{item.stance}* · {heard}" + (" · missing in submission" if item.missing else "")
-            + (f"  \n**Reason**: {item.judge_reason}" if item.judge_reason else ""))
+    return (
+        f"{claim}**Reply**: “{item.response or '(nothing)'}”  \n"
+        f"**Judge**: {verdict} · stance *{item.stance}* · {heard}"
+        + (" · missing in submission" if item.missing else "")
+        + (f"  \n**Reason**: {item.judge_reason}" if item.judge_reason else "")
+    )
 
 
 ABOUT = """
@@ -376,17 +475,35 @@ Paper-reported rows come from the paper's Table 2 (n = 100, no per-item rows, so
 """
 
 
-def launch(store: ResultStore, *, dataset=None, hub: HubResults | None = None, port: int | None = None,
-           share: bool = False, host: str = "127.0.0.1", block: bool = True, asr: str = "pocketsphinx"):
+def launch(
+    store: ResultStore,
+    *,
+    dataset=None,
+    hub: HubResults | None = None,
+    port: int | None = None,
+    share: bool = False,
+    host: str = "127.0.0.1",
+    block: bool = True,
+    asr: str = "pocketsphinx",
+):
     """Build and launch the app; returns the `gr.Blocks` (non-blocking when `block` is False)."""
     import gradio as gr
 
     demo = build_app(store, dataset=dataset, hub=hub, asr=asr)
     demo.queue(default_concurrency_limit=4)
-    demo.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=not block, quiet=not block,
-                theme=gr.themes.Soft(primary_hue="indigo", neutral_hue="slate"), css=CSS,
-                footer_links=["api"], max_file_size="200mb", ssr_mode=False,
-                allowed_paths=[str(store.root.resolve())])
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        share=share,
+        prevent_thread_lock=not block,
+        quiet=not block,
+        theme=gr.themes.Soft(primary_hue="indigo", neutral_hue="slate"),
+        css=CSS,
+        footer_links=["api"],
+        max_file_size="200mb",
+        ssr_mode=False,
+        allowed_paths=[str(store.root.resolve())],
+    )
     return demo
 
 
@@ -409,8 +526,16 @@ def print_board(store: ResultStore) -> int:
     return 0
 
 
-def serve(store: ResultStore, *, hub: HubResults | None = None, dataset: str | None = None, host: str = "127.0.0.1",
-          port: int | None = 7860, share: bool = False, asr: str = "pocketsphinx") -> int:
+def serve(
+    store: ResultStore,
+    *,
+    hub: HubResults | None = None,
+    dataset: str | None = None,
+    host: str = "127.0.0.1",
+    port: int | None = 7860,
+    share: bool = False,
+    asr: str = "pocketsphinx",
+) -> int:
     """Open the dataset (if named) and run the app until interrupted."""
     from zbb.dataset import open_dataset
 

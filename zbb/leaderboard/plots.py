@@ -1,6 +1,7 @@
 """Plotly figures of the board: correctness vs IWOR with steering arrows, bars per condition with intervals,
 dose-response over alpha, and the simulated listeners' IWOR vs missed milliseconds. Each takes board rows or
 runs (from table.py) and returns a `plotly.graph_objects.Figure`; plotly is imported inside the functions."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -9,24 +10,30 @@ from typing import Any
 from zbb.conditions import INTERRUPT
 from zbb.leaderboard.table import BOARD_CONDITIONS, METRIC_LABELS, Board, RunSummary
 
-PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D", "#BAB0AC",
-           "#EECA3B")
+PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D", "#BAB0AC", "#EECA3B")
 CONDITION_COLOURS = {"ni": "#54A24B", "int": "#E45756", "steer": "#4C78A8", "buf": "#EECA3B"}
 #: Keys a simulated listener's `meta.decoding` may use for how much of the claim's start it misses.
 MISSED_MS_KEYS = ("missed_ms", "miss_ms", "missed_onset_ms")
 
 
 def _layout(fig, title: str, x: str, y: str, *, height: int = 440):
-    fig.update_layout(title=dict(text=title, x=0.01, font=dict(size=16)), template="plotly_white", height=height,
-                      margin=dict(l=60, r=20, t=56, b=40), xaxis_title=x, yaxis_title=y,
-                      legend=dict(orientation="h", yanchor="top", y=-0.16, x=0),
-                      font=dict(family="Inter, system-ui, sans-serif", size=12))
+    fig.update_layout(
+        title=dict(text=title, x=0.01, font=dict(size=16)),
+        template="plotly_white",
+        height=height,
+        margin=dict(l=60, r=20, t=56, b=40),
+        xaxis_title=x,
+        yaxis_title=y,
+        legend=dict(orientation="h", yanchor="top", y=-0.16, x=0),
+        font=dict(family="Inter, system-ui, sans-serif", size=12),
+    )
     return fig
 
 
 def _empty(fig, message: str):
-    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
-                       font=dict(size=14, color="#777"))
+    fig.add_annotation(
+        text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=dict(size=14, color="#777")
+    )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
@@ -64,34 +71,78 @@ def correctness_vs_iwor(rows: Sequence[dict[str, Any]]):
             arrows_y += [r["int_correct"], r["steer_correct"], None]
             arrow_colours += [colours[r["key"]]] * 3
     if arrows_x:
-        fig.add_trace(go.Scatter(x=arrows_x, y=arrows_y, mode="lines+markers", hoverinfo="skip", showlegend=False,
-                                 line=dict(color="rgba(90,100,120,0.45)", width=1.6),
-                                 marker=dict(symbol="arrow", angleref="previous", size=11, color=arrow_colours,
-                                             opacity=[0, 1, 0] * (len(arrows_x) // 3))))
+        fig.add_trace(
+            go.Scatter(
+                x=arrows_x,
+                y=arrows_y,
+                mode="lines+markers",
+                hoverinfo="skip",
+                showlegend=False,
+                line=dict(color="rgba(90,100,120,0.45)", width=1.6),
+                marker=dict(
+                    symbol="arrow",
+                    angleref="previous",
+                    size=11,
+                    color=arrow_colours,
+                    opacity=[0, 1, 0] * (len(arrows_x) // 3),
+                ),
+            )
+        )
     label_points = len(shown) <= 15
-    for prefix, symbol, cond in (("ni", "star-open", "no interrupt"), ("int", "circle", "interrupt"),
-                                 ("steer", "diamond", "interrupt + steer")):
+    for prefix, symbol, cond in (
+        ("ni", "star-open", "no interrupt"),
+        ("int", "circle", "interrupt"),
+        ("steer", "diamond", "interrupt + steer"),
+    ):
         pts = [r for r in shown if r.get(f"{prefix}_correct") is not None and r.get(f"{prefix}_iwor") is not None]
         if not pts:
             continue
-        fig.add_trace(go.Scatter(
-            x=[r[f"{prefix}_iwor"] for r in pts], y=[r[f"{prefix}_correct"] for r in pts], name=cond,
-            mode="markers+text" if label_points and prefix == "int" else "markers",
-            text=[_label(r) for r in pts] if prefix == "int" else None, textposition="bottom center",
-            textfont=dict(size=11, color="#444"), customdata=[_label(r) for r in pts],
-            marker=dict(symbol=symbol, size=13 if prefix != "ni" else 11, color=[colours[r["key"]] for r in pts],
-                        line=dict(width=1.5, color="white" if prefix != "ni" else None)),
-            error_x=dict(type="data", symmetric=False, array=[_err(r, f"{prefix}_iwor")[1] for r in pts],
-                         arrayminus=[_err(r, f"{prefix}_iwor")[0] for r in pts], thickness=0.8, width=0,
-                         color="rgba(120,120,120,0.5)"),
-            error_y=dict(type="data", symmetric=False, array=[_err(r, f"{prefix}_correct")[1] for r in pts],
-                         arrayminus=[_err(r, f"{prefix}_correct")[0] for r in pts], thickness=0.8, width=0,
-                         color="rgba(120,120,120,0.5)"),
-            hovertemplate=f"<b>%{{customdata}}</b><br>{cond}<br>IWOR %{{x:.2f}}<br>correctness %{{y:.2f}}<extra></extra>"))
+        fig.add_trace(
+            go.Scatter(
+                x=[r[f"{prefix}_iwor"] for r in pts],
+                y=[r[f"{prefix}_correct"] for r in pts],
+                name=cond,
+                mode="markers+text" if label_points and prefix == "int" else "markers",
+                text=[_label(r) for r in pts] if prefix == "int" else None,
+                textposition="bottom center",
+                textfont=dict(size=11, color="#444"),
+                customdata=[_label(r) for r in pts],
+                marker=dict(
+                    symbol=symbol,
+                    size=13 if prefix != "ni" else 11,
+                    color=[colours[r["key"]] for r in pts],
+                    line=dict(width=1.5, color="white" if prefix != "ni" else None),
+                ),
+                error_x=dict(
+                    type="data",
+                    symmetric=False,
+                    array=[_err(r, f"{prefix}_iwor")[1] for r in pts],
+                    arrayminus=[_err(r, f"{prefix}_iwor")[0] for r in pts],
+                    thickness=0.8,
+                    width=0,
+                    color="rgba(120,120,120,0.5)",
+                ),
+                error_y=dict(
+                    type="data",
+                    symmetric=False,
+                    array=[_err(r, f"{prefix}_correct")[1] for r in pts],
+                    arrayminus=[_err(r, f"{prefix}_correct")[0] for r in pts],
+                    thickness=0.8,
+                    width=0,
+                    color="rgba(120,120,120,0.5)",
+                ),
+                hovertemplate=f"<b>%{{customdata}}</b><br>{cond}<br>IWOR %{{x:.2f}}<br>correctness %{{y:.2f}}<extra></extra>",
+            )
+        )
     fig.update_xaxes(range=[-0.02, 1.02])
     fig.update_yaxes(range=[-0.02, 1.02])
-    return _layout(fig, "Correctness vs IWOR: arrows go from interrupt to interrupt + steer",
-                   "IWOR (heard the first word)", "correctness", height=540)
+    return _layout(
+        fig,
+        "Correctness vs IWOR: arrows go from interrupt to interrupt + steer",
+        "IWOR (heard the first word)",
+        "correctness",
+        height=540,
+    )
 
 
 def bars_by_condition(rows: Sequence[dict[str, Any]], metric: str = "correct", max_models: int = 20):
@@ -109,15 +160,23 @@ def bars_by_condition(rows: Sequence[dict[str, Any]], metric: str = "correct", m
             continue
         up = [r[f"{key}_hi"] - r[key] if r.get(key) is not None else None for r in rows]
         down = [r[key] - r[f"{key}_lo"] if r.get(key) is not None else None for r in rows]
-        fig.add_trace(go.Bar(x=labels, y=ys, name=cond_label, marker_color=CONDITION_COLOURS[prefix],
-                             error_y=dict(type="data", symmetric=False, array=up, arrayminus=down, thickness=1.2),
-                             hovertemplate=f"%{{x}}<br>{cond_label}: %{{y:.2f}}<extra></extra>"))
+        fig.add_trace(
+            go.Bar(
+                x=labels,
+                y=ys,
+                name=cond_label,
+                marker_color=CONDITION_COLOURS[prefix],
+                error_y=dict(type="data", symmetric=False, array=up, arrayminus=down, thickness=1.2),
+                hovertemplate=f"%{{x}}<br>{cond_label}: %{{y:.2f}}<extra></extra>",
+            )
+        )
     if not fig.data:
         return _layout(_empty(fig, "no results yet"), "", "", "")
     fig.update_layout(barmode="group", bargap=0.25)
     fig.update_yaxes(range=[0, 1.05])
-    return _layout(fig, f"{METRIC_LABELS[metric].capitalize()} by condition (95% Wilson intervals)", "",
-                   METRIC_LABELS[metric])
+    return _layout(
+        fig, f"{METRIC_LABELS[metric].capitalize()} by condition (95% Wilson intervals)", "", METRIC_LABELS[metric]
+    )
 
 
 def dose_response_points(board: Board, metric: str = "correct") -> dict[str, list[tuple[float, float, float, float]]]:
@@ -146,15 +205,31 @@ def dose_response(board: Board, metric: str = "correct"):
     fig = go.Figure()
     for i, (name, pts) in enumerate(dose_response_points(board, metric).items()):
         xs, ys, lo, hi = zip(*pts)
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name,
-                                 line=dict(color=PALETTE[i % len(PALETTE)], width=2),
-                                 error_y=dict(type="data", symmetric=False, array=[h - y for h, y in zip(hi, ys)],
-                                              arrayminus=[y - low for y, low in zip(ys, lo)], thickness=1),
-                                 hovertemplate=f"{name}<br>α=%{{x}}<br>%{{y:.2f}}<extra></extra>"))
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines+markers",
+                name=name,
+                line=dict(color=PALETTE[i % len(PALETTE)], width=2),
+                error_y=dict(
+                    type="data",
+                    symmetric=False,
+                    array=[h - y for h, y in zip(hi, ys)],
+                    arrayminus=[y - low for y, low in zip(ys, lo)],
+                    thickness=1,
+                ),
+                hovertemplate=f"{name}<br>α=%{{x}}<br>%{{y:.2f}}<extra></extra>",
+            )
+        )
     if not fig.data:
         _empty(fig, "no model has steered runs at two or more alphas yet")
-    return _layout(fig, f"Dose-response: interrupt {METRIC_LABELS[metric]} vs α (0 = unsteered)",
-                   "steering strength α", METRIC_LABELS[metric])
+    return _layout(
+        fig,
+        f"Dose-response: interrupt {METRIC_LABELS[metric]} vs α (0 = unsteered)",
+        "steering strength α",
+        METRIC_LABELS[metric],
+    )
 
 
 def missed_ms(run: RunSummary) -> float | None:
@@ -165,8 +240,9 @@ def missed_ms(run: RunSummary) -> float | None:
     return None
 
 
-def simulated_listener_points(board: Board, condition: str = INTERRUPT,
-                              metric: str = "iwor") -> list[tuple[float, float, float, float, str]]:
+def simulated_listener_points(
+    board: Board, condition: str = INTERRUPT, metric: str = "iwor"
+) -> list[tuple[float, float, float, float, str]]:
     """(missed ms, rate, low, high, model) of every simulation run that says how much of the claim it missed."""
     pts = []
     for run in board.runs:
@@ -186,13 +262,27 @@ def simulated_listeners(board: Board):
         if not pts:
             continue
         xs, ys, lo, hi, names = zip(*pts)
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=METRIC_LABELS[metric],
-                                 line=dict(color=colour, width=2), customdata=names,
-                                 error_y=dict(type="data", symmetric=False, array=[h - y for h, y in zip(hi, ys)],
-                                              arrayminus=[y - low for y, low in zip(ys, lo)], thickness=1),
-                                 hovertemplate="%{customdata}<br>missed %{x:.0f} ms<br>%{y:.2f}<extra></extra>"))
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines+markers",
+                name=METRIC_LABELS[metric],
+                line=dict(color=colour, width=2),
+                customdata=names,
+                error_y=dict(
+                    type="data",
+                    symmetric=False,
+                    array=[h - y for h, y in zip(hi, ys)],
+                    arrayminus=[y - low for y, low in zip(ys, lo)],
+                    thickness=1,
+                ),
+                hovertemplate="%{customdata}<br>missed %{x:.0f} ms<br>%{y:.2f}<extra></extra>",
+            )
+        )
     if not fig.data:
         _empty(fig, "no simulated listeners stored (zbb simulate)")
     fig.update_yaxes(range=[0, 1.05])
-    return _layout(fig, "Simulated listeners: cost of missing the claim's start",
-                   "milliseconds of the claim missed", "rate")
+    return _layout(
+        fig, "Simulated listeners: cost of missing the claim's start", "milliseconds of the claim missed", "rate"
+    )

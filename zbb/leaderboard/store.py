@@ -10,6 +10,7 @@ and optionally a Hugging Face dataset repo mirrored into that folder.
   name); a submission's output audio goes to `audio/<key>/<condition>/<id>.<ext>`. Every write is atomic, and the
   index is updated under a file lock, so concurrent uploads never corrupt the store.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,9 +52,13 @@ def _outcomes(items) -> dict[str, dict[str, tuple[bool, bool]]]:
         raise ZbbError(f"items: expected a list, got {type(items).__name__}")
     out: dict[str, dict[str, tuple[bool, bool]]] = {}
     for n, item in enumerate(items):
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str) \
-                or not isinstance(item.get("condition"), str) or not isinstance(item.get("correct"), bool) \
-                or not isinstance(item.get("subject_hit"), bool):
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("id"), str)
+            or not isinstance(item.get("condition"), str)
+            or not isinstance(item.get("correct"), bool)
+            or not isinstance(item.get("subject_hit"), bool)
+        ):
             raise ZbbError(f"items[{n}]: expected an object with string id/condition and boolean correct/subject_hit")
         out.setdefault(item["condition"], {})[item["id"]] = (item["correct"], item["subject_hit"])
     return out
@@ -64,7 +69,7 @@ class ResultStore:
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
-        self.problems: list[Problem] = []   # result files that could not be read, from the last refresh
+        self.problems: list[Problem] = []  # result files that could not be read, from the last refresh
 
     # ------------------------------------------------------------------------------------------- paths
     @property
@@ -80,9 +85,13 @@ class ResultStore:
     def _result_files(self) -> list[Path]:
         if not self.root.is_dir():
             return []
-        return sorted(p for p in self.root.rglob("*.json")
-                      if p.name != INDEX_NAME and AUDIO_DIR not in p.relative_to(self.root).parts[:1]
-                      and not any(part.startswith(".") for part in p.relative_to(self.root).parts))
+        return sorted(
+            p
+            for p in self.root.rglob("*.json")
+            if p.name != INDEX_NAME
+            and AUDIO_DIR not in p.relative_to(self.root).parts[:1]
+            and not any(part.startswith(".") for part in p.relative_to(self.root).parts)
+        )
 
     def path_of(self, key: str) -> Path:
         path = (self.root / f"{key}.json").resolve()
@@ -111,8 +120,11 @@ class ResultStore:
             rel = path.relative_to(self.root).as_posix()
             stat = path.stat()
             cached = old.get(rel)
-            if isinstance(cached, dict) and cached.get("mtime_ns") == stat.st_mtime_ns \
-                    and cached.get("size") == stat.st_size:
+            if (
+                isinstance(cached, dict)
+                and cached.get("mtime_ns") == stat.st_mtime_ns
+                and cached.get("size") == stat.st_size
+            ):
                 entries[rel] = cached
                 continue
             data = path.read_bytes()
@@ -121,8 +133,12 @@ class ResultStore:
                 entries[rel] = {**cached, "mtime_ns": stat.st_mtime_ns, "size": stat.st_size}
                 changed = True
                 continue
-            entries[rel] = {"mtime_ns": stat.st_mtime_ns, "size": stat.st_size, "sha256": digest,
-                            "summary": self._summarise(path, rel, data)}
+            entries[rel] = {
+                "mtime_ns": stat.st_mtime_ns,
+                "size": stat.st_size,
+                "sha256": digest,
+                "summary": self._summarise(path, rel, data),
+            }
             changed = True
         if set(old) != set(entries):
             changed = True
@@ -158,8 +174,7 @@ class ResultStore:
             with self._lock():
                 entries, changed = self._refresh()  # another writer may have been first
                 if changed:
-                    atomic_write_json(self.index_path, {"kind": INDEX_KIND, "version": INDEX_VERSION,
-                                                        "files": entries})
+                    atomic_write_json(self.index_path, {"kind": INDEX_KIND, "version": INDEX_VERSION, "files": entries})
         out = []
         for entry in entries.values():
             summary = entry.get("summary")
@@ -175,8 +190,9 @@ class ResultStore:
             raise ZbbError(f"no stored run {key!r} under {self.root}")
         return load_result(path)
 
-    def add(self, result: RunResult, *, audio: Mapping[tuple[str, str], str | os.PathLike] | None = None,
-            subdir: str = "") -> str:
+    def add(
+        self, result: RunResult, *, audio: Mapping[tuple[str, str], str | os.PathLike] | None = None, subdir: str = ""
+    ) -> str:
         """Store a new run (and its output audio by (id, condition)); returns its key. Atomic, under the lock."""
         from zbb.results import save_result
 
@@ -189,8 +205,13 @@ class ResultStore:
                 ext = Path(src).suffix.lower()
                 if ext not in AUDIO_EXTENSIONS:
                     raise ZbbError(f"{src}: output audio must be one of {', '.join(AUDIO_EXTENSIONS)}")
-                dest = self.root / AUDIO_DIR / stem / safe_part(condition, "condition") / (
-                    safe_part(item_id, "item id") + ext)
+                dest = (
+                    self.root
+                    / AUDIO_DIR
+                    / stem
+                    / safe_part(condition, "condition")
+                    / (safe_part(item_id, "item id") + ext)
+                )
                 atomic_write_bytes(dest, Path(src).read_bytes())
             save_result(result, self.root / f"{key}.json")
             entries, _ = self._refresh()
@@ -244,7 +265,7 @@ class HubResults:
         for name in self.api.list_repo_files(self.repo_id, repo_type="dataset"):
             if not (name.startswith(self.PREFIX) and name.endswith(".json")):
                 continue
-            rel = name[len(self.PREFIX):]
+            rel = name[len(self.PREFIX) :]
             parts = [safe_part(p, "Hub file") for p in rel.split("/")]
             local = Path(self.api.hf_hub_download(repo_id=self.repo_id, filename=name, repo_type="dataset"))
             dest = store.root.joinpath("hub", *parts)
@@ -257,8 +278,13 @@ class HubResults:
 
     def push(self, store: ResultStore, key: str) -> None:
         path = store.path_of(key)
-        self.api.upload_file(path_or_fileobj=str(path), path_in_repo=self.PREFIX + path.name, repo_id=self.repo_id,
-                             repo_type="dataset", commit_message=f"zbb leaderboard: add {path.name}")
+        self.api.upload_file(
+            path_or_fileobj=str(path),
+            path_in_repo=self.PREFIX + path.name,
+            repo_id=self.repo_id,
+            repo_type="dataset",
+            commit_message=f"zbb leaderboard: add {path.name}",
+        )
 
 
 def copy_into(store: ResultStore, paths: list[str | os.PathLike]) -> list[str]:

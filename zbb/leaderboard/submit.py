@@ -5,6 +5,7 @@ Uploaded file names are never trusted: an upload is either one `.zip` (the submi
 safety) or the files `responses.jsonl` + `meta.json`, which are copied under those fixed names into a fresh
 temporary folder. Validation messages are passed through as the checker wrote them.
 """
+
 from __future__ import annotations
 
 import os
@@ -65,8 +66,10 @@ def stage_upload(files: Sequence[str | os.PathLike], folder: Path, *, max_bytes:
     missing = [n for n in LOOSE_FILES if n not in by_name]
     extra = sorted(set(by_name) - set(LOOSE_FILES))
     if missing or extra:
-        raise ZbbError(f"upload: expected one .zip or exactly {' + '.join(LOOSE_FILES)}; "
-                       f"missing {missing or 'nothing'}, unexpected {extra or 'nothing'}")
+        raise ZbbError(
+            f"upload: expected one .zip or exactly {' + '.join(LOOSE_FILES)}; "
+            f"missing {missing or 'nothing'}, unexpected {extra or 'nothing'}"
+        )
     dest = folder / "submission"
     dest.mkdir()
     for name in LOOSE_FILES:
@@ -74,13 +77,21 @@ def stage_upload(files: Sequence[str | os.PathLike], folder: Path, *, max_bytes:
     return dest
 
 
-def submit(store: ResultStore, files: Sequence[str | os.PathLike], dataset, *, judge: str = "rule",
-           asr: str = "pocketsphinx", max_bytes: int = MAX_UPLOAD_BYTES) -> SubmitOutcome:
+def submit(
+    store: ResultStore,
+    files: Sequence[str | os.PathLike],
+    dataset,
+    *,
+    judge: str = "rule",
+    asr: str = "pocketsphinx",
+    max_bytes: int = MAX_UPLOAD_BYTES,
+) -> SubmitOutcome:
     """Score (the loader checks it first) and store an upload as self-reported. Bad input comes back as problems,
     never raised."""
     if dataset is None:
-        return _refuse("server", "this board has no dataset configured, so it cannot score uploads "
-                                 "(start it with --dataset)")
+        return _refuse(
+            "server", "this board has no dataset configured, so it cannot score uploads (start it with --dataset)"
+        )
     try:
         from zbb.score import score_submission
     except ImportError as exc:  # the scorer is not part of this install

@@ -3,6 +3,7 @@
 Outcomes are laid out deterministically from a seed: exactly round(rate * n) rows are correct (or hit), so the
 figures a test expects follow from its inputs. These are never stored as real results.
 """
+
 from __future__ import annotations
 
 import random
@@ -13,11 +14,22 @@ from zbb.records import ConditionAggregate, ItemScore, Provenance, RunMeta, RunR
 from zbb.stats import wilson
 
 
-def synthetic_run(model: str, rates: Mapping[str, tuple[float, float]], *, n: int = 100,
-                  kind: str = "self-reported", steering: Steering | None = None, items: bool = True,
-                  seed: int = 0, scored_at: str = "2026-06-20T12:00:00Z", family: str | None = None,
-                  model_url: str | None = None, paper_url: str | None = None,
-                  fingerprint: str = "f00dfeedcafe0123", decoding: Mapping | None = None) -> RunResult:
+def synthetic_run(
+    model: str,
+    rates: Mapping[str, tuple[float, float]],
+    *,
+    n: int = 100,
+    kind: str = "self-reported",
+    steering: Steering | None = None,
+    items: bool = True,
+    seed: int = 0,
+    scored_at: str = "2026-06-20T12:00:00Z",
+    family: str | None = None,
+    model_url: str | None = None,
+    paper_url: str | None = None,
+    fingerprint: str = "f00dfeedcafe0123",
+    decoding: Mapping | None = None,
+) -> RunResult:
     """A run whose `rates[condition] = (correctness, iwor)` hold exactly on n rows `item-000`..."""
     aggregates, scored = {}, []
     for c_index, (condition, (correct_rate, hit_rate)) in enumerate(rates.items()):
@@ -30,14 +42,33 @@ def synthetic_run(model: str, rates: Mapping[str, tuple[float, float]], *, n: in
         hit = set(order[:k_hit])
         aggregates[condition] = ConditionAggregate(n=n, correctness=wilson(k_correct, n), iwor=wilson(k_hit, n))
         if items:
-            scored += [ItemScore(id=f"item-{i:03d}", condition=condition,
-                                 response=f"{'yes' if i % 2 else 'no'}, item {i}", normalised=f"item {i}",
-                                 stance="affirm" if i % 2 else "deny", correct=i in correct, subject_hit=i in hit,
-                                 judge_reason="synthetic", label=bool(i % 2), category="synthetic")
-                       for i in range(n)]
+            scored += [
+                ItemScore(
+                    id=f"item-{i:03d}",
+                    condition=condition,
+                    response=f"{'yes' if i % 2 else 'no'}, item {i}",
+                    normalised=f"item {i}",
+                    stance="affirm" if i % 2 else "deny",
+                    correct=i in correct,
+                    subject_hit=i in hit,
+                    judge_reason="synthetic",
+                    label=bool(i % 2),
+                    category="synthetic",
+                )
+                for i in range(n)
+            ]
     return RunResult(
-        meta=RunMeta(model=model, steering=steering, model_family=family, model_url=model_url, paper_url=paper_url,
-                     decoding=dict(decoding or {})),
-        provenance=Provenance(kind=kind, zbb_version=__version__, dataset_fingerprint=fingerprint,
-                              judge="rule-v1", scored_at=scored_at),
-        aggregates=aggregates, items=tuple(scored))
+        meta=RunMeta(
+            model=model,
+            steering=steering,
+            model_family=family,
+            model_url=model_url,
+            paper_url=paper_url,
+            decoding=dict(decoding or {}),
+        ),
+        provenance=Provenance(
+            kind=kind, zbb_version=__version__, dataset_fingerprint=fingerprint, judge="rule-v1", scored_at=scored_at
+        ),
+        aggregates=aggregates,
+        items=tuple(scored),
+    )

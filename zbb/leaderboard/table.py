@@ -8,6 +8,7 @@ two rows. In a group, the main row uses the most recent unsteered run and the st
 interrupt correctness (ties: the most recent). Every other run still appears in the per-run table and in the
 dose-response plot.
 """
+
 from __future__ import annotations
 
 import csv
@@ -66,14 +67,22 @@ class RunSummary:
 
     # compact JSON for the store's index: ids in order plus "0"/"1" strings
     def to_dict(self) -> dict[str, Any]:
-        packed = {c: {"ids": list(rows), "correct": "".join("01"[v[0]] for v in rows.values()),
-                      "hit": "".join("01"[v[1]] for v in rows.values())} for c, rows in self.outcomes.items()}
+        packed = {
+            c: {
+                "ids": list(rows),
+                "correct": "".join("01"[v[0]] for v in rows.values()),
+                "hit": "".join("01"[v[1]] for v in rows.values()),
+            }
+            for c, rows in self.outcomes.items()
+        }
         return {"key": self.key, "result": self.result.to_dict(), "outcomes": packed}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunSummary:
-        outcomes = {c: {i: (k == "1", h == "1") for i, k, h in zip(p["ids"], p["correct"], p["hit"], strict=True)}
-                    for c, p in data.get("outcomes", {}).items()}
+        outcomes = {
+            c: {i: (k == "1", h == "1") for i, k, h in zip(p["ids"], p["correct"], p["hit"], strict=True)}
+            for c, p in data.get("outcomes", {}).items()
+        }
         return cls(key=data["key"], result=RunResult.from_dict(data["result"]), outcomes=outcomes)
 
     @property
@@ -137,11 +146,15 @@ def pair_runs(runs: Iterable[RunResult | RunSummary]) -> list[ModelEntry]:
     for (model, kind), members in groups.items():
         plain = [r for r in members if not r.result.steered]
         steered = [r for r in members if r.result.steered]
-        entries.append(ModelEntry(
-            model=model, kind=kind, runs=tuple(members),
-            unsteered=max(plain, key=lambda r: r.scored_at) if plain else None,
-            steered=max(steered, key=_steer_score) if steered else None,
-        ))
+        entries.append(
+            ModelEntry(
+                model=model,
+                kind=kind,
+                runs=tuple(members),
+                unsteered=max(plain, key=lambda r: r.scored_at) if plain else None,
+                steered=max(steered, key=_steer_score) if steered else None,
+            )
+        )
     return entries
 
 
@@ -151,14 +164,16 @@ class Column:
     key: str
     label: str
     group: str
-    kind: str = "num"          # "num" | "rate" | "text" | "p" | "link"
+    kind: str = "num"  # "num" | "rate" | "text" | "p" | "link"
     help: str = ""
 
 
 def _columns() -> list[Column]:
-    cols = [Column("rank", "Rank", "core", "num", "1 + rows whose lower bound exceeds this row's upper bound"),
-            Column("model", "Model", "core", "text"),
-            Column("provenance", "Provenance", "core", "text")]
+    cols = [
+        Column("rank", "Rank", "core", "num", "1 + rows whose lower bound exceeds this row's upper bound"),
+        Column("model", "Model", "core", "text"),
+        Column("provenance", "Provenance", "core", "text"),
+    ]
     for metric in METRICS:
         for prefix, (label, _cond) in BOARD_CONDITIONS.items():
             group = "buffered" if prefix == "buf" else metric
@@ -169,30 +184,44 @@ def _columns() -> list[Column]:
         name = METRIC_LABELS[metric]
         cols += [
             Column(f"delta_{metric}", f"Δ steer {name}", "steering", "num", "steered - unsteered, interrupt rows"),
-            Column(f"delta_{metric}_p", f"McNemar p ({name})", "steering", "p",
-                   "exact McNemar on the rows both runs share"),
-            Column(f"recovery_{metric}", f"Recovery ({name})", "steering", "num",
-                   "(steer - interrupt) / (no interrupt - interrupt)"),
+            Column(
+                f"delta_{metric}_p", f"McNemar p ({name})", "steering", "p", "exact McNemar on the rows both runs share"
+            ),
+            Column(
+                f"recovery_{metric}",
+                f"Recovery ({name})",
+                "steering",
+                "num",
+                "(steer - interrupt) / (no interrupt - interrupt)",
+            ),
             Column(f"inertia_gap_{metric}", f"Inertia gap ({name})", "gaps", "num", "no interrupt - interrupt"),
             Column(f"buffer_gap_{metric}", f"Buffer gap ({name})", "gaps", "num", "buffered - interrupt"),
         ]
-    cols += [Column("family", "Family", "about", "text"),
-             Column("steering", "Steering", "about", "text", "layer, alpha, span dT of the main steered run"),
-             Column("steered_runs", "Steered runs", "about", "num"),
-             Column("model_url", "Model link", "links", "link"),
-             Column("paper_url", "Paper link", "links", "link"),
-             Column("zbb_version", "zbb", "provenance", "text"),
-             Column("dataset", "Dataset", "provenance", "text", "dataset fingerprint (short)"),
-             Column("date", "Date", "provenance", "text")]
+    cols += [
+        Column("family", "Family", "about", "text"),
+        Column("steering", "Steering", "about", "text", "layer, alpha, span dT of the main steered run"),
+        Column("steered_runs", "Steered runs", "about", "num"),
+        Column("model_url", "Model link", "links", "link"),
+        Column("paper_url", "Paper link", "links", "link"),
+        Column("zbb_version", "zbb", "provenance", "text"),
+        Column("dataset", "Dataset", "provenance", "text", "dataset fingerprint (short)"),
+        Column("date", "Date", "provenance", "text"),
+    ]
     return cols
 
 
 COLUMNS: tuple[Column, ...] = tuple(_columns())
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 COLUMN_GROUPS = {
-    "correct": "Correctness", "iwor": "IWOR", "steering": "Steering Δ, p, recovery", "gaps": "Inertia & buffer gaps",
-    "buffered": "Buffered condition", "n": "n per condition", "about": "Family & steering settings",
-    "links": "Links", "provenance": "Version, dataset, date",
+    "correct": "Correctness",
+    "iwor": "IWOR",
+    "steering": "Steering Δ, p, recovery",
+    "gaps": "Inertia & buffer gaps",
+    "buffered": "Buffered condition",
+    "n": "n per condition",
+    "about": "Family & steering settings",
+    "links": "Links",
+    "provenance": "Version, dataset, date",
 }
 DEFAULT_GROUPS = ("correct", "iwor", "steering", "links")
 RATE_KEYS = tuple(c.key for c in COLUMNS if c.kind == "rate")
@@ -210,8 +239,11 @@ def steering_text(run: RunSummary | None) -> str:
     if run is None or run.result.meta.steering is None:
         return ""
     s = run.result.meta.steering
-    parts = [f"L{s.layer}" if s.layer is not None else "", f"α={s.alpha:g}" if s.alpha is not None else "",
-             f"dT={s.span}" if s.span is not None else ""]
+    parts = [
+        f"L{s.layer}" if s.layer is not None else "",
+        f"α={s.alpha:g}" if s.alpha is not None else "",
+        f"dT={s.span}" if s.span is not None else "",
+    ]
     return " ".join(p for p in parts if p) or s.method
 
 
@@ -242,8 +274,14 @@ def entry_row(entry: ModelEntry) -> dict[str, Any]:
     base, steer = entry.unsteered, entry.steered
     about = base or steer
     assert about is not None  # an entry always holds at least one run
-    row: dict[str, Any] = {"key": entry.key, "model": entry.model, "kind": entry.kind,
-                           "provenance": PROVENANCE_BADGES.get(entry.kind, entry.kind), "family": _family(entry)}
+    row: dict[str, Any] = {
+        "key": entry.key,
+        "model": entry.model,
+        "kind": entry.kind,
+        "provenance": PROVENANCE_BADGES.get(entry.kind, entry.kind),
+        "family": _family(entry),
+    }
+
     def source(prefix: str) -> RunSummary | None:
         # "steer" reads the steered run; interrupt reads only the unsteered run; the other conditions fall back
         # to the steered run when a model has no unsteered run (its steered run may carry them).
@@ -260,8 +298,7 @@ def entry_row(entry: ModelEntry) -> dict[str, Any]:
     for metric in METRICS:
         ni, it, st, bf = (row[f"{p}_{metric}"] for p in ("ni", "int", "steer", "buf"))
         row[f"delta_{metric}"] = _diff(st, it)
-        p, n_paired = (paired_p(base, steer, INTERRUPT, metric) if base is not None and steer is not None
-                       else (None, 0))
+        p, n_paired = paired_p(base, steer, INTERRUPT, metric) if base is not None and steer is not None else (None, 0)
         row[f"delta_{metric}_p"] = p
         row[f"delta_{metric}_n"] = n_paired
         gap = _diff(ni, it)
@@ -269,17 +306,20 @@ def entry_row(entry: ModelEntry) -> dict[str, Any]:
         row[f"inertia_gap_{metric}"] = gap
         row[f"buffer_gap_{metric}"] = _diff(bf, it)
     meta, prov = about.result.meta, about.result.provenance
-    row.update({
-        "steering": steering_text(steer),
-        "steered_runs": len(entry.steered_runs),
-        "model_url": meta.model_url or "",
-        "paper_url": meta.paper_url or prov.source_url or "",
-        "zbb_version": prov.zbb_version,
-        "dataset": (prov.dataset_fingerprint or "")[:8],
-        "date": max((r.scored_at for r in entry.runs), default="")[:10],
-        "search_text": " ".join(str(x) for x in (entry.model, meta.model_id, _family(entry), entry.kind, meta.notes)
-                                if x).lower(),
-    })
+    row.update(
+        {
+            "steering": steering_text(steer),
+            "steered_runs": len(entry.steered_runs),
+            "model_url": meta.model_url or "",
+            "paper_url": meta.paper_url or prov.source_url or "",
+            "zbb_version": prov.zbb_version,
+            "dataset": (prov.dataset_fingerprint or "")[:8],
+            "date": max((r.scored_at for r in entry.runs), default="")[:10],
+            "search_text": " ".join(
+                str(x) for x in (entry.model, meta.model_id, _family(entry), entry.kind, meta.notes) if x
+            ).lower(),
+        }
+    )
     return row
 
 
@@ -333,8 +373,12 @@ def build_board(runs: Iterable[RunResult | RunSummary], rank_by: str = "int_corr
     for row, rank in zip(rows, rank_rows(rows, rank_by), strict=True):
         row["rank"] = rank
     # rank first (unranked rows last), then the metric itself, then the name: a stable, readable default order
-    order = sorted(range(len(rows)), key=lambda i: (rows[i]["rank"] is None, rows[i]["rank"] or 0)
-                   + _sort_key(rows[i], rank_by, True) + (rows[i]["model"],))
+    order = sorted(
+        range(len(rows)),
+        key=lambda i: (rows[i]["rank"] is None, rows[i]["rank"] or 0)
+        + _sort_key(rows[i], rank_by, True)
+        + (rows[i]["model"],),
+    )
     return Board(rows=tuple(rows[i] for i in order), entries=tuple(entries[i] for i in order), rank_by=rank_by)
 
 
@@ -349,9 +393,9 @@ class ViewState:
     sort: str = "rank"
     desc: bool = False
     search: str = ""
-    steering: str = "any"                 # any | on (has a steered run) | off (has none)
-    provenance: tuple[str, ...] = ()      # empty: every kind
-    family: tuple[str, ...] = ()          # empty: every family
+    steering: str = "any"  # any | on (has a steered run) | off (has none)
+    provenance: tuple[str, ...] = ()  # empty: every kind
+    family: tuple[str, ...] = ()  # empty: every family
     groups: tuple[str, ...] = DEFAULT_GROUPS
 
     def to_query(self) -> str:
@@ -434,8 +478,7 @@ def apply_view(board: Board, view: ViewState) -> list[dict[str, Any]]:
     numeric = COLUMN_BY_KEY.get(view.sort, COLUMN_BY_KEY["rank"]).kind != "text"
     if numeric:
         return sorted(rows, key=lambda r: _sort_key(r, view.sort, view.desc))
-    present = sorted((r for r in rows if r.get(view.sort)), key=lambda r: str(r[view.sort]).lower(),
-                     reverse=view.desc)
+    present = sorted((r for r in rows if r.get(view.sort)), key=lambda r: str(r[view.sort]).lower(), reverse=view.desc)
     return present + [r for r in rows if not r.get(view.sort)]
 
 
@@ -480,8 +523,19 @@ def to_csv(records: Sequence[dict[str, Any]]) -> str:
 def to_json(records: Sequence[dict[str, Any]], view: ViewState) -> str:
     from zbb import __version__
 
-    return json.dumps({"kind": "zbb-leaderboard-view", "zbb_version": __version__, "view": view.to_query(),
-                       "rows": list(records)}, indent=2, ensure_ascii=False) + "\n"
+    return (
+        json.dumps(
+            {
+                "kind": "zbb-leaderboard-view",
+                "zbb_version": __version__,
+                "view": view.to_query(),
+                "rows": list(records),
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
 
 
 # ------------------------------------------------------------------------------------------------------ display
@@ -541,12 +595,18 @@ def run_rows(board: Board) -> list[dict[str, Any]]:
     for entry in board.entries:
         for run in sorted(entry.runs, key=lambda r: (r.result.steered, r.scored_at)):
             res = run.result
-            row: dict[str, Any] = {"run": run.key, "model": entry.model, "provenance": entry.kind,
-                                   "steering": steering_text(run) or "off",
-                                   "main": run is entry.unsteered or run is entry.steered}
+            row: dict[str, Any] = {
+                "run": run.key,
+                "model": entry.model,
+                "provenance": entry.kind,
+                "steering": steering_text(run) or "off",
+                "main": run is entry.unsteered or run is entry.steered,
+            }
             for cond, agg in res.aggregates.items():
-                row[f"{cond} correctness"] = f"{agg.correctness.rate:.2f} [{agg.correctness.ci_low:.2f}, " \
-                                              f"{agg.correctness.ci_high:.2f}] n={agg.n}"
+                row[f"{cond} correctness"] = (
+                    f"{agg.correctness.rate:.2f} [{agg.correctness.ci_low:.2f}, "
+                    f"{agg.correctness.ci_high:.2f}] n={agg.n}"
+                )
                 row[f"{cond} IWOR"] = f"{agg.iwor.rate:.2f} [{agg.iwor.ci_low:.2f}, {agg.iwor.ci_high:.2f}]"
             row["items"] = sum(len(v) for v in run.outcomes.values())
             row["date"] = run.scored_at[:10]
@@ -554,8 +614,20 @@ def run_rows(board: Board) -> list[dict[str, Any]]:
     return out
 
 
-ITEM_FIELDS = ("id", "condition", "correct", "subject_hit", "stance", "response", "judge_reason", "label",
-               "category", "voice", "missing", "source")
+ITEM_FIELDS = (
+    "id",
+    "condition",
+    "correct",
+    "subject_hit",
+    "stance",
+    "response",
+    "judge_reason",
+    "label",
+    "category",
+    "voice",
+    "missing",
+    "source",
+)
 
 
 def item_records(items: Iterable[ItemScore]) -> list[dict[str, Any]]:

@@ -1,4 +1,5 @@
 """The leaderboard as a plain-text table for terminals (the `zbb demo` summary, `zbb leaderboard --print`)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -2,6 +2,7 @@
 
 Names are loaded on first use so `import zbb.score` stays cheap.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -3,6 +3,7 @@
 Judges are registered by name (`JUDGES`), imported lazily. Correctness is derived from the stance and the
 label outside the judge (`is_correct`), so every judge is scored the same way.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -21,11 +22,11 @@ class JudgeInput:
 
     id: str
     condition: str
-    claim: str          # the spoken claim text, e.g. "Submarine flies in the clouds, right?"
+    claim: str  # the spoken claim text, e.g. "Submarine flies in the clouds, right?"
     subject: str
     description: str
-    response: str       # raw response text
-    normalised: str     # the response after `zbb.score.normalise.normalise`
+    response: str  # raw response text
+    normalised: str  # the response after `zbb.score.normalise.normalise`
 
 
 @dataclass(frozen=True)

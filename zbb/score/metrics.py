@@ -3,6 +3,7 @@
 Compute once, derive many: `aggregate` turns one condition's item scores into a `ConditionAggregate`; gaps,
 recovery and paired comparisons are thin functions over aggregates or items.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -20,15 +21,17 @@ class Metric:
     name: str
     description: str
     higher_is_better: bool
-    flag: Callable[[ItemScore], bool]   # the per-row outcome whose mean is the metric
+    flag: Callable[[ItemScore], bool]  # the per-row outcome whose mean is the metric
 
 
 METRICS: dict[str, Metric] = {
     "correctness": Metric("correctness", "the response is right about the claim", True, lambda s: s.correct),
-    "iwor": Metric("iwor", "initial-word occurrence: the subject word occurs in the response", True,
-                   lambda s: s.subject_hit),
-    "no_answer": Metric("no_answer", "the response takes no stance on the claim", False,
-                        lambda s: s.stance == "no_answer"),
+    "iwor": Metric(
+        "iwor", "initial-word occurrence: the subject word occurs in the response", True, lambda s: s.subject_hit
+    ),
+    "no_answer": Metric(
+        "no_answer", "the response takes no stance on the claim", False, lambda s: s.stance == "no_answer"
+    ),
 }
 
 BREAKDOWN_AXES: tuple[str, ...] = ("category", "voice", "label")
@@ -47,8 +50,14 @@ def _mean(values: Iterable[float]) -> float | None:
 
 def timing_of(items: Sequence[ItemScore]) -> Timing | None:
     """FDB-style timing over the rows that have timing (None when no row has any)."""
-    measured = [s for s in items if s.takeover is not None or s.latency_s is not None
-                or s.stop_latency_s is not None or s.talking_at_onset is not None]
+    measured = [
+        s
+        for s in items
+        if s.takeover is not None
+        or s.latency_s is not None
+        or s.stop_latency_s is not None
+        or s.talking_at_onset is not None
+    ]
     if not measured:
         return None
     takeovers = [s.takeover for s in measured if s.takeover is not None]
@@ -86,8 +95,9 @@ def aggregates_by_condition(items: Iterable[ItemScore]) -> dict[str, ConditionAg
     return {c: aggregate(rows) for c, rows in _by_condition(items).items()}
 
 
-def breakdowns(items: Iterable[ItemScore], axes: Sequence[str] = BREAKDOWN_AXES
-               ) -> dict[str, dict[str, dict[str, ConditionAggregate]]]:
+def breakdowns(
+    items: Iterable[ItemScore], axes: Sequence[str] = BREAKDOWN_AXES
+) -> dict[str, dict[str, dict[str, ConditionAggregate]]]:
     """Per condition, per axis (category, voice, label), per value: the aggregate of those rows."""
     out: dict[str, dict[str, dict[str, ConditionAggregate]]] = {}
     for condition, rows in _by_condition(items).items():
@@ -132,24 +142,37 @@ def recovery_of(unsteered: RunResult, steered: RunResult, metric: str = "correct
     u, s = unsteered.aggregates, steered.aggregates
     if NO_INTERRUPT not in u or INTERRUPT not in u or INTERRUPT not in s:
         return None
-    return recovery(metric_value(s[INTERRUPT], metric), metric_value(u[INTERRUPT], metric),
-                    metric_value(u[NO_INTERRUPT], metric))
+    return recovery(
+        metric_value(s[INTERRUPT], metric), metric_value(u[INTERRUPT], metric), metric_value(u[NO_INTERRUPT], metric)
+    )
 
 
-def compare_runs(a: RunResult, b: RunResult, metric: str = "correctness", condition: str = INTERRUPT,
-                 *, n_resamples: int = 2000, seed: int = 0) -> PairedComparison:
+def compare_runs(
+    a: RunResult,
+    b: RunResult,
+    metric: str = "correctness",
+    condition: str = INTERRUPT,
+    *,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> PairedComparison:
     """B minus A on the rows both runs scored in `condition`, matched by (id, condition): exact McNemar p-value
     and a paired bootstrap interval of the difference. Needs per-item scores (not paper-reported results)."""
     m = _metric(metric)
     for name, run in (("A", a), ("B", b)):
         if not run.items:
-            raise ZbbError(f"compare_runs: run {name} ({run.meta.model}, {run.provenance.kind}) has no per-item "
-                           "scores; paired comparison needs items")
+            raise ZbbError(
+                f"compare_runs: run {name} ({run.meta.model}, {run.provenance.kind}) has no per-item "
+                "scores; paired comparison needs items"
+            )
     rows_a = {(s.id, s.condition): m.flag(s) for s in a.items if s.condition == condition}
     rows_b = {(s.id, s.condition): m.flag(s) for s in b.items if s.condition == condition}
     shared = sorted(rows_a.keys() & rows_b.keys())
     if not shared:
-        raise ZbbError(f"compare_runs: runs {a.meta.model!r} and {b.meta.model!r} share no {condition!r} rows "
-                       f"(A has {len(rows_a)}, B has {len(rows_b)})")
-    return paired_comparison([rows_a[k] for k in shared], [rows_b[k] for k in shared],
-                             n_resamples=n_resamples, seed=seed)
+        raise ZbbError(
+            f"compare_runs: runs {a.meta.model!r} and {b.meta.model!r} share no {condition!r} rows "
+            f"(A has {len(rows_a)}, B has {len(rows_b)})"
+        )
+    return paired_comparison(
+        [rows_a[k] for k in shared], [rows_b[k] for k in shared], n_resamples=n_resamples, seed=seed
+    )

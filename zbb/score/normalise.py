@@ -4,6 +4,7 @@
 and fillers removed, number words to digits, British to American spelling). Subject matching works on whole
 normalised words, so "cat" matches "cats" and "cat's" but never "category".
 """
+
 from __future__ import annotations
 
 import functools
@@ -35,8 +36,7 @@ def _normalizer():
     from whisper_normalizer.english import EnglishTextNormalizer
 
     keep = ".%$¢€£"
-    ascii_table = {i: " " for i in range(128)
-                   if chr(i) not in keep and unicodedata.category(chr(i))[0] in "MSP"}
+    ascii_table = {i: " " for i in range(128) if chr(i) not in keep and unicodedata.category(chr(i))[0] in "MSP"}
 
     class CompiledEnglishTextNormalizer(EnglishTextNormalizer):
         def __init__(self):
@@ -59,7 +59,7 @@ def _normalizer():
             self._number_words = frozenset(numbers.words) | frozenset(numbers.literal_words)
             self._number_chars = re.compile(r"[0-9$¢€£%]")
 
-        def __call__(self, s: str) -> str:   # the library's steps, in its order
+        def __call__(self, s: str) -> str:  # the library's steps, in its order
             s = s.lower()
             s = self._brackets.sub("", s)
             s = self._parens.sub("", s)
@@ -108,8 +108,10 @@ def _pkg_version(name: str) -> str:
 @functools.cache
 def normaliser_id() -> str:
     """Name, version and the libraries' versions, for provenance."""
-    return (f"{NORMALISER_VERSION} (whisper_normalizer {_pkg_version('whisper_normalizer')} EnglishTextNormalizer;"
-            f" inflect {_pkg_version('inflect')})")
+    return (
+        f"{NORMALISER_VERSION} (whisper_normalizer {_pkg_version('whisper_normalizer')} EnglishTextNormalizer;"
+        f" inflect {_pkg_version('inflect')})"
+    )
 
 
 # Cache of normal forms: model replies repeat a lot ("yes", "no", "sorry, what?"), and normalising dominates
@@ -163,12 +165,12 @@ def normalise_many(texts: list[str], *, workers: int | None = None) -> list[str]
 
         _normalizer()  # build it before forking, so workers inherit it instead of rebuilding
         size = -(-len(distinct) // workers)
-        chunks = [distinct[i:i + size] for i in range(0, len(distinct), size)]
+        chunks = [distinct[i : i + size] for i in range(0, len(distinct), size)]
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             done = [n for part in pool.map(_normalise_chunk, chunks) for n in part]
         for text, normal in zip(distinct, done):
             _remember(text, normal)
-    return [normalise(t) for t in texts]   # from the cache (recomputed if it overflowed meanwhile)
+    return [normalise(t) for t in texts]  # from the cache (recomputed if it overflowed meanwhile)
 
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")

@@ -5,6 +5,7 @@ on disk keyed by (prompt version, model, claim, response), so re-scoring costs n
 Transient failures (connection errors, HTTP 429/5xx, unreadable replies) are retried with exponential backoff
 a capped number of times; then the error names the item.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -91,9 +92,20 @@ class OpenAIJudge:
     https://api.openai.com/v1), `ZBB_JUDGE_MODEL` (default gpt-4.1-mini, the paper's judge), `OPENAI_API_KEY`.
     """
 
-    def __init__(self, *, base_url: str | None = None, model: str | None = None, api_key: str | None = None,
-                 cache_dir: str | os.PathLike | None = None, max_retries: int = 3, backoff_s: float = 1.0,
-                 timeout_s: float = 60.0, seed: int = 0, use_cache: bool = True, progress: bool = False):
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        model: str | None = None,
+        api_key: str | None = None,
+        cache_dir: str | os.PathLike | None = None,
+        max_retries: int = 3,
+        backoff_s: float = 1.0,
+        timeout_s: float = 60.0,
+        seed: int = 0,
+        use_cache: bool = True,
+        progress: bool = False,
+    ):
         self.base_url = (base_url or os.environ.get("ZBB_JUDGE_BASE_URL") or "https://api.openai.com/v1").rstrip("/")
         self.model = model or os.environ.get("ZBB_JUDGE_MODEL") or "gpt-4.1-mini"
         self.api_key = api_key or os.environ.get("OPENAI_API_KEY")
@@ -106,15 +118,21 @@ class OpenAIJudge:
         self.progress = progress
         self.cache = VerdictCache(cache_dir or default_cache_dir()) if use_cache else None
         self.id = f"openai:{self.model} {PROMPT_VERSION} ({self.base_url})"
-        self.calls = 0        # HTTP requests made (tests and progress reports read these)
+        self.calls = 0  # HTTP requests made (tests and progress reports read these)
         self.cache_hits = 0
 
     def _request(self, client, claim: str, response: str) -> Verdict:
         import httpx
 
-        body = {"model": self.model, "temperature": 0, "seed": self.seed,
-                "messages": [{"role": "system", "content": SYSTEM_PROMPT},
-                             {"role": "user", "content": _user_prompt(claim, response)}]}
+        body = {
+            "model": self.model,
+            "temperature": 0,
+            "seed": self.seed,
+            "messages": [
+                {"role": "system", "content": SYSTEM_PROMPT},
+                {"role": "user", "content": _user_prompt(claim, response)},
+            ],
+        }
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         self.calls += 1
         try:
@@ -124,8 +142,10 @@ class OpenAIJudge:
         if reply.status_code == 429 or reply.status_code >= 500:
             raise _Retryable(f"HTTP {reply.status_code} from {self.base_url}: {reply.text[:200]}")
         if reply.status_code != 200:
-            raise EngineError(f"openai judge: HTTP {reply.status_code} from {self.base_url}/chat/completions "
-                              f"(check ZBB_JUDGE_BASE_URL, ZBB_JUDGE_MODEL, OPENAI_API_KEY): {reply.text[:300]}")
+            raise EngineError(
+                f"openai judge: HTTP {reply.status_code} from {self.base_url}/chat/completions "
+                f"(check ZBB_JUDGE_BASE_URL, ZBB_JUDGE_MODEL, OPENAI_API_KEY): {reply.text[:300]}"
+            )
         try:
             content = reply.json()["choices"][0]["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError) as exc:
@@ -143,8 +163,9 @@ class OpenAIJudge:
         try:
             verdict = retry.call(lambda: self._request(client, item.claim, item.response), retry_on=(_Retryable,))
         except RetriesExhausted as exc:
-            raise EngineError(f"openai judge failed on item [{item.condition}/{item.id}] after "
-                              f"{exc.attempts} attempts: {exc.last}") from exc.last
+            raise EngineError(
+                f"openai judge failed on item [{item.condition}/{item.id}] after {exc.attempts} attempts: {exc.last}"
+            ) from exc.last
         if self.cache is not None:
             self.cache.put(key, verdict)
         return verdict

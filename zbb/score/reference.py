@@ -4,6 +4,7 @@ Chang, Chang, Liu, Glass, "Overcoming State Inertia in Full-Duplex Spoken Langua
 Steering", arXiv 2606.11386. n = 100 per condition; k = rate x 100; intervals are Wilson intervals recomputed
 here (the paper reports binomial standard errors).
 """
+
 from __future__ import annotations
 
 import os
@@ -31,10 +32,14 @@ def _aggregate(correctness: float, iwor: float, n: int = PAPER_N) -> ConditionAg
 def _provenance() -> Provenance:
     from zbb import __version__
 
-    return Provenance(kind="paper-reported", zbb_version=__version__,
-                      dataset="ZBB as built in the paper (50 subjects x 2 claims, TTS Dia2-2B)",
-                      judge="GPT-4.1-mini (paper's LLM judge)", asr="nvidia/parakeet-tdt-0.6b-v2 (paper)",
-                      source_url=PAPER_URL)
+    return Provenance(
+        kind="paper-reported",
+        zbb_version=__version__,
+        dataset="ZBB as built in the paper (50 subjects x 2 claims, TTS Dia2-2B)",
+        judge="GPT-4.1-mini (paper's LLM judge)",
+        asr="nvidia/parakeet-tdt-0.6b-v2 (paper)",
+        source_url=PAPER_URL,
+    )
 
 
 def paper_results() -> list[RunResult]:
@@ -44,12 +49,22 @@ def paper_results() -> list[RunResult]:
         c, w = figures["correctness"], figures["iwor"]
         notes = "Reported in the paper's Table 2 (n = 100 per condition); no per-item outputs are public."
         unsteered = RunMeta(model=model, paper_url=PAPER_URL, notes=notes)
-        steered = RunMeta(model=model, paper_url=PAPER_URL, notes=notes,
-                          steering=Steering(method="perception-vector", layer=layer, alpha=alpha, span=span))
-        results.append(RunResult(meta=unsteered, provenance=_provenance(),
-                                 aggregates={NO_INTERRUPT: _aggregate(c[2], w[2]), INTERRUPT: _aggregate(c[0], w[0])}))
-        results.append(RunResult(meta=steered, provenance=_provenance(),
-                                 aggregates={INTERRUPT: _aggregate(c[1], w[1])}))
+        steered = RunMeta(
+            model=model,
+            paper_url=PAPER_URL,
+            notes=notes,
+            steering=Steering(method="perception-vector", layer=layer, alpha=alpha, span=span),
+        )
+        results.append(
+            RunResult(
+                meta=unsteered,
+                provenance=_provenance(),
+                aggregates={NO_INTERRUPT: _aggregate(c[2], w[2]), INTERRUPT: _aggregate(c[0], w[0])},
+            )
+        )
+        results.append(
+            RunResult(meta=steered, provenance=_provenance(), aggregates={INTERRUPT: _aggregate(c[1], w[1])})
+        )
     return results
 
 

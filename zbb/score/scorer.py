@@ -3,6 +3,7 @@
 `score_responses` works on records in memory (the dataset rows and the responses); `score_submission` loads a
 submission folder/zip/FDB run through `zbb.submission` and scores it. Neither decodes any dataset audio.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -39,11 +40,22 @@ def _index_responses(responses: Iterable[Response] | Mapping[Key, Response]) -> 
     return out
 
 
-def score_responses(responses: Iterable[Response] | Mapping[Key, Response], clips: Iterable[Clip], *,
-                    meta: RunMeta, judge: str | Judge = "rule", judge_options: Mapping[str, Any] | None = None,
-                    provenance_kind: str = "reproduced", dataset=None, timings: Mapping[Key, Any] | None = None,
-                    conditions: Iterable[str] | None = None, allow_partial: bool = False, asr: str | None = None,
-                    source_url: str | None = None, notes: Callable[[str], None] | None = None) -> RunResult:
+def score_responses(
+    responses: Iterable[Response] | Mapping[Key, Response],
+    clips: Iterable[Clip],
+    *,
+    meta: RunMeta,
+    judge: str | Judge = "rule",
+    judge_options: Mapping[str, Any] | None = None,
+    provenance_kind: str = "reproduced",
+    dataset=None,
+    timings: Mapping[Key, Any] | None = None,
+    conditions: Iterable[str] | None = None,
+    allow_partial: bool = False,
+    asr: str | None = None,
+    source_url: str | None = None,
+    notes: Callable[[str], None] | None = None,
+) -> RunResult:
     """Score `responses` against the dataset rows `clips`.
 
     The scored conditions are `conditions`, or else those the responses cover; every row of those conditions in
@@ -60,31 +72,46 @@ def score_responses(responses: Iterable[Response] | Mapping[Key, Response], clip
 
     unknown = sorted(k for k in by_key if k not in clip_by_key or k[1] not in wanted)
     if unknown:
-        raise SubmissionError("responses for rows the dataset does not have",
-                              [Problem(f"[{c}/{i}]", f"no such row in the scored conditions {sorted(wanted)}")
-                               for i, c in unknown])
+        raise SubmissionError(
+            "responses for rows the dataset does not have",
+            [Problem(f"[{c}/{i}]", f"no such row in the scored conditions {sorted(wanted)}") for i, c in unknown],
+        )
     rows = [c for k, c in clip_by_key.items() if k[1] in wanted]
     if not rows:
-        raise SubmissionError("nothing to score", [Problem("responses", f"no dataset rows in conditions "
-                                                                         f"{sorted(wanted) or '(none)'}")])
+        raise SubmissionError(
+            "nothing to score", [Problem("responses", f"no dataset rows in conditions {sorted(wanted) or '(none)'}")]
+        )
     missing = [k for k in ((c.id, c.condition) for c in rows) if k not in by_key]
     if missing and not allow_partial:
-        raise SubmissionError(f"the submission lacks {len(missing)} of {len(rows)} rows (score anyway with "
-                              "--allow-partial: missing rows count as wrong)",
-                              [Problem(f"[{c}/{i}]", "no response for this row") for i, c in missing])
+        raise SubmissionError(
+            f"the submission lacks {len(missing)} of {len(rows)} rows (score anyway with "
+            "--allow-partial: missing rows count as wrong)",
+            [Problem(f"[{c}/{i}]", "no response for this row") for i, c in missing],
+        )
     if missing and notes is not None:
         notes(f"--allow-partial: {len(missing)} of {len(rows)} rows have no response and are scored as wrong")
 
     judge_obj = make_judge(judge, **dict(judge_options or {}))
     answered = [c for c in rows if (c.id, c.condition) in by_key]
     said = [by_key[(c.id, c.condition)].response for c in answered]
-    inputs = [JudgeInput(id=c.id, condition=c.condition, claim=c.text, subject=c.subject, description=c.description,
-                         response=text, normalised=norm)
-              for c, text, norm in zip(answered, said, normalise_many(said))]
+    inputs = [
+        JudgeInput(
+            id=c.id,
+            condition=c.condition,
+            claim=c.text,
+            subject=c.subject,
+            description=c.description,
+            response=text,
+            normalised=norm,
+        )
+        for c, text, norm in zip(answered, said, normalise_many(said))
+    ]
     verdicts = judge_obj.judge_many(inputs)
     if len(verdicts) != len(inputs):
-        raise SubmissionError("judge returned the wrong number of verdicts",
-                              [Problem(judge_obj.id, f"expected {len(inputs)} verdicts, got {len(verdicts)}")])
+        raise SubmissionError(
+            "judge returned the wrong number of verdicts",
+            [Problem(judge_obj.id, f"expected {len(inputs)} verdicts, got {len(verdicts)}")],
+        )
     verdict_by_key = {(j.id, j.condition): (j, v) for j, v in zip(inputs, verdicts)}
 
     timings = timings or {}
@@ -92,20 +119,41 @@ def score_responses(responses: Iterable[Response] | Mapping[Key, Response], clip
     for c in rows:
         key = (c.id, c.condition)
         t = timings.get(key)
-        timing = dict(takeover=getattr(t, "takeover", None), latency_s=getattr(t, "latency_s", None),
-                      stop_latency_s=getattr(t, "stop_latency_s", None),
-                      talking_at_onset=getattr(t, "talking_at_onset", None))
+        timing = dict(
+            takeover=getattr(t, "takeover", None),
+            latency_s=getattr(t, "latency_s", None),
+            stop_latency_s=getattr(t, "stop_latency_s", None),
+            talking_at_onset=getattr(t, "talking_at_onset", None),
+        )
         common = dict(id=c.id, condition=c.condition, label=c.label, category=c.category, voice=c.voice, **timing)
         if key not in verdict_by_key:
-            items.append(ItemScore(response="", normalised="", stance="no_answer", correct=False,
-                                   subject_hit=False, judge_reason=MISSING_REASON, missing=True, source="missing",
-                                   **common))
+            items.append(
+                ItemScore(
+                    response="",
+                    normalised="",
+                    stance="no_answer",
+                    correct=False,
+                    subject_hit=False,
+                    judge_reason=MISSING_REASON,
+                    missing=True,
+                    source="missing",
+                    **common,
+                )
+            )
             continue
         j, v = verdict_by_key[key]
-        items.append(ItemScore(response=j.response, normalised=j.normalised, stance=v.stance,
-                               correct=is_correct(v.stance, c.label),
-                               subject_hit=contains_subject(c.subject, j.normalised), judge_reason=v.reason,
-                               source=by_key[key].source, **common))
+        items.append(
+            ItemScore(
+                response=j.response,
+                normalised=j.normalised,
+                stance=v.stance,
+                correct=is_correct(v.stance, c.label),
+                subject_hit=contains_subject(c.subject, j.normalised),
+                judge_reason=v.reason,
+                source=by_key[key].source,
+                **common,
+            )
+        )
 
     from zbb import __version__
 
@@ -121,13 +169,26 @@ def score_responses(responses: Iterable[Response] | Mapping[Key, Response], clip
         scored_at=_utc_now(),
         source_url=source_url,
     )
-    return RunResult(meta=meta, provenance=provenance, aggregates=aggregates_by_condition(items),
-                     breakdowns=breakdowns(items), items=tuple(items))
+    return RunResult(
+        meta=meta,
+        provenance=provenance,
+        aggregates=aggregates_by_condition(items),
+        breakdowns=breakdowns(items),
+        items=tuple(items),
+    )
 
 
-def score_submission(path: str | os.PathLike, dataset, *, judge: str | Judge = "rule", asr: str = "pocketsphinx",
-                     allow_partial: bool = False, judge_options: Mapping[str, Any] | None = None,
-                     provenance_kind: str = "reproduced", notes: Callable[[str], None] | None = None) -> RunResult:
+def score_submission(
+    path: str | os.PathLike,
+    dataset,
+    *,
+    judge: str | Judge = "rule",
+    asr: str = "pocketsphinx",
+    allow_partial: bool = False,
+    judge_options: Mapping[str, Any] | None = None,
+    provenance_kind: str = "reproduced",
+    notes: Callable[[str], None] | None = None,
+) -> RunResult:
     """Load a submission (folder, zip or FDB run folder) and score it against `dataset` (folder, Hub id or an
     open ZbbDataset). Loader warnings and partial-scoring notes go to `notes`."""
     from zbb.dataset import ZbbDataset, open_dataset
@@ -140,6 +201,18 @@ def score_submission(path: str | os.PathLike, dataset, *, judge: str | Judge = "
             notes(f"warning: {w}")
     conditions = {c for (_, c) in sub.responses} | {c for (_, c) in sub.missing}
     clips = [clip for cond in ds.conditions() if cond in conditions for clip in ds.clips(cond)]
-    return score_responses(sub.responses, clips, meta=sub.meta, judge=judge, judge_options=judge_options,
-                           provenance_kind=provenance_kind, dataset=ds, timings=sub.timings, conditions=conditions,
-                           allow_partial=allow_partial, asr=sub.asr, source_url=sub.meta.paper_url, notes=notes)
+    return score_responses(
+        sub.responses,
+        clips,
+        meta=sub.meta,
+        judge=judge,
+        judge_options=judge_options,
+        provenance_kind=provenance_kind,
+        dataset=ds,
+        timings=sub.timings,
+        conditions=conditions,
+        allow_partial=allow_partial,
+        asr=sub.asr,
+        source_url=sub.meta.paper_url,
+        notes=notes,
+    )

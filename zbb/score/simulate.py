@@ -13,6 +13,7 @@ The listeners write ordinary transcript submissions (meta.json + responses.jsonl
 and scorer with provenance kind "simulation". They bound what a model that answers perfectly but suffers d ms
 of state inertia could score, and check the whole pipeline end to end.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,12 @@ HEARD_FRACTION = 0.5
 
 _YES = ("yes, {s} {d}", "yeah, that's right, {s} {d}", "yes, that's true about the {s}")
 _NO = ("no, that's not right about the {s}", "no, that's not true, not the {s}", "nope, the {s}? that's wrong")
-_LOST = ("sorry, what was that?", "sorry, I didn't catch that, could you say it again?", "what?",
-         "sorry, what {heard}?")
+_LOST = (
+    "sorry, what was that?",
+    "sorry, I didn't catch that, could you say it again?",
+    "what?",
+    "sorry, what {heard}?",
+)
 
 
 def _pick(options: tuple[str, ...], clip: Clip, delay_ms: int) -> str:
@@ -53,8 +58,7 @@ def heard_words(clip: Clip, delay_ms: int, fraction: float = HEARD_FRACTION) -> 
     rounded times)."""
     start = listening_start_s(clip, delay_ms)
     if clip.claim_words:
-        return [w.word for w in clip.claim_words
-                if w.end - max(w.start, start) >= fraction * (w.end - w.start) - 1e-6]
+        return [w.word for w in clip.claim_words if w.end - max(w.start, start) >= fraction * (w.end - w.start) - 1e-6]
     # No word times: all we know is where the subject starts (the claim's onset, zero buffer).
     return clip.text.split() if clip.onset_s >= start - 1e-6 else []
 
@@ -80,10 +84,12 @@ def listener_meta(delay_ms: int, dataset=None) -> RunMeta:
         model_family="simulation",
         decoding={"missed_ms": delay_ms},
         dataset=getattr(dataset, "fingerprint", None) or None,
-        notes=(f"Misses the first {delay_ms} ms after the interruption onset: hears a claim word when at least "
-               f"{HEARD_FRACTION:.0%} of it falls after the cut (no_interrupt: everything; interrupt_buffered: the cut "
-               "starts at the filler onset); answers correctly if it heard the subject, "
-               "otherwise asks back. A reference for what d ms of state inertia costs."),
+        notes=(
+            f"Misses the first {delay_ms} ms after the interruption onset: hears a claim word when at least "
+            f"{HEARD_FRACTION:.0%} of it falls after the cut (no_interrupt: everything; interrupt_buffered: the cut "
+            "starts at the filler onset); answers correctly if it heard the subject, "
+            "otherwise asks back. A reference for what d ms of state inertia costs."
+        ),
     )
 
 
@@ -95,10 +101,13 @@ def write_submission(dataset, out_dir: str | os.PathLike, delay_ms: int) -> Path
     """Write one listener's transcript submission folder (meta.json + responses.jsonl) for every dataset row."""
     folder = Path(out_dir)
     clips = [c for cond in dataset.conditions() for c in dataset.clips(cond)]
-    atomic_write_json(folder / "meta.json", {k: v for k, v in listener_meta(delay_ms, dataset).to_dict().items()
-                                             if v is not None})
-    lines = (json.dumps({"id": r.id, "condition": r.condition, "response": r.response}, ensure_ascii=False)
-             for r in simulate_responses(clips, delay_ms))
+    atomic_write_json(
+        folder / "meta.json", {k: v for k, v in listener_meta(delay_ms, dataset).to_dict().items() if v is not None}
+    )
+    lines = (
+        json.dumps({"id": r.id, "condition": r.condition, "response": r.response}, ensure_ascii=False)
+        for r in simulate_responses(clips, delay_ms)
+    )
     atomic_write_text(folder / "responses.jsonl", "\n".join(lines) + "\n")
     return folder
 
@@ -115,8 +124,9 @@ def _open(dataset):
     return dataset if isinstance(dataset, ZbbDataset) else open_dataset(dataset)
 
 
-def score_simulations(dataset, submission_dirs: list[Path], results_dir: str | os.PathLike = "submissions",
-                      *, judge: str = "rule") -> list[Path]:
+def score_simulations(
+    dataset, submission_dirs: list[Path], results_dir: str | os.PathLike = "submissions", *, judge: str = "rule"
+) -> list[Path]:
     """Score listener submissions with the normal loader and scorer (provenance "simulation"); save the results
     as `<results_dir>/<run_id>.json` and return their paths."""
     from zbb.results import save_result
@@ -130,8 +140,14 @@ def score_simulations(dataset, submission_dirs: list[Path], results_dir: str | o
     return paths
 
 
-def simulate_and_score(dataset, work_dir: str | os.PathLike, results_dir: str | os.PathLike = "submissions",
-                       delays_ms: tuple[int, ...] = DELAYS_MS, *, judge: str = "rule") -> list[Path]:
+def simulate_and_score(
+    dataset,
+    work_dir: str | os.PathLike,
+    results_dir: str | os.PathLike = "submissions",
+    delays_ms: tuple[int, ...] = DELAYS_MS,
+    *,
+    judge: str = "rule",
+) -> list[Path]:
     """The demo's path: write the listeners' submissions under `work_dir`, score them into `results_dir`."""
     ds = _open(dataset)
     return score_simulations(ds, simulate_all(ds, work_dir, delays_ms), results_dir, judge=judge)

@@ -3,6 +3,7 @@
 Zip members are read one at a time, counting the bytes that actually come out of the decompressor, so a member
 that lies about its size in the header is stopped as soon as it passes a limit. Nothing is ever extracted to disk.
 """
+
 from __future__ import annotations
 
 import os
@@ -101,17 +102,28 @@ class SubmissionFiles:
                 if not stat.S_ISREG(st.st_mode):
                     continue
                 if st.st_size > self.limits.max_file_bytes:
-                    self.problems.append(Problem(f"{self.name}/{rel}", f"file is {st.st_size} bytes; the limit is "
-                                                 f"{self.limits.max_file_bytes} (Limits.max_file_bytes)"))
+                    self.problems.append(
+                        Problem(
+                            f"{self.name}/{rel}",
+                            f"file is {st.st_size} bytes; the limit is "
+                            f"{self.limits.max_file_bytes} (Limits.max_file_bytes)",
+                        )
+                    )
                     continue
                 total += st.st_size
                 self._sizes[rel] = st.st_size
         if len(self._sizes) > self.limits.max_members:
-            self.problems.append(Problem(self.name, f"holds {len(self._sizes)} files; the limit is {self.limits.max_members}"))
+            self.problems.append(
+                Problem(self.name, f"holds {len(self._sizes)} files; the limit is {self.limits.max_members}")
+            )
             self._sizes = {}
         elif total > self.limits.max_total_bytes:
-            self.problems.append(Problem(self.name, f"holds {total} bytes; the limit is {self.limits.max_total_bytes} "
-                                         "(Limits.max_total_bytes)"))
+            self.problems.append(
+                Problem(
+                    self.name,
+                    f"holds {total} bytes; the limit is {self.limits.max_total_bytes} (Limits.max_total_bytes)",
+                )
+            )
             self._sizes = {}
 
     def _scan_zip(self) -> None:
@@ -122,7 +134,9 @@ class SubmissionFiles:
             self.problems.append(Problem(self.name, f"unreadable zip ({exc})"))
             return
         if len(infos) > self.limits.max_members:
-            self.problems.append(Problem(self.name, f"holds {len(infos)} members; the limit is {self.limits.max_members}"))
+            self.problems.append(
+                Problem(self.name, f"holds {len(infos)} members; the limit is {self.limits.max_members}")
+            )
             return
         declared_total = 0
         for info in infos:
@@ -140,8 +154,13 @@ class SubmissionFiles:
                 self.problems.append(Problem(where, "encrypted zip entry (zip without a password)"))
                 continue
             if info.file_size > self.limits.max_file_bytes:
-                self.problems.append(Problem(where, f"entry is {info.file_size} bytes uncompressed; the limit is "
-                                             f"{self.limits.max_file_bytes} (Limits.max_file_bytes)"))
+                self.problems.append(
+                    Problem(
+                        where,
+                        f"entry is {info.file_size} bytes uncompressed; the limit is "
+                        f"{self.limits.max_file_bytes} (Limits.max_file_bytes)",
+                    )
+                )
                 continue
             if self._ratio_exceeded(info.file_size, info.compress_size):
                 self.problems.append(Problem(where, self._ratio_message(info.file_size, info.compress_size)))
@@ -150,16 +169,23 @@ class SubmissionFiles:
             self._members[rel] = info
             self._sizes[rel] = info.file_size
         if declared_total > self.limits.max_total_bytes:
-            self.problems.append(Problem(self.name, f"zip expands to {declared_total} bytes; the limit is "
-                                         f"{self.limits.max_total_bytes} (Limits.max_total_bytes)"))
+            self.problems.append(
+                Problem(
+                    self.name,
+                    f"zip expands to {declared_total} bytes; the limit is "
+                    f"{self.limits.max_total_bytes} (Limits.max_total_bytes)",
+                )
+            )
             self._members, self._sizes = {}, {}
 
     def _ratio_exceeded(self, size: int, compressed: int) -> bool:
         return size > self.limits.ratio_floor_bytes and size > self.limits.max_ratio * max(compressed, 1)
 
     def _ratio_message(self, size: int, compressed: int) -> str:
-        return (f"zip bomb guard: entry expands {size / max(compressed, 1):.0f}x ({compressed} -> {size} bytes); "
-                f"the limit is {self.limits.max_ratio:.0f}x (Limits.max_ratio)")
+        return (
+            f"zip bomb guard: entry expands {size / max(compressed, 1):.0f}x ({compressed} -> {size} bytes); "
+            f"the limit is {self.limits.max_ratio:.0f}x (Limits.max_ratio)"
+        )
 
     def _strip_single_top_folder(self) -> None:
         """`zip -r sub.zip mysub/` puts everything under `mysub/`: treat that folder as the root."""
@@ -170,7 +196,7 @@ class SubmissionFiles:
             top = next(iter(tops))
             if f"{top}/meta.json" in self._sizes:
                 self._prefix = f"{top}/"
-                self._sizes = {p[len(self._prefix):]: s for p, s in self._sizes.items()}
+                self._sizes = {p[len(self._prefix) :]: s for p, s in self._sizes.items()}
 
     # --------------------------------------------------------------------------------------------- reading
     def paths(self) -> list[str]:
@@ -195,13 +221,17 @@ class SubmissionFiles:
                 while chunk := fh.read(_CHUNK):
                     out += chunk
                     if len(out) > self.limits.max_file_bytes:
-                        raise FileTooLarge(f"entry passes {self.limits.max_file_bytes} bytes while decompressing "
-                                           f"(header said {info.file_size}; Limits.max_file_bytes)")
+                        raise FileTooLarge(
+                            f"entry passes {self.limits.max_file_bytes} bytes while decompressing "
+                            f"(header said {info.file_size}; Limits.max_file_bytes)"
+                        )
                     if self._ratio_exceeded(len(out), info.compress_size):
                         raise FileTooLarge(self._ratio_message(len(out), info.compress_size) + " (while decompressing)")
                     if self._read_total + len(out) > self.limits.max_total_bytes:
-                        raise FileTooLarge(f"the zip passes {self.limits.max_total_bytes} bytes in total while "
-                                           "decompressing (Limits.max_total_bytes)")
+                        raise FileTooLarge(
+                            f"the zip passes {self.limits.max_total_bytes} bytes in total while "
+                            "decompressing (Limits.max_total_bytes)"
+                        )
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
             raise OSError(f"corrupt zip entry ({exc})") from exc
         self._read_total += len(out)

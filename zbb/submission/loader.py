@@ -9,6 +9,7 @@ Three layouts are accepted (docs/SUBMISSION.md):
 Checking is one pass that collects every problem; a submission with any problem raises `SubmissionError`
 listing all of them, so nothing half-loaded ever reaches the scorer.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -28,9 +29,9 @@ from zbb.timing import ItemTiming, item_timing, speech_segments
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg")
 FDB_FILES = ("output.wav", "output.json")
-FDB_IGNORED = ("input.wav", "interrupt.json", "clean_input.wav")   # FDB sample files that may sit beside outputs
-LENGTH_TOLERANCE_S = 0.1     # output audio may differ this much from the user audio before a warning
-ASR_MARGIN_S = 0.3           # decode this much before the first and past the last voiced sample
+FDB_IGNORED = ("input.wav", "interrupt.json", "clean_input.wav")  # FDB sample files that may sit beside outputs
+LENGTH_TOLERANCE_S = 0.1  # output audio may differ this much from the user audio before a warning
+ASR_MARGIN_S = 0.3  # decode this much before the first and past the last voiced sample
 
 Key = tuple[str, str]  # (id, condition)
 
@@ -40,13 +41,13 @@ class Submission:
     """A checked submission, ready to score. `responses`/`timings` are keyed by (id, condition)."""
 
     source: str
-    layout: str                                   # "transcript" | "audio" | "fdb"
+    layout: str  # "transcript" | "audio" | "fdb"
     meta: RunMeta
     responses: dict[Key, Response]
     timings: dict[Key, ItemTiming] = field(default_factory=dict)
     missing: list[Key] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
-    asr: str | None = None                        # engine + model id when audio was transcribed here
+    asr: str | None = None  # engine + model id when audio was transcribed here
 
     def conditions(self) -> list[str]:
         return sorted({c for _, c in self.responses})
@@ -55,8 +56,8 @@ class Submission:
 @dataclass
 class _AudioRow:
     key: Key
-    rel: str                 # output audio file
-    json_rel: str | None     # FDB output.json beside it (its words are used instead of ASR)
+    rel: str  # output audio file
+    json_rel: str | None  # FDB output.json beside it (its words are used instead of ASR)
 
 
 @dataclass
@@ -86,8 +87,10 @@ def _read_text(files: SubmissionFiles, rel: str, problems: list[Problem]) -> str
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        problems.append(Problem(f"{where}:{line}", f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"))
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(
+            Problem(f"{where}:{line}", f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})")
+        )
         return None
 
 
@@ -97,7 +100,7 @@ def _read_meta(files: SubmissionFiles, ins: _Inspection) -> None:
     from zbb.submission.schema import MetaModel, describe_errors
 
     if "meta.json" not in files.paths():
-        ins.problems.append(Problem(files.name, "no meta.json (expected {\"model\": ..., ...}; see docs/SUBMISSION.md)"))
+        ins.problems.append(Problem(files.name, 'no meta.json (expected {"model": ..., ...}; see docs/SUBMISSION.md)'))
         return
     text = _read_text(files, "meta.json", ins.problems)
     if text is None:
@@ -139,8 +142,11 @@ def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: dict[Key, st
             continue
         key = (line.id, line.condition)
         if key in seen:
-            ins.problems.append(Problem(f"{where} [{line.id}]", f"duplicate row ({line.id}, {line.condition}); "
-                                        f"first given at {seen[key]}"))
+            ins.problems.append(
+                Problem(
+                    f"{where} [{line.id}]", f"duplicate row ({line.id}, {line.condition}); first given at {seen[key]}"
+                )
+            )
             continue
         seen[key] = where
         words = tuple(w.to_record() for w in line.words) if line.words is not None else None
@@ -148,8 +154,9 @@ def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: dict[Key, st
 
 
 # ----------------------------------------------------------------------------------------------- layout
-def _classify(files: SubmissionFiles, ins: _Inspection, condition: str | None, dataset_conditions: list[str],
-              seen: dict[Key, str]) -> None:
+def _classify(
+    files: SubmissionFiles, ins: _Inspection, condition: str | None, dataset_conditions: list[str], seen: dict[Key, str]
+) -> None:
     """Sort every path into a layout; unknown files are warnings, mixed layouts a problem."""
     layouts: set[str] = set()
     fdb_rows: dict[Key, dict[str, str]] = {}
@@ -183,22 +190,41 @@ def _classify(files: SubmissionFiles, ins: _Inspection, condition: str | None, d
         elif parts[-1] in FDB_IGNORED or rel.lower() in ("readme.md", "readme.txt", "license"):
             continue
         else:
-            ins.warnings.append(Problem(files.where(rel), "ignored: not part of any submission layout "
-                                        "(meta.json, responses.jsonl, audio/<condition>/<id>.wav, <id>/output.wav)"))
+            ins.warnings.append(
+                Problem(
+                    files.where(rel),
+                    "ignored: not part of any submission layout "
+                    "(meta.json, responses.jsonl, audio/<condition>/<id>.wav, <id>/output.wav)",
+                )
+            )
     if bare_fdb and condition is None and len(dataset_conditions) != 1:
-        ins.problems.append(Problem(files.where(bare_fdb[0]), f"{len(bare_fdb)} FDB run file(s) sit in <id>/ folders "
-                                    "without a condition level: pass the condition (--condition "
-                                    f"{'|'.join(dataset_conditions)}) or put them under <condition>/<id>/"))
+        ins.problems.append(
+            Problem(
+                files.where(bare_fdb[0]),
+                f"{len(bare_fdb)} FDB run file(s) sit in <id>/ folders "
+                "without a condition level: pass the condition (--condition "
+                f"{'|'.join(dataset_conditions)}) or put them under <condition>/<id>/",
+            )
+        )
     for key, found in sorted(fdb_rows.items()):
         rel = found.get("output.wav") or found["output.json"]
         ins.audio[key] = _AudioRow(key=key, rel=found.get("output.wav", ""), json_rel=found.get("output.json"))
         seen[key] = files.where(rel)
     if len(layouts) > 1:
-        ins.problems.append(Problem(files.name, f"mixes layouts {sorted(layouts)}; a submission holds exactly one of "
-                                    "responses.jsonl, audio/<condition>/<id>.wav or FDB <id>/output.wav folders"))
+        ins.problems.append(
+            Problem(
+                files.name,
+                f"mixes layouts {sorted(layouts)}; a submission holds exactly one of "
+                "responses.jsonl, audio/<condition>/<id>.wav or FDB <id>/output.wav folders",
+            )
+        )
     elif not layouts and "meta.json" in files.paths() and not files.problems:
-        ins.problems.append(Problem(files.name, "no responses: expected responses.jsonl, audio/<condition>/<id>.wav "
-                                    "or FDB <id>/output.wav folders"))
+        ins.problems.append(
+            Problem(
+                files.name,
+                "no responses: expected responses.jsonl, audio/<condition>/<id>.wav or FDB <id>/output.wav folders",
+            )
+        )
     ins.layout = next(iter(layouts)) if len(layouts) == 1 else "transcript"
 
 
@@ -210,8 +236,11 @@ def _check_against_dataset(dataset, ins: _Inspection, seen: dict[Key, str], allo
         if cond not in conditions:
             close = difflib.get_close_matches(cond, conditions, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
-            ins.problems.append(Problem(f"{where} [{item}]", f"unknown condition {cond!r}; the dataset has "
-                                        f"{', '.join(conditions)}.{hint}"))
+            ins.problems.append(
+                Problem(
+                    f"{where} [{item}]", f"unknown condition {cond!r}; the dataset has {', '.join(conditions)}.{hint}"
+                )
+            )
             continue
         if cond not in row_ids:
             row_ids[cond] = {c.id for c in dataset.clips(cond)}
@@ -219,8 +248,12 @@ def _check_against_dataset(dataset, ins: _Inspection, seen: dict[Key, str], allo
         if item not in ids:
             close = difflib.get_close_matches(item, sorted(ids), n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
-            ins.problems.append(Problem(f"{where} [{item}]", f"unknown id {item!r}: not a row of condition {cond!r} "
-                                        f"in dataset {dataset.source}.{hint}"))
+            ins.problems.append(
+                Problem(
+                    f"{where} [{item}]",
+                    f"unknown id {item!r}: not a row of condition {cond!r} in dataset {dataset.source}.{hint}",
+                )
+            )
             continue
         answered.setdefault(cond, set()).add(item)
     for cond, got in sorted(answered.items()):
@@ -229,8 +262,10 @@ def _check_against_dataset(dataset, ins: _Inspection, seen: dict[Key, str], allo
             continue
         ins.missing.extend((i, cond) for i in lacking)
         shown = ", ".join(lacking[:10]) + (f", ... ({len(lacking)} in all)" if len(lacking) > 10 else "")
-        message = (f"condition {cond!r}: {len(lacking)} of {len(lacking) + len(got)} rows missing ({shown}); "
-                   "answer every row of a condition you submit, or pass --allow-partial to score them as wrong")
+        message = (
+            f"condition {cond!r}: {len(lacking)} of {len(lacking) + len(got)} rows missing ({shown}); "
+            "answer every row of a condition you submit, or pass --allow-partial to score them as wrong"
+        )
         (ins.warnings if allow_partial else ins.problems).append(Problem(f"{dataset.source} [{cond}]", message))
 
 
@@ -243,8 +278,13 @@ def _check_dataset_ref(meta: RunMeta | None, dataset, ins: _Inspection, where: s
         known |= {dataset.revision, f"{dataset.source}@{dataset.revision}"}
     if ref in known or (len(ref) >= 8 and dataset.fingerprint.startswith(ref)):
         return
-    ins.warnings.append(Problem(where, f"meta.json says the outputs were made on dataset {ref!r}, but it is being "
-                                f"checked against {dataset.source} (fingerprint {dataset.fingerprint})"))
+    ins.warnings.append(
+        Problem(
+            where,
+            f"meta.json says the outputs were made on dataset {ref!r}, but it is being "
+            f"checked against {dataset.source} (fingerprint {dataset.fingerprint})",
+        )
+    )
 
 
 def _inspect(files: SubmissionFiles, dataset, *, condition: str | None, allow_partial: bool) -> _Inspection:
@@ -269,13 +309,15 @@ class _Loaded:
 
     segments: list[tuple[int, int]]
     sample_rate: int
-    window: np.ndarray | None      # 16 kHz, from the claim's onset to the end of the last voiced span
+    window: np.ndarray | None  # 16 kHz, from the claim's onset to the end of the last voiced span
     fdb_words: tuple[WordTiming, ...] | None
     fdb_text: str | None
-    window_start_s: float = 0.0    # where `window` starts, seconds from the start of the user audio
+    window_start_s: float = 0.0  # where `window` starts, seconds from the start of the user audio
 
 
-def _fdb_json(files: SubmissionFiles, rel: str, problems: list[Problem]) -> tuple[str, tuple[WordTiming, ...] | None] | None:
+def _fdb_json(
+    files: SubmissionFiles, rel: str, problems: list[Problem]
+) -> tuple[str, tuple[WordTiming, ...] | None] | None:
     from pydantic import BaseModel, ConfigDict, ValidationError
 
     from zbb.submission.schema import describe_errors
@@ -305,14 +347,21 @@ def _fdb_json(files: SubmissionFiles, rel: str, problems: list[Problem]) -> tupl
         return None
     if parsed.chunks is None:
         return parsed.text, None
-    words = tuple(WordTiming(word=c.text.strip(), start=c.timestamp[0],
-                             end=c.timestamp[1] if c.timestamp[1] is not None else c.timestamp[0])
-                  for c in parsed.chunks if c.text.strip())
+    words = tuple(
+        WordTiming(
+            word=c.text.strip(),
+            start=c.timestamp[0],
+            end=c.timestamp[1] if c.timestamp[1] is not None else c.timestamp[0],
+        )
+        for c in parsed.chunks
+        if c.text.strip()
+    )
     return parsed.text, words
 
 
-def _load_audio_row(files: SubmissionFiles, row: _AudioRow, clip, *, want_window: bool,
-                    problems: list[Problem], warnings: list[Problem]) -> _Loaded | None:
+def _load_audio_row(
+    files: SubmissionFiles, row: _AudioRow, clip, *, want_window: bool, problems: list[Problem], warnings: list[Problem]
+) -> _Loaded | None:
     from zbb.audio import read_audio, resample, samples_at
     from zbb.asr.base import ASR_SAMPLE_RATE
 
@@ -323,8 +372,12 @@ def _load_audio_row(files: SubmissionFiles, row: _AudioRow, clip, *, want_window
             return None
         fdb_text, fdb_words = parsed
         if fdb_words is None:
-            warnings.append(Problem(files.where(row.json_rel), "no word chunks: the whole text is taken as the "
-                                    "response and no timing is measured"))
+            warnings.append(
+                Problem(
+                    files.where(row.json_rel),
+                    "no word chunks: the whole text is taken as the response and no timing is measured",
+                )
+            )
     if not row.rel:
         return _Loaded([], 0, None, fdb_words, fdb_text)
     where = f"{files.where(row.rel)} [{clip.id}]"
@@ -338,14 +391,24 @@ def _load_audio_row(files: SubmissionFiles, row: _AudioRow, clip, *, want_window
         problems.append(Problem(where, f"unreadable ({exc})"))
         return None
     if not np.any(samples):
-        problems.append(Problem(where, "audio is silent (every sample is zero); if the model said nothing, "
-                                "submit a transcript line with \"silent\": true"))
+        problems.append(
+            Problem(
+                where,
+                "audio is silent (every sample is zero); if the model said nothing, "
+                'submit a transcript line with "silent": true',
+            )
+        )
         return None
     expected = samples_at(clip.duration_s, sr)
     if abs(len(samples) - expected) > LENGTH_TOLERANCE_S * sr:
         action = "padded with silence" if len(samples) < expected else "trimmed"
-        warnings.append(Problem(where, f"output audio is {len(samples) / sr:.3f} s but the user audio is "
-                                f"{clip.duration_s:.3f} s; {action} to match (FDB convention: same length)"))
+        warnings.append(
+            Problem(
+                where,
+                f"output audio is {len(samples) / sr:.3f} s but the user audio is "
+                f"{clip.duration_s:.3f} s; {action} to match (FDB convention: same length)",
+            )
+        )
     if len(samples) < expected:
         samples = np.concatenate([samples, np.zeros(expected - len(samples), dtype=np.float32)])
     samples = samples[:expected]
@@ -373,8 +436,9 @@ def _check_rows(files, dataset, ins: _Inspection, *, want_window: bool) -> dict[
         item, cond = key
         if cond not in dataset.conditions() or item not in {c.id for c in dataset.clips(cond)}:
             continue  # already a problem
-        got = _load_audio_row(files, row, dataset.clip(cond, item), want_window=want_window,
-                              problems=ins.problems, warnings=ins.warnings)
+        got = _load_audio_row(
+            files, row, dataset.clip(cond, item), want_window=want_window, problems=ins.problems, warnings=ins.warnings
+        )
         if got is not None:
             loaded[key] = got
     return loaded
@@ -388,15 +452,21 @@ class Check:
     problems: list[Problem]
     warnings: list[Problem]
     layout: str
-    rows: dict[str, int]          # condition -> rows answered
+    rows: dict[str, int]  # condition -> rows answered
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def check_submission(path: str | os.PathLike, dataset, *, allow_partial: bool = False, limits: Limits | None = None,
-                     condition: str | None = None) -> Check:
+def check_submission(
+    path: str | os.PathLike,
+    dataset,
+    *,
+    allow_partial: bool = False,
+    limits: Limits | None = None,
+    condition: str | None = None,
+) -> Check:
     """Check everything a load would, except transcription: files, JSON, ids, coverage, and every audio file
     (readable, not silent, no NaN, length)."""
     with SubmissionFiles(path, limits) as files:
@@ -409,15 +479,29 @@ def check_submission(path: str | os.PathLike, dataset, *, allow_partial: bool = 
     return Check(problems=ins.problems, warnings=ins.warnings, layout=ins.layout, rows=rows)
 
 
-def validate_submission(path: str | os.PathLike, dataset, *, allow_partial: bool = False, limits: Limits | None = None,
-                        condition: str | None = None) -> list[Problem]:
+def validate_submission(
+    path: str | os.PathLike,
+    dataset,
+    *,
+    allow_partial: bool = False,
+    limits: Limits | None = None,
+    condition: str | None = None,
+) -> list[Problem]:
     """Every problem of a submission (empty when it would load), without transcribing or scoring."""
     return check_submission(path, dataset, allow_partial=allow_partial, limits=limits, condition=condition).problems
 
 
-def load_submission(path: str | os.PathLike, dataset, *, asr="pocketsphinx", allow_partial: bool = False,
-                    limits: Limits | None = None, condition: str | None = None, workers: int | None = None,
-                    progress: bool = False) -> Submission:
+def load_submission(
+    path: str | os.PathLike,
+    dataset,
+    *,
+    asr="pocketsphinx",
+    allow_partial: bool = False,
+    limits: Limits | None = None,
+    condition: str | None = None,
+    workers: int | None = None,
+    progress: bool = False,
+) -> Submission:
     """Check a submission against `dataset` and return its responses (audio transcribed with `asr` from each
     claim's onset on). Raises SubmissionError listing every problem; nothing partial is returned.
 
@@ -440,12 +524,28 @@ def load_submission(path: str | os.PathLike, dataset, *, asr="pocketsphinx", all
             timings[key] = item_timing(onset_s=clip.onset_s, end_s=clip.end_s, words=line.words)
     if loaded:
         asr_label = _transcribe(loaded, dataset, asr, responses, timings, workers=workers, progress=progress)
-    return Submission(source=source, layout=ins.layout, meta=ins.meta, responses=responses, timings=timings,
-                      missing=ins.missing, warnings=ins.warnings, asr=asr_label)
+    return Submission(
+        source=source,
+        layout=ins.layout,
+        meta=ins.meta,
+        responses=responses,
+        timings=timings,
+        missing=ins.missing,
+        warnings=ins.warnings,
+        asr=asr_label,
+    )
 
 
-def _transcribe(loaded: dict[Key, _Loaded], dataset, asr, responses: dict[Key, Response],
-                timings: dict[Key, ItemTiming], *, workers: int | None, progress: bool) -> str | None:
+def _transcribe(
+    loaded: dict[Key, _Loaded],
+    dataset,
+    asr,
+    responses: dict[Key, Response],
+    timings: dict[Key, ItemTiming],
+    *,
+    workers: int | None,
+    progress: bool,
+) -> str | None:
     """Fill responses and timings of audio rows: FDB output.json words where given, else ASR on the windows."""
     from zbb.asr import make_asr
     from zbb.errors import EngineError
@@ -472,15 +572,21 @@ def _transcribe(loaded: dict[Key, _Loaded], dataset, asr, responses: dict[Key, R
             transcript = transcripts.get(key)
             text = transcript.text if transcript else ""
             offset = row.window_start_s
-            words = tuple(WordTiming(word=w.word, start=round(offset + w.start, 6), end=round(offset + w.end, 6))
-                          for w in (transcript.words if transcript else ()))
+            words = tuple(
+                WordTiming(word=w.word, start=round(offset + w.start, 6), end=round(offset + w.end, 6))
+                for w in (transcript.words if transcript else ())
+            )
             if text and not words:
                 words = None  # an engine that gave text without word times: timing comes from the audio alone
             source = f"asr:{engine_name}"
         responses[key] = Response(id=item, condition=cond, response=text, words=words, source=source)
-        timings[key] = item_timing(onset_s=clip.onset_s, end_s=clip.end_s, words=words,
-                                   segments=row.segments if row.sample_rate else None,
-                                   sample_rate=row.sample_rate or None)
+        timings[key] = item_timing(
+            onset_s=clip.onset_s,
+            end_s=clip.end_s,
+            words=words,
+            segments=row.segments if row.sample_rate else None,
+            sample_rate=row.sample_rate or None,
+        )
     if engine is not None:
         labels.add(engine.describe())
     return " + ".join(sorted(labels)) or None

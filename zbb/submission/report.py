@@ -1,4 +1,5 @@
 """Plain-text reporting of a check, for `zbb validate` (kept out of the CLI so it is tested as a function)."""
+
 from __future__ import annotations
 
 from dataclasses import replace

@@ -3,6 +3,7 @@
 These models only check what arrives; the loader turns them into the shared records (`RunMeta`, `Response`).
 `json_schema()` is what `docs/submission.schema.json` holds (a test keeps the committed file up to date).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -36,7 +37,9 @@ class MetaModel(_Strict):
     revision: StrictStr | None = Field(None, description="weights revision (commit)")
     steering: SteeringModel | None = Field(None, description="null for an unsteered run")
     decoding: dict[str, Any] = Field(default_factory=dict, description="sampling settings, free-form")
-    dataset: StrictStr | None = Field(None, description="dataset fingerprint, or Hub id[@revision], the outputs were made on")
+    dataset: StrictStr | None = Field(
+        None, description="dataset fingerprint, or Hub id[@revision], the outputs were made on"
+    )
     notes: StrictStr = ""
     model_family: StrictStr | None = None
     model_url: StrictStr | None = None
@@ -70,14 +73,18 @@ class ResponseLine(_Strict):
     id: StrictStr = Field(min_length=1, description="bank item id (row id of the dataset)")
     condition: StrictStr = Field(description="dataset condition: no_interrupt, interrupt or interrupt_buffered")
     response: StrictStr = Field(description="the model's words after the claim's onset")
-    words: list[WordModel] | None = Field(None, description="optional word times, seconds from the start of the user audio")
-    silent: StrictBool = Field(False, description="true (with response \"\") when the model said nothing on this row")
+    words: list[WordModel] | None = Field(
+        None, description="optional word times, seconds from the start of the user audio"
+    )
+    silent: StrictBool = Field(False, description='true (with response "") when the model said nothing on this row')
 
     @model_validator(mode="after")
     def _non_empty(self) -> "ResponseLine":
         if not self.response.strip() and not self.silent:
-            raise ValueError('empty response; write the model\'s words, or "response": "" with "silent": true '
-                             "when the model said nothing")
+            raise ValueError(
+                'empty response; write the model\'s words, or "response": "" with "silent": true '
+                "when the model said nothing"
+            )
         if self.silent and self.response.strip():
             raise ValueError('"silent": true but the response holds words')
         return self
@@ -108,13 +115,14 @@ def json_schema() -> dict[str, Any]:
     as committed in docs/submission.schema.json."""
     from pydantic.json_schema import models_json_schema
 
-    _, defs = models_json_schema([(MetaModel, "validation"), (ResponseLine, "validation")],
-                                 ref_template="#/$defs/{model}")
+    _, defs = models_json_schema(
+        [(MetaModel, "validation"), (ResponseLine, "validation")], ref_template="#/$defs/{model}"
+    )
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"ZBB submission (schema version {SCHEMA_VERSION})",
         "description": "A ZBB submission folder or zip: meta.json (#/$defs/MetaModel) plus responses.jsonl, one "
-                       "#/$defs/ResponseLine object per line, or audio/<condition>/<id>.wav. See docs/SUBMISSION.md.",
+        "#/$defs/ResponseLine object per line, or audio/<condition>/<id>.wav. See docs/SUBMISSION.md.",
         "files": {"meta.json": {"$ref": "#/$defs/MetaModel"}, "responses.jsonl": {"$ref": "#/$defs/ResponseLine"}},
         **defs,
     }

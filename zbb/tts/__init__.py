@@ -1,4 +1,5 @@
 """TTS engines, by name. `TTS_ENGINES.get("espeak")` returns the engine class (imported only then)."""
+
 from zbb.registry import Registry
 from zbb.tts.base import Synthesis, TTSEngine, WordSpan
 

@@ -1,4 +1,5 @@
 """The TTS engine interface: text + voice in, mono float32 samples with word spans (in samples) out."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

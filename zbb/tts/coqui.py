@@ -4,6 +4,7 @@
 (for weights you already have: nothing is downloaded then). Multi-speaker models expose their speakers as
 voices. Coqui reports no word timings: the builder aligns the claim itself (see zbb.builder.align).
 """
+
 from __future__ import annotations
 
 from pathlib import Path

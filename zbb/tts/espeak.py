@@ -5,6 +5,7 @@ Word timings come from eSpeak's word events (millisecond positions in its own ou
 The library holds global state, so one utterance per process is synthesised at a time (a lock guards it); use
 processes, not threads, to parallelise.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -30,9 +31,16 @@ class _EventId(ctypes.Union):
 
 
 class _Event(ctypes.Structure):
-    _fields_ = [("type", ctypes.c_int), ("unique_identifier", ctypes.c_uint), ("text_position", ctypes.c_int),
-                ("length", ctypes.c_int), ("audio_position", ctypes.c_int), ("sample", ctypes.c_int),
-                ("user_data", ctypes.c_void_p), ("id", _EventId)]
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("unique_identifier", ctypes.c_uint),
+        ("text_position", ctypes.c_int),
+        ("length", ctypes.c_int),
+        ("audio_position", ctypes.c_int),
+        ("sample", ctypes.c_int),
+        ("user_data", ctypes.c_void_p),
+        ("id", _EventId),
+    ]
 
 
 _Callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
@@ -50,14 +58,17 @@ class EspeakVoice:
 
 
 #: The default voices: distinct accents and registers, at a clear, moderate rate.
-VOICES: dict[str, EspeakVoice] = {v.name: v for v in (
-    EspeakVoice("us-male", "en-us", rate=165, pitch=45),
-    EspeakVoice("us-female", "en-us+f3", rate=160, pitch=62),
-    EspeakVoice("gb-male", "en-GB-x-rp+m3", rate=160, pitch=40),
-    EspeakVoice("gb-female", "en+f2", rate=155, pitch=58),
-    EspeakVoice("scottish-male", "en-gb-scotland", rate=158, pitch=48),
-    EspeakVoice("caribbean-female", "en-029+f4", rate=155, pitch=55),
-)}
+VOICES: dict[str, EspeakVoice] = {
+    v.name: v
+    for v in (
+        EspeakVoice("us-male", "en-us", rate=165, pitch=45),
+        EspeakVoice("us-female", "en-us+f3", rate=160, pitch=62),
+        EspeakVoice("gb-male", "en-GB-x-rp+m3", rate=160, pitch=40),
+        EspeakVoice("gb-female", "en+f2", rate=155, pitch=58),
+        EspeakVoice("scottish-male", "en-gb-scotland", rate=158, pitch=48),
+        EspeakVoice("caribbean-female", "en-029+f4", rate=155, pitch=55),
+    )
+}
 
 
 class _Library:
@@ -77,7 +88,9 @@ class _Library:
         try:
             import espeakng_loader
         except ImportError as exc:  # pragma: no cover - it is a hard dependency
-            raise EngineError("the espeak engine needs the `espeakng-loader` package (pip install espeakng-loader)") from exc
+            raise EngineError(
+                "the espeak engine needs the `espeakng-loader` package (pip install espeakng-loader)"
+            ) from exc
         from pathlib import Path
 
         self.path = espeakng_loader.get_library_path()
@@ -108,8 +121,16 @@ class _Library:
         lib = ctypes.CDLL(self.path, mode=ctypes.RTLD_LOCAL)
         lib.espeak_Initialize.restype = ctypes.c_int
         lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
-        lib.espeak_Synth.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-                                     ctypes.c_uint, ctypes.POINTER(ctypes.c_uint), ctypes.c_void_p]
+        lib.espeak_Synth.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.POINTER(ctypes.c_uint),
+            ctypes.c_void_p,
+        ]
         lib.espeak_Info.restype = ctypes.c_char_p
         lib.espeak_Info.argtypes = [ctypes.c_void_p]
         sample_rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, self.data_parent, 0)
@@ -138,8 +159,12 @@ class _Library:
             try:
                 if lib.espeak_SetVoiceByName(voice.espeak_voice.encode()) != 0:
                     raise EngineError(f"eSpeak NG has no voice {voice.espeak_voice!r} (zbb voice {voice.name!r})")
-                for param, value in ((_RATE, voice.rate), (_PITCH, voice.pitch), (_RANGE, voice.pitch_range),
-                                     (_VOLUME, 100)):
+                for param, value in (
+                    (_RATE, voice.rate),
+                    (_PITCH, voice.pitch),
+                    (_RANGE, voice.pitch_range),
+                    (_VOLUME, 100),
+                ):
                     lib.espeak_SetParameter(param, value, 0)
                 self._chunks, self._events = [], []
                 data = text.encode("utf-8") + b"\0"
@@ -191,7 +216,9 @@ class EspeakEngine:
 _TOKEN = re.compile(r"[\w'-]+")
 
 
-def _word_spans(text: str, events: list[tuple[int, int, int]], sample_rate: int, n_samples: int) -> tuple[WordSpan, ...]:
+def _word_spans(
+    text: str, events: list[tuple[int, int, int]], sample_rate: int, n_samples: int
+) -> tuple[WordSpan, ...]:
     """Map eSpeak word events onto the text's words.
 
     eSpeak reports a word event per *spoken group*: it folds unstressed function words into a neighbour ("in the"

@@ -4,6 +4,7 @@ Configured by keyword options (CLI flags) or the environment: `ZBB_TTS_BASE_URL`
 `ZBB_TTS_VOICE` (comma-separated voices), `OPENAI_API_KEY`. Audio is requested as WAV. Such servers report no
 word timings: the builder aligns the claim itself (see zbb.builder.align).
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,14 @@ class OpenAISpeechEngine:
 
     name = "openai"
 
-    def __init__(self, base_url: str | None = None, model: str | None = None, voice: str | None = None,
-                 api_key: str | None = None, timeout_s: float = 60.0):
+    def __init__(
+        self,
+        base_url: str | None = None,
+        model: str | None = None,
+        voice: str | None = None,
+        api_key: str | None = None,
+        timeout_s: float = 60.0,
+    ):
         self.base_url = (base_url or os.environ.get("ZBB_TTS_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         self.model = model or os.environ.get("ZBB_TTS_MODEL") or DEFAULT_MODEL
         voices = voice or os.environ.get("ZBB_TTS_VOICE") or DEFAULT_VOICE
@@ -33,8 +40,10 @@ class OpenAISpeechEngine:
         self.api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY", "")
         self.timeout_s = timeout_s
         if self.base_url == DEFAULT_BASE_URL and not self.api_key:
-            raise EngineError("openai TTS: no API key for api.openai.com; set OPENAI_API_KEY, or point "
-                              "--tts-base-url / ZBB_TTS_BASE_URL at a local OpenAI-compatible server")
+            raise EngineError(
+                "openai TTS: no API key for api.openai.com; set OPENAI_API_KEY, or point "
+                "--tts-base-url / ZBB_TTS_BASE_URL at a local OpenAI-compatible server"
+            )
 
     def voices(self) -> list[str]:
         return list(self._voices)
@@ -63,6 +72,7 @@ class OpenAISpeechEngine:
         try:
             samples, sr = read_audio(data, where=f"openai TTS answer from {url}")
         except AudioError as exc:
-            raise EngineError(f"openai TTS: expected WAV audio from {url}, got {len(data)} unreadable bytes "
-                              f"({exc})") from exc
+            raise EngineError(
+                f"openai TTS: expected WAV audio from {url}, got {len(data)} unreadable bytes ({exc})"
+            ) from exc
         return Synthesis(samples=samples, sample_rate=sr, words=())
