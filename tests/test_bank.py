@@ -244,9 +244,7 @@ def test_shipped_bank_round_trips_through_jsonl(bank, tmp_path):
 def test_confirmation_column_is_kept_and_bom_blank_lines_are_tolerated(tmp_path):
     path = tmp_path / "b.csv"
     path.write_bytes(
-        "\ufeffsubject,description,label,confirmation\n\nowl,hunts at night,t,right?\nowl,sings opera,f,\n".encode(
-            "utf-8"
-        )
+        "\ufeffsubject,description,label,confirmation\n\nowl,hunts at night,t,right?\nowl,sings opera,f,\n".encode()
     )
     items = load_bank(path)
     assert [i.confirmation for i in items] == ["right?", None]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import random
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +13,11 @@ import soundfile as sf
 
 from zbb.bank import load_bank, load_recipe
 from zbb.builder import build_dataset, plan_build
-from zbb.builder.plan import BuildPlan, INTERRUPT_GAP_S, NO_INTERRUPT_GAP_S
+from zbb.builder.plan import INTERRUPT_GAP_S, NO_INTERRUPT_GAP_S, BuildPlan
 from zbb.builder.render import RetryPolicy
 from zbb.builder.splice import Utterance, assemble, prepare
 from zbb.conditions import CONDITIONS
 from zbb.errors import BankError, DatasetError, EngineError, UnknownNameError
-from zbb.records import BankItem
 from zbb.tts.base import Synthesis, WordSpan
 from zbb.tts.espeak import EspeakEngine
 

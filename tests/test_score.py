@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from test_score_helpers import CLAIMS, make_clips, small_dataset, write_transcripts
+
 from zbb.cli import main
 from zbb.errors import SubmissionError, ZbbError
 from zbb.records import Response, RunMeta

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from test_score_helpers import make_clip, small_dataset
+
 from zbb.cli import main
 from zbb.dataset import open_dataset
 from zbb.results import load_result

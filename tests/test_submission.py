@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from test_submission_helpers import small_dataset, write_submission
+
 from zbb.errors import SubmissionError
 from zbb.submission import check_submission, load_submission, validate_submission
 

@@ -9,8 +9,8 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
-
 from test_submission_helpers import small_dataset, write_submission
+
 from zbb.audio import encode, resample
 from zbb.errors import SubmissionError
 from zbb.submission import check_submission, load_submission

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from test_submission_helpers import write_submission
+
 from zbb.audio import encode, resample, samples_at
 from zbb.dataset import open_dataset
 from zbb.submission import check_submission, load_submission

@@ -7,8 +7,8 @@ import os
 import zipfile
 
 import pytest
-
 from test_submission_helpers import small_dataset, write_submission
+
 from zbb.errors import SubmissionError
 from zbb.submission import Limits, check_submission, load_submission
 

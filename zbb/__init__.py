@@ -3,7 +3,8 @@
 Importing zbb is cheap and side-effect free: no model, no network, no torch.
 """
 
-from importlib.metadata import PackageNotFoundError, version as _version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
 
 try:
     __version__ = _version("zbb")

@@ -239,6 +239,9 @@ class Provenance(Record):
     normaliser: str | None = None  # e.g. "zbb-en-1 (whisper_normalizer 0.1.15 EnglishTextNormalizer)"
     judge: str | None = None  # e.g. "rule-v1" or "openai:gpt-4.1-mini prompt-v1"
     asr: str | None = None  # e.g. "pocketsphinx 5.1.1 en-us" or None for transcripts
+    # "reference" for an ASR fit to be a reference (parakeet, whisper large), "indicative" for a weak one
+    # (pocketsphinx: WER 0.4-0.9); None when the replies came as transcripts.
+    asr_grade: str | None = None
     scored_at: str | None = None  # ISO 8601 date-time (UTC)
     source_url: str | None = None  # paper or submission link
 

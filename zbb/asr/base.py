@@ -42,7 +42,7 @@ class AsrEngine(Protocol):
         """Transcribe 16 kHz float32 windows, in order; raise zbb.errors.EngineError on failure."""
 
 
-def make_asr(spec: "str | AsrEngine") -> "AsrEngine":
+def make_asr(spec: str | AsrEngine) -> AsrEngine:
     """An engine from "name" or "name:model" (model name or local path), or an engine object passed through."""
     if not isinstance(spec, str):
         return spec

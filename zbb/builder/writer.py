@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
 
 from zbb.dataset import MANIFEST, PARQUET_COLUMNS, SPLIT
 from zbb.errors import DatasetError

@@ -18,7 +18,6 @@ from zbb.errors import ZbbError
 from zbb.leaderboard import plots
 from zbb.leaderboard.store import HubResults, ResultStore
 from zbb.leaderboard.table import (
-    COLUMN_BY_KEY,
     COLUMN_GROUPS,
     COLUMNS,
     PROVENANCE_BADGES,

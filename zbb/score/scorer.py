@@ -22,7 +22,7 @@ MISSING_REASON = "missing: the submission has no output for this row (scored as 
 
 
 def _utc_now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _index_responses(responses: Iterable[Response] | Mapping[Key, Response]) -> dict[Key, Response]:

@@ -241,7 +241,7 @@ class SubmissionFiles:
         if self._zip is not None:
             self._zip.close()
 
-    def __enter__(self) -> "SubmissionFiles":
+    def __enter__(self) -> SubmissionFiles:
         return self
 
     def __exit__(self, *exc) -> None:

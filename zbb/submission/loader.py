@@ -362,8 +362,8 @@ def _fdb_json(
 def _load_audio_row(
     files: SubmissionFiles, row: _AudioRow, clip, *, want_window: bool, problems: list[Problem], warnings: list[Problem]
 ) -> _Loaded | None:
-    from zbb.audio import read_audio, resample, samples_at
     from zbb.asr.base import ASR_SAMPLE_RATE
+    from zbb.audio import read_audio, resample, samples_at
 
     fdb_text = fdb_words = None
     if row.json_rel:

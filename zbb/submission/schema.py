@@ -58,7 +58,7 @@ class WordModel(_Strict):
     end: float = Field(ge=0)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "WordModel":
+    def _ordered(self) -> WordModel:
         if self.end < self.start:
             raise ValueError(f"word {self.word!r} ends ({self.end}) before it starts ({self.start})")
         return self
@@ -79,7 +79,7 @@ class ResponseLine(_Strict):
     silent: StrictBool = Field(False, description='true (with response "") when the model said nothing on this row')
 
     @model_validator(mode="after")
-    def _non_empty(self) -> "ResponseLine":
+    def _non_empty(self) -> ResponseLine:
         if not self.response.strip() and not self.silent:
             raise ValueError(
                 'empty response; write the model\'s words, or "response": "" with "silent": true '

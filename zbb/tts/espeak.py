@@ -101,7 +101,7 @@ class _Library:
         self._callback = _Callback(self._on_audio)  # keep a reference: the library holds only a raw pointer
 
     @classmethod
-    def get(cls) -> "_Library":
+    def get(cls) -> _Library:
         if not hasattr(cls, "_instance"):
             cls._instance = cls()
         return cls._instance
