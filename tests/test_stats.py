@@ -30,6 +30,27 @@ def test_wilson_edges():
     assert rate_of([True, False, True, True]).k == 3
 
 
+@pytest.mark.parametrize("confidence", [0.95, 0.9, 0.99])
+def test_wilson_equals_scipy_on_many_counts(confidence):
+    # zbb computes the closed formula itself (no scipy import at scoring); it must agree with scipy's Wilson
+    # interval wherever zbb uses it: every k of small n, and a spread of k for large n.
+    from scipy.stats import binomtest
+
+    cases = [(k, n) for n in range(1, 41) for k in range(n + 1)]
+    cases += [(k, n) for n in (99, 100, 653, 1306, 3918, 1_000_000) for k in {0, 1, 2, n // 3, n // 2, n - 1, n}]
+    for k, n in cases:
+        ours = wilson(k, n, confidence)
+        ci = binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+        assert ours.ci_low == pytest.approx(float(ci.low), rel=1e-12, abs=1e-15), (k, n)
+        assert ours.ci_high == pytest.approx(float(ci.high), rel=1e-12, abs=1e-15), (k, n)
+        assert 0.0 <= ours.ci_low <= ours.rate <= ours.ci_high <= 1.0
+
+
+def test_wilson_refuses_a_confidence_outside_0_1():
+    with pytest.raises(ValueError, match="confidence"):
+        wilson(1, 2, confidence=1.0)
+
+
 def test_mcnemar_exact_hand_computed():
     # b=1, c=9: p = 2 * (C(10,0) + C(10,1)) / 2^10 = 22/1024
     assert mcnemar_exact(1, 9) == pytest.approx(2 * (1 + 10) / 2**10) == pytest.approx(0.021484375)
