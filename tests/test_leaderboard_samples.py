@@ -29,7 +29,9 @@ def test_a_row_shows_its_verdict_user_audio_and_submitted_audio(tmp_path, tiny_d
 
     shown = sample_view(store, ds, key, "interrupt", heard.id)
     samples, rate = ds.audio("interrupt", heard.id)
-    assert shown.user_rate == rate and np.array_equal(shown.user_audio, samples)
+    # int16, as gradio plays it (floats make gradio convert and log a warning per sample): the stored 16-bit samples
+    assert shown.user_rate == rate and shown.user_audio.dtype == np.int16
+    assert np.array_equal(shown.user_audio.astype(np.float32) / 32768, samples) and np.abs(shown.user_audio).max() > 0
     assert shown.model_audio is not None and shown.model_audio.read_bytes() == out_wav.read_bytes()
     assert heard.text in shown.markdown and "correct" in shown.markdown and "subject heard" in shown.markdown
 

@@ -57,6 +57,7 @@ def speech_server():
     server = _SpeechServer()
     yield server
     server.httpd.shutdown()
+    server.httpd.server_close()
 
 
 def test_openai_engine_speaks_through_a_local_server(speech_server):

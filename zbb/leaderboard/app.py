@@ -411,7 +411,7 @@ class SampleView:
     """What the Samples tab shows for one row of one run (plain data, so it is testable without a browser)."""
 
     markdown: str  # claim, reply, verdict, reason, whether the subject was heard
-    user_audio: Any = None  # float32 samples of the row's user audio, when a dataset is configured
+    user_audio: Any = None  # int16 samples of the row's user audio (as gradio plays them), when a dataset is configured
     user_rate: int | None = None
     model_audio: Path | None = None  # the model's submitted output audio, when the submission had audio
     warning: str = ""
@@ -427,6 +427,11 @@ def sample_view(store: ResultStore, dataset, key: str, condition: str, item_id: 
     if dataset is not None:
         try:
             samples, rate = dataset.audio(condition, item_id)
+            import numpy as np
+
+            # gradio plays int16; handing it floats makes it convert (and log a warning) on every sample played.
+            # The dataset's FLAC is 16-bit, so this gives back exactly the stored samples.
+            samples = np.clip(np.rint(samples * 32768.0), -32768, 32767).astype(np.int16)
         except ZbbError as exc:
             warning = str(exc)
     return SampleView(
