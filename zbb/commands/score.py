@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 HELP = "Score a submission (folder, zip or FDB run folder) against a ZBB dataset; write a result JSON."
 EXAMPLES = [
-    "zbb score runs/moshi --dataset build/zbb --out submissions/moshi.json",
+    "zbb score runs/moshi --dataset out/zbb                  # writes moshi.result.json here",
+    "zbb score runs/moshi --dataset out/zbb --out submissions/moshi.json",
     "zbb score runs/moshi.zip --dataset org/zbb --judge openai --judge-model gpt-4.1-mini --out moshi.json",
-    "zbb score runs/fdb_moshi --dataset build/zbb --asr pocketsphinx --allow-partial --out moshi.json",
+    "zbb score runs/fdb_moshi --dataset out/zbb --asr pocketsphinx --allow-partial --out moshi.json",
 ]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("submission", help="submission folder, .zip, or Full-Duplex-Bench run folder")
     p.add_argument("--dataset", required=True, help="built dataset folder or Hugging Face dataset id (org/name)")
-    p.add_argument("--out", required=True, help="where to write the result JSON")
+    p.add_argument(
+        "--out",
+        help="where to write the result JSON (default: <submission name>.result.json in the current folder)",
+    )
     p.add_argument(
         "--judge", default="rule", help="judge: rule (default, offline) or openai (any OpenAI-compatible endpoint)"
     )
@@ -34,6 +39,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="score a submission that lacks rows: missing rows count as wrong and are reported",
     )
     p.add_argument("--quiet", action="store_true", help="do not print the summary table")
+
+
+def default_out(submission: str) -> str:
+    """`runs/moshi/` or `runs/moshi.zip` -> `moshi.result.json`, in the current folder."""
+    name = Path(submission.rstrip("/\\")).name or "submission"
+    return f"{name.removesuffix('.zip')}.result.json"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         judge_options=options,
         notes=lambda msg: print(msg, file=sys.stderr),
     )
-    path = save_result(result, args.out)
+    path = save_result(result, args.out or default_out(args.submission))
     if not args.quiet:
         print(format_summary(result))
     print(f"wrote {path}")

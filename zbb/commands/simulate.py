@@ -9,8 +9,8 @@ HELP = (
     "with --results, score them and save the results there."
 )
 EXAMPLES = [
-    "zbb simulate --dataset build/zbb-tiny --out runs/simulated",
-    "zbb simulate --dataset build/zbb --out runs/simulated --delays 0,200,400,600 --results submissions",
+    "zbb simulate --dataset out/zbb-tiny --out runs/simulated",
+    "zbb simulate --dataset out/zbb --out runs/simulated --delays 0,200,400,600 --results submissions",
 ]
 
 

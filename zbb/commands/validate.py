@@ -4,9 +4,9 @@ from __future__ import annotations
 
 HELP = "Check a submission (folder or .zip) against a dataset; print every problem, or OK with the row counts."
 EXAMPLES = [
-    "zbb validate my_run/ --dataset data/zbb",
+    "zbb validate my_run/ --dataset out/zbb",
     "zbb validate my_run.zip --dataset org/zbb --allow-partial",
-    "zbb validate fdb_outputs/ --dataset data/zbb --condition interrupt",
+    "zbb validate fdb_outputs/ --dataset out/zbb --condition interrupt",
 ]
 
 
