@@ -494,3 +494,70 @@ def test_shard_writer_gives_the_bytes_of_whole_shard_writes(tiny_dataset, tmp_pa
             )
             assert (tmp_path / "out" / c / name).read_bytes() == expected.read_bytes(), (c, name)
             assert pq.ParquetFile(tmp_path / "out" / c / name).metadata.num_row_groups == -(-whole.num_rows // 2)
+
+
+def test_chunk_table_equals_pyarrows_conversion_without_importing_pandas(tiny_dataset):
+    """Workers build item chunks from buffers (pyarrow's Python conversion imports pandas in every worker): the
+    table must be the one `pa.Table.from_pylist` gives, nulls, empty lists and non-ASCII text included."""
+    import subprocess
+    import sys
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from zbb.builder.writer import chunk_schema, chunk_table
+
+    rows = pq.read_table(sorted((tiny_dataset / "interrupt_buffered").glob("test-*.parquet"))[0]).to_pylist()
+    rows += [
+        dict(rows[0], id="é-ü", buffer_onset_s=None, claim_words=[], buffer_text="", audio={"bytes": b"", "path": "x"})
+    ]
+    table = chunk_table(rows, SR)
+    table.validate(full=True)
+    assert table.equals(pa.Table.from_pylist(rows, schema=chunk_schema(SR)))
+    assert table.column("buffer_onset_s").null_count == 1
+
+    script = (
+        "import sys\n"
+        "from zbb.builder.writer import chunk_table\n"
+        "row = dict(id='a', subject='S', description='d', label=True, category='c', text='t', condition='interrupt',"
+        " audio={'bytes': b'1', 'path': 'a.flac'}, onset_s=1.0, subject_end_s=1.5, end_s=2.0, duration_s=3.0,"
+        " context_text='c', buffer_text='', buffer_onset_s=None, voice='v', tts_engine='e',"
+        " claim_words=[{'word': 'S', 'start': 1.0, 'end': 1.5}])\n"
+        "chunk_table([row], 24000)\n"
+        "print('pandas' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads the process's memory maps (Linux)")
+def test_shard_writer_releases_each_item_chunk_once_written(tiny_dataset, tmp_path, monkeypatch):
+    """Build memory must not grow with the bank: once a row group is written, no memory map of its item chunks
+    may stay alive (the shard's duration sum used to keep every one of them mapped)."""
+    import gc
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from zbb.builder import writer
+
+    monkeypatch.setattr(writer, "ROWS_PER_GROUP", 2)
+    monkeypatch.setattr(writer, "ROWS_PER_SHARD", 1000)
+    tables = {c: pq.read_table(sorted((tiny_dataset / c).glob("test-*.parquet"))[0]) for c in CONDITIONS}
+    paths = []
+    for i in range(tables[CONDITIONS[0]].num_rows):
+        chunk = pa.concat_tables([tables[c].slice(i, 1) for c in CONDITIONS]).cast(writer.chunk_schema(SR))
+        paths.append(tmp_path / f"chunk-{i}.arrow")
+        with pa.OSFile(str(paths[-1]), "wb") as sink, pa.ipc.new_file(sink, chunk.schema) as w:
+            w.write_table(chunk)
+    shard_writer = writer.ShardWriter(tmp_path / "out", CONDITIONS, len(paths), SR)
+    for path in paths[:4]:  # two full row groups written, the shard still open
+        shard_writer.add(path)
+    gc.collect()
+    mapped = Path("/proc/self/maps").read_text()
+    assert not [p.name for p in paths[:4] if str(p) in mapped]
+    for path in paths[4:]:
+        shard_writer.add(path)
+    stats = shard_writer.close()
+    for c in CONDITIONS:
+        assert stats[c]["audio_seconds"] == pytest.approx(sum(tables[c].column("duration_s").to_pylist()), abs=1e-3)

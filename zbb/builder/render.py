@@ -113,7 +113,13 @@ class Renderer:
             utt = prepare(
                 synthesize(self.engine, text, voice, where=where, retry=self.retry), self.plan.sample_rate, where=where
             )
-            _save_atomic(path, lambda p: np.save(p.open("wb"), to_pcm16(utt.samples), allow_pickle=False))
+            samples = to_pcm16(utt.samples)
+
+            def write(p: Path) -> None:  # closed before the rename (an unclosed file may not be flushed yet)
+                with p.open("wb") as fh:
+                    np.save(fh, samples, allow_pickle=False)
+
+            _save_atomic(path, write)
         return key
 
     def _unit(self, text: str, voice: str, where: str) -> Utterance:
@@ -199,9 +205,9 @@ class Renderer:
             )
         import pyarrow as pa
 
-        from zbb.builder.writer import chunk_schema
+        from zbb.builder.writer import chunk_table
 
-        table = pa.Table.from_pylist(rows, schema=chunk_schema(sr))
+        table = chunk_table(rows, sr)  # not pa.Table.from_pylist: that imports pandas in every worker
 
         def write(p: Path) -> None:
             with pa.OSFile(str(p), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:

@@ -93,6 +93,57 @@ def chunk_schema(sample_rate: int):
     return pa.schema([(name, types[_COLUMN_TYPES[name]]) for name in COLUMN_ORDER])
 
 
+def chunk_table(rows: list[dict], sample_rate: int):
+    """`rows` (dicts keyed by column) as a table of `chunk_schema(sample_rate)`: the same table as
+    `pa.Table.from_pylist(rows, schema=...)` (tested), built from buffers.
+
+    The render workers build one per item. pyarrow's conversion from Python objects imports pandas on first use
+    (to check whether a value is a pandas object): about 0.8 s of CPU in every worker, taken from rendering.
+    Building the arrays from their buffers never asks.
+    """
+    import pyarrow as pa
+
+    schema = chunk_schema(sample_rate)
+    return pa.Table.from_arrays([_column([r[f.name] for r in rows], f.type) for f in schema], schema=schema)
+
+
+def _column(values: list, kind):
+    """One Arrow array of type `kind` (string, binary, float64, bool, struct or list of those) from Python values."""
+    import numpy as np
+    import pyarrow as pa
+
+    n = len(values)
+    nulls = [v is None for v in values]
+    null_count = sum(nulls)
+    validity = pa.py_buffer(np.packbits(~np.array(nulls, dtype=bool), bitorder="little")) if null_count else None
+
+    def offsets(lengths: list[int]):
+        out = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(lengths, out=out[1:])
+        return pa.py_buffer(out)
+
+    if pa.types.is_string(kind) or pa.types.is_binary(kind):
+        data = [b"" if v is None else v.encode() if isinstance(v, str) else bytes(v) for v in values]
+        return pa.Array.from_buffers(kind, n, [validity, offsets([len(d) for d in data]), pa.py_buffer(b"".join(data))])
+    if pa.types.is_float64(kind):
+        floats = np.array([0.0 if v is None else v for v in values], dtype=np.float64)
+        return pa.Array.from_buffers(kind, n, [validity, pa.py_buffer(floats)], null_count)
+    if pa.types.is_boolean(kind):
+        bits = np.packbits(np.array([bool(v) for v in values], dtype=bool), bitorder="little")
+        return pa.Array.from_buffers(kind, n, [validity, pa.py_buffer(bits)], null_count)
+    if pa.types.is_struct(kind):
+        fields = [kind.field(i) for i in range(kind.num_fields)]
+        children = [_column([None if v is None else v[f.name] for v in values], f.type) for f in fields]
+        return pa.Array.from_buffers(kind, n, [validity], null_count, children=children)
+    if pa.types.is_list(kind):
+        items = [[] if v is None else list(v) for v in values]
+        child = _column([x for item in items for x in item], kind.value_type)
+        return pa.Array.from_buffers(
+            kind, n, [validity, offsets([len(i) for i in items])], null_count, children=[child]
+        )
+    raise TypeError(f"chunk_table: no conversion for Arrow type {kind}")
+
+
 def _shard_names(n_rows: int) -> list[str]:
     n = max(1, -(-n_rows // ROWS_PER_SHARD))
     return [f"{SPLIT}-{i:05d}-of-{n:05d}.parquet" for i in range(n)]
@@ -109,6 +160,13 @@ def _compression() -> dict[str, str]:
         "claim_words.list.element.end",
     ]
     return {path: "none" if path == "audio.bytes" else "zstd" for path in paths}
+
+
+def _copy(array):
+    """`array` in fresh memory (the same values and chunking), holding no reference to its source buffers."""
+    import pyarrow as pa
+
+    return pa.concat_arrays([array]) if len(array) else array
 
 
 class ShardWriter:
@@ -174,7 +232,9 @@ class ShardWriter:
                 self._durations[condition] = []
             self._writers[condition].write_table(table, row_group_size=ROWS_PER_GROUP)
             self.stats[condition]["num_bytes"] += table.nbytes
-            self._durations[condition] += table.column("duration_s").chunks
+            # copied out: a chunk of `table` is a view into an item's memory-mapped work file, and keeping it
+            # would keep every mapped item of the shard alive (build memory growing with the bank)
+            self._durations[condition] += [_copy(chunk) for chunk in table.column("duration_s").chunks]
         self._group = []
 
     def _close_shard(self) -> None:
