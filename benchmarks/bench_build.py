@@ -4,8 +4,8 @@ Prints items/s, audio seconds produced, the full build time, the time of the una
 (target <= 1.5, and the build under 3 minutes), and the dataset size per hour of audio.
 
 The unavoidable work is what any builder of this dataset must do:
-  * raw TTS: `engine.synthesize` once for every distinct (text, voice) of the plan (contexts, fillers, claims),
-    nothing else (no resampling, trimming or storing);
+  * raw TTS: eSpeak synthesising every distinct (text, voice) of the plan once (contexts, fillers, claims), with
+    the library loaded once per process, nothing else (no resampling, trimming or storing);
   * encoding: every stored row's 16-bit samples (decoded from the build, untimed) encoded once to the stored
     format (FLAC PCM_16) with one `soundfile.write` call.
 It is measured with the same parallelism as the build: `--num-proc N` starts N processes, each takes every N-th
@@ -13,6 +13,11 @@ utterance and every N-th row, loads its share (untimed), waits at a common barri
 synthesis and encoding calls. The parallel floor is the slowest process's time, so the ratio compares N-process
 wall time with N-process work (build start-up, splicing, resampling, chunk and parquet writing all count as
 overhead). The serial sum of the same work is printed beside it; `--num-proc 1` compares one process with one.
+
+zbb reloads eSpeak for every utterance, because eSpeak carries synthesis state from one utterance to the next
+and nothing in its API resets it (zbb/tts/espeak.py); that reload is zbb's choice (determinism), so it counts as
+overhead in the main ratio. The ratio against a floor that includes the reload (`engine.synthesize` as the build
+calls it) is printed beside it, to show what determinism costs.
 
     .venv/bin/python benchmarks/bench_build.py [--preset full] [--num-proc 2]
 """
@@ -33,16 +38,21 @@ def _floor_worker(rank: int, n: int, pairs: list[tuple[str, str]], shards: list[
     import pyarrow.parquet as pq
     import soundfile as sf
 
-    from zbb.tts.espeak import EspeakEngine
+    from zbb.tts.espeak import VOICES, EspeakEngine, _Library
 
     engine = EspeakEngine()
     engine.describe()  # loads the library once, as the build does before rendering
     mine = pairs[rank::n]
     barrier.wait()
+    with _Library.get().loaded_once() as speak:  # one load per process: raw TTS
+        t0 = time.perf_counter()
+        for text, voice in mine:
+            speak(text, VOICES[voice])
+        tts_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    for text, voice in mine:
+    for text, voice in mine:  # as the build calls it: the library reloaded for every utterance
         engine.synthesize(text, voice)
-    tts_s = time.perf_counter() - t0
+    reload_tts_s = time.perf_counter() - t0
     flac_s, index, rows = 0.0, 0, 0
     for shard in shards:  # decoding a row is not timed: only its encoding is the unavoidable part
         for batch in pq.ParquetFile(shard).iter_batches(batch_size=64, columns=["audio"]):
@@ -54,11 +64,11 @@ def _floor_worker(rank: int, n: int, pairs: list[tuple[str, str]], shards: list[
                     flac_s += time.perf_counter() - t0
                     rows += 1
                 index += 1
-    results.put((rank, tts_s, flac_s, len(mine), rows))
+    results.put((rank, tts_s, flac_s, len(mine), rows, reload_tts_s))
 
 
 def unavoidable(pairs: list[tuple[str, str]], shards: list[Path], num_proc: int) -> list[tuple]:
-    """(rank, tts_s, flac_s, n_utterances, n_rows) per process, measured concurrently in `num_proc` processes."""
+    """(rank, tts_s, flac_s, n_utterances, n_rows, tts_s with a reload per utterance) per process, measured concurrently in `num_proc` processes."""
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")  # as the build: eSpeak keeps global state, never fork it
@@ -107,7 +117,8 @@ def main() -> int:
         )
         pairs = plan.units() + [(ip.claim, ip.voice) for ip in plan.items]
         per_proc = unavoidable(pairs, shards, args.num_proc)
-        floor_s = max(tts + flac for _, tts, flac, _, _ in per_proc)
+        floor_s = max(tts + flac for _, tts, flac, _, _, _ in per_proc)
+        reload_floor_s = max(tts + flac for _, _, flac, _, _, tts in per_proc)
         tts_sum, flac_sum = sum(p[1] for p in per_proc), sum(p[2] for p in per_proc)
         if sum(p[4] for p in per_proc) != n_rows:
             raise SystemExit(f"encoded {sum(p[4] for p in per_proc)} rows, expected {n_rows}")
@@ -122,10 +133,10 @@ def main() -> int:
             f"{n_rows / build_s:.1f} rows/s; {args.num_proc} process(es))"
         )
         print(f"audio produced            {report.audio_seconds:8.0f} s   ({hours:.2f} h)")
-        for rank, tts, flac, n_utt, n_enc in per_proc:
+        for rank, tts, flac, n_utt, n_enc, reload_tts in per_proc:
             print(
                 f"  unavoidable, process {rank}  {tts + flac:6.1f} s   (TTS {tts:.1f} s for {n_utt} utterances + "
-                f"FLAC {flac:.1f} s for {n_enc} rows)"
+                f"FLAC {flac:.1f} s for {n_enc} rows; TTS with a reload per utterance {reload_tts:.1f} s)"
             )
         print(
             f"unavoidable work          {floor_s:8.1f} s   (slowest of {args.num_proc} concurrent process(es); "
@@ -133,7 +144,11 @@ def main() -> int:
         )
         print(
             f"ratio build / unavoidable {build_s / floor_s:8.2f}     (target <= 1.5, both with {args.num_proc} "
-            f"process(es))"
+            f"process(es); eSpeak loaded once per process in the floor)"
+        )
+        print(
+            f"ratio with the reload     {build_s / reload_floor_s:8.2f}     (floor {reload_floor_s:.1f} s counting "
+            f"zbb's per-utterance eSpeak reload as unavoidable: flattering, shown for comparison)"
         )
         print(f"dataset size              {size / 1e6:8.1f} MB  ({size / 1e6 / hours:.1f} MB per hour of audio)")
     finally:

@@ -8,9 +8,11 @@ processes, not threads, to parallelise.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import re
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -157,28 +159,40 @@ class _Library:
         with self._lock:
             lib, sample_rate = self._load()
             try:
-                if lib.espeak_SetVoiceByName(voice.espeak_voice.encode()) != 0:
-                    raise EngineError(f"eSpeak NG has no voice {voice.espeak_voice!r} (zbb voice {voice.name!r})")
-                for param, value in (
-                    (_RATE, voice.rate),
-                    (_PITCH, voice.pitch),
-                    (_RANGE, voice.pitch_range),
-                    (_VOLUME, 100),
-                ):
-                    lib.espeak_SetParameter(param, value, 0)
-                self._chunks, self._events = [], []
-                data = text.encode("utf-8") + b"\0"
-                status = lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
-                if status != 0:
-                    raise EngineError(f"eSpeak NG failed (status {status}) on text {text!r}")
-                lib.espeak_Synchronize()
-                chunks, events = self._chunks, self._events
-                self._chunks, self._events = [], []
+                pcm, events = self._speak(lib, text, voice)
             finally:
                 lib.espeak_Terminate()
                 _unload(lib)
-        pcm = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
         return pcm, events, sample_rate
+
+    def _speak(self, lib, text: str, voice: EspeakVoice) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+        if lib.espeak_SetVoiceByName(voice.espeak_voice.encode()) != 0:
+            raise EngineError(f"eSpeak NG has no voice {voice.espeak_voice!r} (zbb voice {voice.name!r})")
+        for param, value in ((_RATE, voice.rate), (_PITCH, voice.pitch), (_RANGE, voice.pitch_range), (_VOLUME, 100)):
+            lib.espeak_SetParameter(param, value, 0)
+        self._chunks, self._events = [], []
+        data = text.encode("utf-8") + b"\0"
+        status = lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
+        if status != 0:
+            raise EngineError(f"eSpeak NG failed (status {status}) on text {text!r}")
+        lib.espeak_Synchronize()
+        chunks, events = self._chunks, self._events
+        self._chunks, self._events = [], []
+        pcm = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+        return pcm, events
+
+    @contextlib.contextmanager
+    def loaded_once(self) -> Iterator[Callable[[str, EspeakVoice], np.ndarray]]:
+        """A synthesiser that loads the library once for many utterances: NOT deterministic (each utterance depends
+        on those before it). Only `benchmarks/bench_build.py` uses it, to measure raw TTS without the per-utterance
+        reload, so the reload is counted as the build's overhead rather than as unavoidable work."""
+        with self._lock:
+            lib, _ = self._load()
+            try:
+                yield lambda text, voice: self._speak(lib, text, voice)[0]
+            finally:
+                lib.espeak_Terminate()
+                _unload(lib)
 
 
 def _unload(lib) -> None:
