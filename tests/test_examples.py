@@ -170,3 +170,18 @@ def test_python_examples_are_found():
 def test_python_example_runs_as_written(where, code, workspace, monkeypatch):
     monkeypatch.chdir(workspace)
     exec(compile(code, where, "exec"), {"__name__": "__example__"})
+
+
+def test_readme_counts_match_the_bank():
+    """The README's figures about the shipped bank are the bank's own (they drifted once: 18 categories vs 19)."""
+    from zbb.bank import load_bank
+
+    bank = load_bank()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    stated = re.search(r"holds ([\d,]+) everyday subjects in (\d+) categories", readme)
+    assert stated, "README no longer states the bank's subjects and categories: update this test"
+    subjects, categories = (int(g.replace(",", "")) for g in stated.groups())
+    assert subjects == len({item.subject for item in bank})
+    assert categories == len({item.category for item in bank})
+    for claims in re.findall(r"([\d,]+) claims x 3 conditions", readme):
+        assert int(claims.replace(",", "")) == len(bank)
