@@ -123,6 +123,10 @@ def item_timing(
 
     Without words, take-over falls back to >= 1 s of voiced audio after the onset (the word count is unknown).
     """
+    if sample_rate is None:
+        if samples is not None or segments is not None:
+            raise ValueError("item_timing: output audio or its segments need sample_rate")
+        sample_rate = 1  # unused: there is no audio
     if samples is not None:
         segments = speech_segments(samples, sample_rate)
     talking = stop = None
