@@ -97,7 +97,7 @@ def chunk_schema(sample_rate: int) -> pa.Schema:
     return pa.schema([(name, types[_COLUMN_TYPES[name]]) for name in COLUMN_ORDER])
 
 
-def chunk_table(rows: list[dict], sample_rate: int):
+def chunk_table(rows: list[dict], sample_rate: int) -> pa.Table:
     """`rows` (dicts keyed by column) as a table of `chunk_schema(sample_rate)`: the same table as
     `pa.Table.from_pylist(rows, schema=...)` (tested), built from buffers.
 
@@ -111,7 +111,7 @@ def chunk_table(rows: list[dict], sample_rate: int):
     return pa.Table.from_arrays([_column([r[f.name] for r in rows], f.type) for f in schema], schema=schema)
 
 
-def _column(values: list, kind):
+def _column(values: list, kind: pa.DataType) -> pa.Array:
     """One Arrow array of type `kind` (string, binary, float64, bool, struct or list of those) from Python values."""
     import numpy as np
     import pyarrow as pa
@@ -121,7 +121,7 @@ def _column(values: list, kind):
     null_count = sum(nulls)
     validity = pa.py_buffer(np.packbits(~np.array(nulls, dtype=bool), bitorder="little")) if null_count else None
 
-    def offsets(lengths: list[int]):
+    def offsets(lengths: list[int]) -> pa.Buffer:
         out = np.zeros(n + 1, dtype=np.int32)
         np.cumsum(lengths, out=out[1:])
         return pa.py_buffer(out)
@@ -166,7 +166,7 @@ def _compression() -> dict[str, str]:
     return {path: "none" if path == "audio.bytes" else "zstd" for path in paths}
 
 
-def _copy(array):
+def _copy(array: pa.Array) -> pa.Array:
     """`array` in fresh memory (the same values and chunking), holding no reference to its source buffers."""
     import pyarrow as pa
 

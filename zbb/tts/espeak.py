@@ -168,7 +168,7 @@ class _Library:
                 _unload(lib)
         return pcm, events, sample_rate
 
-    def _speak(self, lib, text: str, voice: EspeakVoice) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+    def _speak(self, lib: ctypes.CDLL, text: str, voice: EspeakVoice) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
         if lib.espeak_SetVoiceByName(voice.espeak_voice.encode()) != 0:
             raise EngineError(f"eSpeak NG has no voice {voice.espeak_voice!r} (zbb voice {voice.name!r})")
         for param, value in ((_RATE, voice.rate), (_PITCH, voice.pitch), (_RANGE, voice.pitch_range), (_VOLUME, 100)):
