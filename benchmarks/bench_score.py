@@ -164,7 +164,13 @@ def clear_caches() -> None:
     from zbb.score import rule_judge
 
     norm.clear_cache()
-    for f in (norm.word_forms, norm.subject_words, rule_judge._canonical, rule_judge._content_words):
+    for f in (
+        norm.word_forms,
+        norm.subject_words,
+        norm._subject_forms,
+        rule_judge._canonical,
+        rule_judge._content_words,
+    ):
         f.cache_clear()
 
 

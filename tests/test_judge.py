@@ -276,3 +276,36 @@ def test_openai_judge_reads_settings_from_the_environment(monkeypatch, tmp_path)
     monkeypatch.setenv("OPENAI_API_KEY", "env-key")
     judge = OpenAIJudge(cache_dir=tmp_path)
     assert (judge.base_url, judge.model, judge.api_key) == ("http://127.0.0.1:1/v9", "env-model", "env-key")
+
+
+def test_phrase_scan_skipping_non_phrase_words_reads_as_the_full_scan(monkeypatch):
+    """The scan tries phrases only where a word starts one; with every position tried (the full scan) every
+    reply must read the same."""
+    import random
+
+    from zbb.score import rule_judge
+
+    words = sorted({w for phrase in rule_judge._TABLE for w in phrase} | {"submarine", "fly", "music", "cats"})
+    rnd = random.Random(7)
+    replies = [" ".join(rnd.choice(words) for _ in range(rnd.randint(1, 14))) for _ in range(3000)]
+    items = [
+        JudgeInput(
+            id=str(i),
+            condition="interrupt",
+            claim="Submarine flies in the clouds, right?",
+            subject="Submarine",
+            description="flies in the clouds",
+            response=r,
+            normalised=normalise(r),
+        )
+        for i, r in enumerate(replies)
+    ]
+    fast = [rule_judge.read_stance(item) for item in items]
+
+    class EveryWord(dict):
+        def get(self, key, default=None):
+            return max(len(p) for p in rule_judge._TABLE)
+
+    monkeypatch.setattr(rule_judge, "_LONGEST_FROM", EveryWord())
+    assert [rule_judge.read_stance(item) for item in items] == fast
+    assert len({v.stance for v in fast}) == 3

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zbb.score.normalise import NORMALISER_VERSION, contains_subject, normalise, normaliser_id, word_forms
 
@@ -195,3 +197,48 @@ def test_inflect_import_leaves_typeguard_as_it_was():
     before = typeguard.typechecked
     _inflect()
     assert typeguard.typechecked is before and typeguard.typechecked.__module__.startswith("typeguard")
+
+
+def test_normalise_many_normalises_each_text_once_even_past_the_cache(monkeypatch):
+    # A batch with more distinct texts than the shared cache holds used to be normalised, evicted, and normalised
+    # again one by one; each distinct text must go through the normaliser exactly once.
+    from zbb.score import normalise as norm
+
+    real = norm._normalizer()
+    seen: list[str] = []
+
+    def counting(text: str) -> str:
+        seen.append(text)
+        return real(text)
+
+    monkeypatch.setattr(norm, "_normalizer", lambda: counting)
+    monkeypatch.setattr(norm, "_CACHE_MAX", 7)
+    norm.clear_cache()
+    texts = [f"Reply number {i % 40}, yes!" for i in range(120)]
+    assert norm.normalise_many(texts, workers=1) == [real(t).strip() for t in texts]
+    assert sorted(seen) == sorted(set(texts)) and len(norm._CACHE) <= 7
+    norm.clear_cache()
+
+
+def _contains_subject_reference(subject: str, normalised_response: str) -> bool:
+    """The definition, written plainly: every subject word in one of its forms, as a contiguous run."""
+    from zbb.score.normalise import subject_words
+
+    target = subject_words(subject)
+    tokens = normalised_response.split()
+    forms = [word_forms(w) for w in target]
+    return bool(target) and any(
+        all(tokens[i + j] in forms[j] for j in range(len(target))) for i in range(len(tokens) - len(target) + 1)
+    )
+
+
+_VOCAB = ["cat", "cats", "eiffel", "tower", "towers", "the", "no", "category", "mice", "mouse", "ice", "cream", "s"]
+
+
+@given(
+    subject=st.lists(st.sampled_from(_VOCAB), min_size=0, max_size=3).map(" ".join),
+    response=st.lists(st.sampled_from(_VOCAB), max_size=12).map(" ".join),
+)
+@settings(max_examples=300, deadline=None)
+def test_contains_subject_equals_its_plain_definition(subject, response):
+    assert contains_subject(subject, response) == _contains_subject_reference(subject, response)

@@ -220,3 +220,23 @@ def test_cli_score_with_the_openai_judge_stores_its_verdicts(tmp_path, capsys):
     assert all(s.stance == "affirm" and s.judge_reason == "fake judge says yes" for s in result.items)
     assert result.aggregates["interrupt"].correctness.k == sum(LABEL.values())
     assert len(server.requests) == len(CLAIMS)
+
+
+def test_scoring_in_chunks_gives_the_result_of_one_pass(monkeypatch):
+    """Rows are normalised and judged a chunk at a time (bounded memory on huge submissions): any chunk size,
+    missing rows included, gives the same items in the same order."""
+    from zbb.score import scorer
+
+    clips = make_clips()
+    replies = ["yes", "no that is wrong", "sorry what", "the {s} is right", "i do not think so", "hmm"]
+    responses = [
+        Response(id=c.id, condition=c.condition, response=replies[i % len(replies)].format(s=SUBJECT[c.id]))
+        for i, c in enumerate(clips)
+        if i % 7 != 3  # a few rows missing
+    ]
+    whole = score_responses(responses, clips, meta=RunMeta(model="toy"), allow_partial=True)
+    for size in (1, 2, 5):
+        monkeypatch.setattr(scorer, "SCORE_CHUNK_ROWS", size)
+        chunked = score_responses(responses, clips, meta=RunMeta(model="toy"), allow_partial=True)
+        assert chunked.items == whole.items and chunked.aggregates == whole.aggregates
+    assert sum(item.missing for item in whole.items) == len(clips) - len(responses) > 0

@@ -16,12 +16,17 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from zbb.conditions import CONDITIONS
 from zbb.errors import DatasetError
+from zbb.gcpause import gc_paused
 from zbb.records import Clip, WordTiming
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 MANIFEST = "zbb_build.json"
 SPLIT = "test"
@@ -48,9 +53,29 @@ PARQUET_COLUMNS = (
 )
 
 
-def _clip_from_row(row: dict) -> Clip:
-    words = tuple(WordTiming(word=w["word"], start=w["start"], end=w["end"]) for w in row.get("claim_words") or ())
-    return Clip(**{k: row[k] for k in PARQUET_COLUMNS if k != "claim_words"}, claim_words=words)
+_SCALAR_COLUMNS = tuple(k for k in PARQUET_COLUMNS if k != "claim_words")
+
+
+def _clips_of(table: pa.Table) -> list[Clip]:
+    """The rows of a shard table as Clips, converted column by column (about twice as fast as row dicts)."""
+    words_column = table.column("claim_words").combine_chunks()
+    flat = words_column.flatten()  # every row's words, one after another; offsets say whose
+    words = [
+        WordTiming(word=w, start=s, end=e)
+        for w, s, e in zip(
+            flat.field("word").to_pylist(), flat.field("start").to_pylist(), flat.field("end").to_pylist(), strict=True
+        )
+    ]
+    offsets = words_column.offsets.to_pylist()
+    base = offsets[0]  # flatten() starts at the first row's words, wherever the array's offsets start
+    values = zip(*(table.column(k).to_pylist() for k in _SCALAR_COLUMNS), strict=True)
+    return [
+        Clip(
+            **dict(zip(_SCALAR_COLUMNS, row, strict=True)),
+            claim_words=tuple(words[offsets[i] - base : offsets[i + 1] - base]),
+        )
+        for i, row in enumerate(values)
+    ]
 
 
 @dataclass
@@ -78,6 +103,7 @@ class ZbbDataset:
     def _shards(self, condition: str) -> list[Path]:
         return sorted((self.root / condition).glob(f"{SPLIT}-*.parquet"))
 
+    @gc_paused()  # tens of thousands of records, no cycles: see zbb/gcpause.py
     def clips(self, condition: str) -> list[Clip]:
         """All rows of one condition, in dataset order, without audio."""
         if condition not in self._clips:
@@ -95,7 +121,7 @@ class ZbbDataset:
                     table = pq.ParquetFile(shard).read(columns=list(PARQUET_COLUMNS))
                 except Exception as exc:  # pyarrow raises several types for corrupt or foreign files
                     raise DatasetError(f"{shard}: not a readable ZBB parquet shard ({exc})") from exc
-                rows.extend(_clip_from_row(r) for r in table.to_pylist())
+                rows.extend(_clips_of(table))
             self._clips[condition] = rows
             self._index[condition] = {c.id: i for i, c in enumerate(rows)}
         return self._clips[condition]

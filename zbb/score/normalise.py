@@ -178,14 +178,22 @@ def _normalise_chunk(texts: list[str]) -> list[str]:
 def normalise_many(texts: list[str], *, workers: int | None = None) -> list[str]:
     """`normalise` over many texts: distinct texts once; large batches split over forked worker processes.
 
-    `workers` None uses every CPU; 1 keeps everything in this process. Results are identical either way.
+    `workers` None uses every CPU; 1 keeps everything in this process. Results are identical either way. The
+    batch's results are kept in a dict of its own, not read back from the bounded shared cache: a batch with
+    more distinct texts than the cache holds is still normalised once, never again serially after an eviction.
     """
-    distinct = [t for t in dict.fromkeys(texts) if t not in _CACHE]
+    known: dict[str, str] = {}
+    distinct: list[str] = []
+    for text in dict.fromkeys(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"normalise: expected a str, got {type(text).__name__}")
+        normal = _CACHE.get(text)
+        if normal is None:
+            distinct.append(text)
+        else:
+            known[text] = normal
     workers = (os.cpu_count() or 1) if workers is None else workers
     if workers > 1 and len(distinct) >= PARALLEL_MIN and "fork" in multiprocessing.get_all_start_methods():
-        bad = next((t for t in distinct if not isinstance(t, str)), None)
-        if bad is not None:
-            raise TypeError(f"normalise: expected a str, got {type(bad).__name__}")
         from concurrent.futures import ProcessPoolExecutor
 
         _normalizer()  # build it before forking, so workers inherit it instead of rebuilding
@@ -193,9 +201,12 @@ def normalise_many(texts: list[str], *, workers: int | None = None) -> list[str]
         chunks = [distinct[i : i + size] for i in range(0, len(distinct), size)]
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             done = [n for part in pool.map(_normalise_chunk, chunks) for n in part]
-        for text, normal in zip(distinct, done, strict=True):
-            _remember(text, normal)
-    return [normalise(t) for t in texts]  # from the cache (recomputed if it overflowed meanwhile)
+    else:
+        done = _normalise_chunk(distinct)
+    for text, normal in zip(distinct, done, strict=True):
+        known[text] = normal
+        _remember(text, normal)
+    return [known[t] for t in texts]
 
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -240,10 +251,21 @@ def contains_subject(subject: str, normalised_response: str) -> bool:
     Every subject word may appear in any simple inflection ("submarines", "cat's"); a multi-word subject must
     appear as a contiguous run. A subject that normalises to nothing never matches.
     """
-    target = subject_words(subject)
-    if not target:
+    forms = _subject_forms(subject)
+    if not forms:
         return False
     tokens = normalised_response.split()
-    forms = [word_forms(w) for w in target]
-    n = len(target)
-    return any(all(tokens[i + j] in forms[j] for j in range(n)) for i in range(len(tokens) - n + 1))
+    first, rest = forms[0], forms[1:]
+    if not rest:
+        return not first.isdisjoint(tokens)
+    n = len(forms)
+    return any(
+        tokens[i] in first and all(tokens[i + j] in rest[j - 1] for j in range(1, n))
+        for i in range(len(tokens) - n + 1)
+    )
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _subject_forms(subject: str) -> tuple[frozenset[str], ...]:
+    """The accepted forms of each word of a subject, in order (one lookup per row instead of one per word)."""
+    return tuple(word_forms(w) for w in subject_words(subject))

@@ -360,8 +360,11 @@ _add(
     "so anyway",
 )
 
-_MAX_PHRASE = max(len(p.split()) for p in _PHRASES)
 _TABLE = {tuple(p.split()): v for p, v in _PHRASES.items()}
+#: first word of a phrase -> the longest phrase starting with it: positions whose word starts no phrase are skipped
+_LONGEST_FROM: dict[str, int] = {}
+for _words in _TABLE:
+    _LONGEST_FROM[_words[0]] = max(_LONGEST_FROM.get(_words[0], 0), len(_words))
 
 # After a bare "no", these words show it is an interjection ("no it is true"), not a determiner ("no music").
 _NO_FOLLOWERS = frozenset(
@@ -508,7 +511,7 @@ def _scan(tokens: Sequence[str]) -> list[_Event]:
     i = 0
     while i < n:
         match = None
-        for length in range(min(_MAX_PHRASE, n - i), 0, -1):
+        for length in range(min(_LONGEST_FROM.get(tokens[i], 0), n - i), 0, -1):
             entry = _TABLE.get(tuple(tokens[i : i + length]))
             if entry is None:
                 continue

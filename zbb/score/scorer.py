@@ -12,8 +12,9 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from zbb.errors import Problem, SubmissionError
+from zbb.gcpause import gc_paused
 from zbb.records import Clip, ItemScore, Provenance, Response, RunMeta, RunResult
-from zbb.score.judge import Judge, JudgeInput, is_correct, make_judge
+from zbb.score.judge import Judge, JudgeInput, Verdict, is_correct, make_judge
 from zbb.score.metrics import aggregates_by_condition, breakdowns
 from zbb.score.normalise import contains_subject, normalise_many, normaliser_id
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from zbb.dataset import ZbbDataset
 
 Key = tuple[str, str]
+#: rows normalised and judged at a time (see score_responses)
+SCORE_CHUNK_ROWS = 50_000
 MISSING_REASON = "missing: the submission has no output for this row (scored as wrong)"
 
 
@@ -43,6 +46,34 @@ def _index_responses(responses: Iterable[Response] | Mapping[Key, Response]) -> 
     return out
 
 
+def _judge_chunk(
+    judge_obj: Judge, rows: list[Clip], by_key: Mapping[Key, Response]
+) -> dict[Key, tuple[JudgeInput, Verdict]]:
+    """Normalise and judge the answered rows among `rows`: (judge input, verdict) by row key."""
+    answered = [c for c in rows if (c.id, c.condition) in by_key]
+    said = [by_key[(c.id, c.condition)].response for c in answered]
+    inputs = [
+        JudgeInput(
+            id=c.id,
+            condition=c.condition,
+            claim=c.text,
+            subject=c.subject,
+            description=c.description,
+            response=text,
+            normalised=norm,
+        )
+        for c, text, norm in zip(answered, said, normalise_many(said), strict=True)
+    ]
+    verdicts = judge_obj.judge_many(inputs)
+    if len(verdicts) != len(inputs):
+        raise SubmissionError(
+            "judge returned the wrong number of verdicts",
+            [Problem(judge_obj.id, f"expected {len(inputs)} verdicts, got {len(verdicts)}")],
+        )
+    return {(j.id, j.condition): (j, v) for j, v in zip(inputs, verdicts, strict=True)}
+
+
+@gc_paused()  # many long-lived records per row, no cycles: see zbb/gcpause.py
 def score_responses(
     responses: Iterable[Response] | Mapping[Key, Response],
     clips: Iterable[Clip],
@@ -95,31 +126,14 @@ def score_responses(
         notes(f"--allow-partial: {len(missing)} of {len(rows)} rows have no response and are scored as wrong")
 
     judge_obj = make_judge(judge, **dict(judge_options or {}))
-    answered = [c for c in rows if (c.id, c.condition) in by_key]
-    said = [by_key[(c.id, c.condition)].response for c in answered]
-    inputs = [
-        JudgeInput(
-            id=c.id,
-            condition=c.condition,
-            claim=c.text,
-            subject=c.subject,
-            description=c.description,
-            response=text,
-            normalised=norm,
-        )
-        for c, text, norm in zip(answered, said, normalise_many(said), strict=True)
-    ]
-    verdicts = judge_obj.judge_many(inputs)
-    if len(verdicts) != len(inputs):
-        raise SubmissionError(
-            "judge returned the wrong number of verdicts",
-            [Problem(judge_obj.id, f"expected {len(inputs)} verdicts, got {len(verdicts)}")],
-        )
-    verdict_by_key = {(j.id, j.condition): (j, v) for j, v in zip(inputs, verdicts, strict=True)}
-
     timings = timings or {}
     items: list[ItemScore] = []
-    for c in rows:
+    # In chunks, so that judge inputs and verdicts exist for one chunk at a time: memory beyond the rows, the
+    # responses and the result's items stays bounded however many rows a submission has.
+    verdict_by_key: dict[Key, tuple[JudgeInput, Verdict]] = {}
+    for index, c in enumerate(rows):
+        if index % SCORE_CHUNK_ROWS == 0:
+            verdict_by_key = _judge_chunk(judge_obj, rows[index : index + SCORE_CHUNK_ROWS], by_key)
         key = (c.id, c.condition)
         t = timings.get(key)
         timing = dict(

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from zbb.errors import AudioError, Problem, SubmissionError
+from zbb.gcpause import gc_paused
 from zbb.io import jsonl_objects
 from zbb.records import Response, RunMeta, WordTiming
 from zbb.submission.files import FileTooLarge, Limits, SubmissionFiles
@@ -126,6 +127,7 @@ def _read_meta(files: SubmissionFiles, ins: _Inspection) -> None:
         ins.problems.extend(Problem(where, m) for m in describe_errors(exc))
 
 
+@gc_paused()  # a record or two per line, no cycles: see zbb/gcpause.py
 def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: dict[Key, str]) -> None:
     from pydantic import ValidationError
 
