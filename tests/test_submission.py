@@ -232,3 +232,22 @@ def test_a_silent_row_is_said_explicitly(tmp_path, ds):
         problem.where.endswith("responses.jsonl:1 [a1]")
         and '"silent": true but the response holds words' in problem.message
     )
+
+
+def test_rows_past_the_limit_are_refused_before_parsing_and_the_limit_can_be_raised(tmp_path, ds, capsys):
+    from dataclasses import replace
+
+    from zbb.cli import main
+    from zbb.submission.files import Limits
+
+    path = write_submission(tmp_path / "sub", {"meta.json": META, "responses.jsonl": lines()})  # 6 rows
+    with pytest.raises(SubmissionError) as err:
+        load_submission(path, ds, limits=replace(Limits(), max_rows=5))
+    (problem,) = err.value.problems
+    assert "responses.jsonl" in problem.where and "holds 6 lines; the limit is 5 rows" in problem.message
+    assert len(load_submission(path, ds, limits=replace(Limits(), max_rows=6)).responses) == 6
+    out = tmp_path / "r.json"
+    assert main(["score", str(path), "--dataset", str(ds.root), "--max-rows", "5", "--out", str(out)]) == 2
+    assert "--max-rows" in capsys.readouterr().err and not out.exists()
+    assert main(["score", str(path), "--dataset", str(ds.root), "--max-rows", "6", "--out", str(out), "--quiet"]) == 0
+    assert main(["validate", str(path), "--dataset", str(ds.root), "--max-rows", "5"]) == 1

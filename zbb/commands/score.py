@@ -38,6 +38,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="score a submission that lacks rows: missing rows count as wrong and are reported",
     )
+    p.add_argument("--max-rows", type=int, default=None, help="most rows a submission may answer (default 200000)")
+    p.add_argument("--max-file-mb", type=float, default=None, help="largest single file (default 64)")
+    p.add_argument("--max-total-mb", type=float, default=None, help="largest total size (default 8192)")
     p.add_argument("--quiet", action="store_true", help="do not print the summary table")
 
 
@@ -51,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from zbb.results import save_result
     from zbb.score.scorer import score_submission
     from zbb.score.summary import format_summary
+    from zbb.submission.report import limits_from_mb
 
     options = {}
     if args.judge == "openai":
@@ -70,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         judge=args.judge,
         asr=args.asr,
         allow_partial=args.allow_partial,
+        limits=limits_from_mb(args.max_file_mb, args.max_total_mb, args.max_rows),
         judge_options=options,
         notes=lambda msg: print(msg, file=sys.stderr),
     )

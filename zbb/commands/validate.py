@@ -25,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--max-file-mb", type=float, default=None, help="largest single file (default 64)")
     parser.add_argument("--max-total-mb", type=float, default=None, help="largest total size (default 8192)")
+    parser.add_argument("--max-rows", type=int, default=None, help="most rows a submission may answer (default 200000)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         open_dataset(args.dataset),
         allow_partial=args.allow_partial,
         condition=args.condition,
-        limits=limits_from_mb(args.max_file_mb, args.max_total_mb),
+        limits=limits_from_mb(args.max_file_mb, args.max_total_mb, args.max_rows),
     )
     print(summarise(args.submission, check))
     return 0 if check.ok else 1

@@ -20,6 +20,7 @@ from zbb.score.normalise import contains_subject, normalise_many, normaliser_id
 
 if TYPE_CHECKING:
     from zbb.dataset import ZbbDataset
+    from zbb.submission.files import Limits
 
 Key = tuple[str, str]
 #: rows normalised and judged at a time (see score_responses)
@@ -207,14 +208,16 @@ def score_submission(
     judge_options: Mapping[str, Any] | None = None,
     provenance_kind: str = "reproduced",
     notes: Callable[[str], None] | None = None,
+    limits: Limits | None = None,
 ) -> RunResult:
     """Load a submission (folder, zip or FDB run folder) and score it against `dataset` (folder, Hub id or an
-    open ZbbDataset). Loader warnings and partial-scoring notes go to `notes`."""
+    open ZbbDataset). Loader warnings and partial-scoring notes go to `notes`; `limits` caps the submission
+    (zbb.submission.Limits: rows, file sizes)."""
     from zbb.dataset import ZbbDataset, open_dataset
     from zbb.submission import load_submission
 
     ds = dataset if isinstance(dataset, ZbbDataset) else open_dataset(dataset)
-    sub = load_submission(path, ds, asr=asr, allow_partial=allow_partial)
+    sub = load_submission(path, ds, asr=asr, allow_partial=allow_partial, limits=limits)
     if notes is not None:
         for w in sub.warnings:
             notes(f"warning: {w}")

@@ -24,10 +24,14 @@ _CHUNK = 1 << 20
 class Limits:
     """Caps on what a submission may hold (defaults fit a few thousand rows of 24 kHz audio).
 
+    `max_rows` bounds the rows and so the memory scoring needs (about 2 KB a row): raise it, and `max_file_bytes`
+    for a larger responses.jsonl, for datasets bigger than ZBB (`zbb score --max-rows --max-file-mb`).
+
     `max_ratio` is uncompressed/compressed bytes of one zip member, checked once a member passes
     `ratio_floor_bytes` (small files compress well without being bombs).
     """
 
+    max_rows: int = 200_000  # rows answered (responses.jsonl lines or audio rows); ZBB itself has 3,918
     max_file_bytes: int = 64 * MIB
     max_total_bytes: int = 8 * 1024 * MIB
     max_members: int = 50_000

@@ -137,6 +137,16 @@ def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: dict[Key, st
     if text is None:
         return
     base = files.where("responses.jsonl")
+    lines = text.count("\n") + (not text.endswith("\n"))
+    if lines > files.limits.max_rows:  # counted before parsing: refusing costs no more than reading
+        ins.problems.append(
+            Problem(
+                base,
+                f"holds {lines} lines; the limit is {files.limits.max_rows} rows "
+                "(Limits.max_rows; zbb score/validate --max-rows raises it)",
+            )
+        )
+        return
     for lineno, data in jsonl_objects(text, base, ins.problems):
         where = f"{base}:{lineno}"
         item = data.get("id") if isinstance(data.get("id"), str) else None
@@ -303,6 +313,15 @@ def _inspect(files: SubmissionFiles, dataset: ZbbDataset, *, condition: str | No
     _read_meta(files, ins)
     seen: dict[Key, str] = {}
     _classify(files, ins, condition, dataset.conditions(), seen)
+    if len(ins.audio) > files.limits.max_rows:
+        ins.problems.append(
+            Problem(
+                files.name,
+                f"holds {len(ins.audio)} audio rows; the limit is {files.limits.max_rows} "
+                "(Limits.max_rows; zbb score/validate --max-rows raises it)",
+            )
+        )
+        ins.audio = {}
     if ins.layout == "transcript" and "responses.jsonl" in files.paths():
         _read_responses(files, ins, seen)
     _check_against_dataset(dataset, ins, seen, allow_partial)

@@ -9,8 +9,11 @@ from zbb.submission.files import MIB, Limits
 from zbb.submission.loader import Check
 
 
-def limits_from_mb(max_file_mb: float | None, max_total_mb: float | None) -> Limits:
+def limits_from_mb(max_file_mb: float | None, max_total_mb: float | None, max_rows: int | None = None) -> Limits:
+    """`Limits` with the CLI's overrides (None keeps a default)."""
     limits = Limits()
+    if max_rows is not None:
+        limits = replace(limits, max_rows=max_rows)
     if max_file_mb is not None:
         limits = replace(limits, max_file_bytes=int(max_file_mb * MIB))
     if max_total_mb is not None:
