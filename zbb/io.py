@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,16 +42,21 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
 
 
-def jsonl_objects(text: str, name: str, problems: list) -> list[tuple[int, dict]]:
-    """The JSON objects of a JSON Lines text as (physical line number, object), skipping blank lines.
+def jsonl_objects(text: str, name: str, problems: list) -> Iterator[tuple[int, dict]]:
+    """The JSON objects of a JSON Lines text as (physical line number, object), skipping blank lines, one at a
+    time (a caller that keeps only what it needs holds one line's object, not the whole file's).
 
     A line that is not valid JSON, or not a JSON object, adds a `Problem` named `name:line` to `problems` and is
     skipped, so a caller can report every bad line at once.
     """
     from zbb.errors import Problem
 
-    objects = []
-    for number, line in enumerate(text.split("\n"), start=1):
+    start, number = 0, 0
+    while start <= len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            end = len(text)
+        line, start, number = text[start:end], end + 1, number + 1
         if not line.strip():
             continue
         try:
@@ -66,5 +72,4 @@ def jsonl_objects(text: str, name: str, problems: list) -> list[tuple[int, dict]
         if not isinstance(obj, dict):
             problems.append(Problem(f"{name}:{number}", f"expected a JSON object per line, got {type(obj).__name__}"))
             continue
-        objects.append((number, obj))
-    return objects
+        yield number, obj
