@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import tempfile
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
+
+from zbb.errors import ZbbError
 
 
 def _umask() -> int:
@@ -38,33 +43,163 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
-    return atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
+    """Write `obj` as strict JSON (no NaN/Infinity), atomically; a non-finite number raises ZbbError naming it."""
+    return atomic_write_text(path, dumps_strict(obj, where=str(path), indent=2) + "\n")
 
 
-def jsonl_objects(text: str, name: str, problems: list) -> list[tuple[int, dict]]:
+# ------------------------------------------------------------------------------------------- strict JSON
+#: Deepest nesting any JSON input may have: zbb's own files nest about 6 levels; Python's JSON reader and writer
+#: recurse once per level and fail with RecursionError near 1000.
+MAX_JSON_DEPTH = 64
+
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+# A float literal that may overflow to inf: a 3-digit exponent or a long run of digits. Only texts holding one pay
+# for the per-float check (a Python call per number).
+_BIG_NUMBER = re.compile(r"[eE][+]?0*[0-9]{3,}|[0-9]{300,}")
+_DEPTH_CHUNK = 1 << 20
+
+
+class JsonInputError(ZbbError):
+    """A JSON input is not strict JSON zbb can read: malformed, nested too deep, or a number that is not finite.
+
+    `where` is the file (with `:line` when known); `message` says what is wrong.
+    """
+
+    def __init__(self, where: str, message: str):
+        self.where = where
+        self.message = message
+        super().__init__(f"{where}: {message}")
+
+
+class _NotFinite(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotFinite(f"{name} is not a JSON number (JSON holds only finite numbers)")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotFinite(f"the number {text[:40]}{'...' if len(text) > 40 else ''} is too large (not a finite number)")
+    return value
+
+
+def _too_deep_at(text: str, max_depth: int) -> int | None:
+    """Offset (in `text` with strings removed) where nesting first passes `max_depth`, or None; linear, chunked."""
+    if text.count("[") + text.count("{") <= max_depth:
+        return None  # cannot nest deeper than the number of openers
+    import numpy as np
+
+    data = np.frombuffer(_STRING.sub('""', text).encode("utf-8", "surrogatepass"), np.uint8)
+    depth = 0
+    for begin in range(0, len(data), _DEPTH_CHUNK):
+        chunk = data[begin : begin + _DEPTH_CHUNK]
+        delta = (chunk == 0x5B).astype(np.int8) + (chunk == 0x7B) - (chunk == 0x5D) - (chunk == 0x7D)
+        at = np.flatnonzero(delta)
+        if not at.size:
+            continue
+        depths = depth + np.cumsum(delta[at], dtype=np.int64)
+        over = np.flatnonzero(depths > max_depth)
+        if over.size:
+            offset = begin + int(at[over[0]])
+            return int(np.count_nonzero(data[:offset] == 0x0A)) + 1  # line number (strings hold no raw newline)
+        depth = int(depths[-1])
+    return None
+
+
+def read_json(text: str | bytes, where: str, *, line: int | None = None, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Parse one JSON document strictly, for every JSON input zbb reads (submissions, banks, results, indexes).
+
+    Refuses, with a `JsonInputError` naming `where` and the line: malformed JSON, nesting deeper than `max_depth`,
+    NaN/Infinity and numbers too large for a float, and integers too long for Python to convert. `line` is the
+    line `text` sits on in its file (a JSON Lines line), when the caller knows it.
+    """
+
+    def located(lineno: int | None) -> str:
+        shown = line if line is not None else lineno
+        return f"{where}:{shown}" if shown is not None else where
+
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise JsonInputError(
+                located(text[: exc.start].count(b"\n") + 1),
+                f"not UTF-8 text (byte 0x{text[exc.start]:02x} at offset {exc.start})",
+            ) from None
+    deep_line = _too_deep_at(text, max_depth)
+    if deep_line is not None:
+        raise JsonInputError(
+            located(deep_line), f"JSON nested deeper than {max_depth} levels; zbb's JSON files nest a few levels"
+        )
+    hooks: dict[str, Any] = {"parse_constant": _refuse_constant}
+    if _BIG_NUMBER.search(text):
+        hooks["parse_float"] = _finite_float
+    try:
+        return json.loads(text, **hooks)
+    except json.JSONDecodeError as exc:
+        raise JsonInputError(located(exc.lineno), f"malformed JSON ({exc.msg} at column {exc.colno})") from None
+    except _NotFinite as exc:
+        raise JsonInputError(located(None), str(exc)) from None
+    except ValueError as exc:  # Python's int() refuses integers of more than 4300 digits
+        raise JsonInputError(located(None), f"a number JSON cannot hold here ({str(exc)[:100]})") from None
+    except RecursionError:
+        raise JsonInputError(located(None), "JSON nested too deep to read") from None
+
+
+def _non_finite_path(obj: Any, path: str = "") -> str | None:
+    """Where the first NaN/infinite float sits in `obj` (`items[3].latency_s`), or None."""
+    stack: list[tuple[Any, str]] = [(obj, path)]
+    while stack:
+        value, at = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"{at or '(top)'} = {value}"
+        if isinstance(value, dict):
+            stack.extend((v, f"{at}.{k}" if at else str(k)) for k, v in reversed(list(value.items())))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((v, f"{at}[{i}]") for i, v in reversed(list(enumerate(value))))
+    return None
+
+
+def dumps_strict(obj: Any, *, where: str = "JSON", **options: Any) -> str:
+    """`json.dumps` that never writes NaN/Infinity (not JSON): a non-finite number raises ZbbError naming it."""
+    options.setdefault("ensure_ascii", False)
+    try:
+        return json.dumps(obj, allow_nan=False, **options)
+    except ValueError:
+        bad = _non_finite_path(obj)
+        raise ZbbError(
+            f"{where}: cannot write {bad or 'a non-finite number'}; JSON holds only finite numbers"
+        ) from None
+    except RecursionError:
+        raise ZbbError(f"{where}: cannot write JSON nested this deep") from None
+
+
+def jsonl_objects(
+    text: str, name: str, problems: list, *, max_problems: int | None = None
+) -> Iterator[tuple[int, dict]]:
     """The JSON objects of a JSON Lines text as (physical line number, object), skipping blank lines.
 
-    A line that is not valid JSON, or not a JSON object, adds a `Problem` named `name:line` to `problems` and is
-    skipped, so a caller can report every bad line at once.
+    Each line is read with `read_json` (strict). A line that is not strict JSON, or not a JSON object, adds a
+    `Problem` named `name:line` to `problems` and is skipped, so a caller can report every bad line at once.
+    Reading stops once `problems` holds `max_problems` (the caller says so), which bounds the cost of a file of
+    nothing but bad lines.
     """
     from zbb.errors import Problem
 
-    objects = []
     for number, line in enumerate(text.split("\n"), start=1):
+        if max_problems is not None and len(problems) >= max_problems:
+            return
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(
-                Problem(
-                    f"{name}:{number}",
-                    f"malformed JSON ({exc.msg} at column {exc.colno}); expected one JSON object per line",
-                )
-            )
+            obj = read_json(line, name, line=number)
+        except JsonInputError as exc:
+            problems.append(Problem(exc.where, exc.message + "; expected one JSON object per line"))
             continue
         if not isinstance(obj, dict):
             problems.append(Problem(f"{name}:{number}", f"expected a JSON object per line, got {type(obj).__name__}"))
             continue
-        objects.append((number, obj))
-    return objects
+        yield number, obj

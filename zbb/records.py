@@ -268,12 +268,27 @@ class RunResult(Record):
 
     @property
     def run_id(self) -> str:
-        """A stable, file-name-safe id: model, steering settings and provenance kind."""
-        import re
-
+        """A stable, file-name-safe id: model, steering settings and provenance kind (any Unicode name works)."""
         tag = "unsteered"
         if self.meta.steering is not None:
             s = self.meta.steering
             tag = f"steer-L{s.layer}-a{s.alpha}-s{s.span}"
-        parts = (self.meta.model, tag, self.provenance.kind)
-        return "--".join(re.sub(r"[^A-Za-z0-9._]+", "-", part).strip("-") for part in parts).lower()
+        return "--".join(slug(part) for part in (self.meta.model, tag, self.provenance.kind))
+
+
+def slug(text: str, max_chars: int = 60) -> str:
+    """A file-name-safe, lower-case ASCII form of `text`: letters, digits, '.', '_' and '-', starting with a letter
+    or digit. Text that does not survive that intact (non-ASCII, over `max_chars`, or nothing left) gets a short
+    hash of the original, so different names keep different slugs ("模型" -> "3f9a1c2e")."""
+    import hashlib
+    import re
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    out = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._]+", "-", plain)).lower().lstrip("-._").rstrip("-")
+    lossy = not text.isascii() or not out or len(out) > max_chars
+    if not lossy:
+        return out
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    out = out[:max_chars].rstrip("-._")
+    return f"{out}-{digest}" if out else digest
