@@ -7,8 +7,8 @@ import math
 import os
 import re
 import tempfile
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from zbb.errors import ZbbError

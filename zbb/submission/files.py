@@ -36,7 +36,7 @@ class Limits:
     max_members: int = 50_000
     max_ratio: float = 100.0
     ratio_floor_bytes: int = 1 * MIB
-    max_reply_chars: int = 20_000
+    max_reply_chars: int = 1000
     max_problems: int = 1000
 
 
