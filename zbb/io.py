@@ -122,12 +122,13 @@ def read_json(text: str | bytes, where: str, *, line: int | None = None, max_dep
         return f"{where}:{shown}" if shown is not None else where
 
     if isinstance(text, bytes):
+        data = text
         try:
-            text = text.decode("utf-8-sig")
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise JsonInputError(
-                located(text[: exc.start].count(b"\n") + 1),
-                f"not UTF-8 text (byte 0x{text[exc.start]:02x} at offset {exc.start})",
+                located(data[: exc.start].count(b"\n") + 1),
+                f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
             ) from None
     deep_line = _too_deep_at(text, max_depth)
     if deep_line is not None:

@@ -15,9 +15,14 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zbb.errors import Problem, ProblemsError, ZbbError
 from zbb.leaderboard.store import ResultStore
+from zbb.records import RunResult
+
+if TYPE_CHECKING:
+    from zbb.dataset import ZbbDataset
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +88,7 @@ def stage_upload(files: Sequence[str | os.PathLike], folder: Path, *, max_bytes:
 def submit(
     store: ResultStore,
     files: Sequence[str | os.PathLike],
-    dataset,
+    dataset: ZbbDataset | None,
     *,
     judge: str = "rule",
     asr: str = "pocketsphinx",
@@ -106,7 +111,7 @@ def submit(
 def _submit(
     store: ResultStore,
     files: Sequence[str | os.PathLike],
-    dataset,
+    dataset: ZbbDataset | None,
     *,
     judge: str = "rule",
     asr: str = "pocketsphinx",
@@ -142,7 +147,7 @@ def _submit(
     return SubmitOutcome(ok=True, key=key, model=result.meta.model)
 
 
-def _output_audio(staged: Path, result, folder: Path) -> dict[tuple[str, str], Path]:
+def _output_audio(staged: Path, result: RunResult, folder: Path) -> dict[tuple[str, str], Path]:
     """The model's output audio per scored row, where the submission carried it, copied into `folder`.
 
     Reads the submission through the submission loader's file access (its zip safety and size limits). Audio is

@@ -18,6 +18,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +27,11 @@ from zbb.io import JsonInputError, jsonl_objects, read_json
 from zbb.records import Response, RunMeta, WordTiming
 from zbb.submission.files import FileTooLarge, Limits, SubmissionFiles
 from zbb.timing import ItemTiming, item_timing, speech_segments
+
+if TYPE_CHECKING:
+    from zbb.asr.base import AsrEngine
+    from zbb.dataset import ZbbDataset
+    from zbb.records import Clip
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg")
 FDB_FILES = ("output.wav", "output.json")
@@ -270,7 +276,7 @@ def _classify(
 MAX_SUGGESTIONS = 10
 
 
-def _suggest(word: str, choices, budget: list[int]) -> str:
+def _suggest(word: str, choices: list[str], budget: list[int]) -> str:
     if budget[0] <= 0:
         return ""
     budget[0] -= 1
@@ -278,13 +284,13 @@ def _suggest(word: str, choices, budget: list[int]) -> str:
     return f" Did you mean {close[0]!r}?" if close else ""
 
 
-def _longest_output_s(clip) -> float:
+def _longest_output_s(clip: Clip) -> float:
     """How long a model's output on `clip` may run: its output channel is time-locked to the user audio; some
     slack (as for output audio, refused past the same point) for runs that kept generating a little longer."""
     return clip.duration_s + max(LENGTH_REFUSE_MIN_S, LENGTH_REFUSE_SHARE * clip.duration_s)
 
 
-def _word_time_problem(words, clip) -> str | None:
+def _word_time_problem(words: tuple[WordTiming, ...] | None, clip: Clip) -> str | None:
     """Why a row's word times cannot be on this clip (past the end of any output on it), or None."""
     limit = _longest_output_s(clip)
     for w in words or ():
@@ -297,7 +303,9 @@ def _word_time_problem(words, clip) -> str | None:
     return None
 
 
-def _check_against_dataset(dataset, ins: _Inspection, seen: dict[Key, str], allow_partial: bool, files) -> None:
+def _check_against_dataset(
+    dataset: ZbbDataset, ins: _Inspection, seen: dict[Key, str], allow_partial: bool, files: SubmissionFiles
+) -> None:
     conditions = dataset.conditions()
     answered: dict[str, set[str]] = {}
     row_ids: dict[str, set[str]] = {}  # per condition, built once: a set per response line made checking quadratic
@@ -344,7 +352,7 @@ def _check_against_dataset(dataset, ins: _Inspection, seen: dict[Key, str], allo
         (ins.warnings if allow_partial else ins.problems).append(Problem(f"{dataset.source} [{cond}]", message))
 
 
-def _check_dataset_ref(meta: RunMeta | None, dataset, ins: _Inspection, where: str) -> None:
+def _check_dataset_ref(meta: RunMeta | None, dataset: ZbbDataset, ins: _Inspection, where: str) -> None:
     if meta is None or not meta.dataset:
         return
     ref = meta.dataset
@@ -362,7 +370,7 @@ def _check_dataset_ref(meta: RunMeta | None, dataset, ins: _Inspection, where: s
     )
 
 
-def _inspect(files: SubmissionFiles, dataset, *, condition: str | None, allow_partial: bool) -> _Inspection:
+def _inspect(files: SubmissionFiles, dataset: ZbbDataset, *, condition: str | None, allow_partial: bool) -> _Inspection:
     ins = _Inspection()
     ins.problems.extend(files.problems)
     if files.problems and not files.paths():
@@ -436,7 +444,13 @@ def _fdb_json(
 
 
 def _load_audio_row(
-    files: SubmissionFiles, row: _AudioRow, clip, *, want_window: bool, problems: list[Problem], warnings: list[Problem]
+    files: SubmissionFiles,
+    row: _AudioRow,
+    clip: Clip,
+    *,
+    want_window: bool,
+    problems: list[Problem],
+    warnings: list[Problem],
 ) -> _Loaded | None:
     from zbb.asr.base import ASR_SAMPLE_RATE
     from zbb.audio import read_audio, resample, samples_at
@@ -516,7 +530,7 @@ def _load_audio_row(
     return _Loaded(segments, sr, window, fdb_words, fdb_text)
 
 
-def _check_audio_header(data: bytes, clip, where: str) -> tuple[int, int, int]:
+def _check_audio_header(data: bytes, clip: Clip, where: str) -> tuple[int, int, int]:
     """Check an output audio file from its header alone, before decoding anything: channels, sample rate and
     length against the user audio. Returns (sample rate, samples to decode, samples in the file); raises
     AudioError."""
@@ -544,7 +558,9 @@ def _check_audio_header(data: bytes, clip, where: str) -> tuple[int, int, int]:
     return int(info.samplerate), samples_at(clip.duration_s, info.samplerate), int(info.frames)
 
 
-def _check_rows(files, dataset, ins: _Inspection, *, want_window: bool) -> dict[Key, _Loaded]:
+def _check_rows(
+    files: SubmissionFiles, dataset: ZbbDataset, ins: _Inspection, *, want_window: bool
+) -> dict[Key, _Loaded]:
     loaded: dict[Key, _Loaded] = {}
     known = {cond: {c.id for c in dataset.clips(cond)} for cond in dataset.conditions()}
     for key, row in sorted(ins.audio.items()):
@@ -578,7 +594,7 @@ class Check:
 
 def check_submission(
     path: str | os.PathLike,
-    dataset,
+    dataset: ZbbDataset,
     *,
     allow_partial: bool = False,
     limits: Limits | None = None,
@@ -598,7 +614,7 @@ def check_submission(
 
 def validate_submission(
     path: str | os.PathLike,
-    dataset,
+    dataset: ZbbDataset,
     *,
     allow_partial: bool = False,
     limits: Limits | None = None,
@@ -610,9 +626,9 @@ def validate_submission(
 
 def load_submission(
     path: str | os.PathLike,
-    dataset,
+    dataset: ZbbDataset,
     *,
-    asr="pocketsphinx",
+    asr: str | AsrEngine = "pocketsphinx",
     allow_partial: bool = False,
     limits: Limits | None = None,
     condition: str | None = None,
@@ -655,8 +671,8 @@ def load_submission(
 
 def _transcribe(
     loaded: dict[Key, _Loaded],
-    dataset,
-    asr,
+    dataset: ZbbDataset,
+    asr: str | AsrEngine,
     responses: dict[Key, Response],
     timings: dict[Key, ItemTiming],
     *,
@@ -671,10 +687,11 @@ def _transcribe(
     engine = make_asr(asr) if to_decode else None
     transcripts = {}
     if engine is not None:
-        got = engine.transcribe_many([loaded[k].window for k in to_decode], workers=workers, progress=progress)
+        windows = [w for k in to_decode if (w := loaded[k].window) is not None]
+        got = engine.transcribe_many(windows, workers=workers, progress=progress)
         if len(got) != len(to_decode):
             raise EngineError(f"{engine.describe()}: returned {len(got)} transcripts for {len(to_decode)} windows")
-        transcripts = dict(zip(to_decode, got))
+        transcripts = dict(zip(to_decode, got, strict=True))
     engine_name = engine.name if engine else (asr.partition(":")[0] if isinstance(asr, str) else asr.name)
     labels = set()
     for key, row in loaded.items():
