@@ -44,7 +44,12 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
     """Write `obj` as strict JSON (no NaN/Infinity), atomically; a non-finite number raises ZbbError naming it."""
-    return atomic_write_text(path, dumps_strict(obj, where=str(path), indent=2) + "\n")
+    text = dumps_strict(obj, where=str(path), indent=2) + "\n"
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ZbbError(f"{path}: cannot write text holding a lone UTF-16 surrogate ({exc.reason})") from None
+    return atomic_write_bytes(path, data)
 
 
 # ------------------------------------------------------------------------------------------- strict JSON
@@ -57,6 +62,9 @@ _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 # for the per-float check (a Python call per number).
 _BIG_NUMBER = re.compile(r"[eE][+]?0*[0-9]{3,}|[0-9]{300,}")
 _DEPTH_CHUNK = 1 << 20
+# JSON can spell a lone UTF-16 surrogate ("\\ud800"), which Python keeps in a str that cannot be written as UTF-8;
+# only texts holding such an escape pay for the check of every parsed string.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class JsonInputError(ZbbError):
@@ -139,7 +147,7 @@ def read_json(text: str | bytes, where: str, *, line: int | None = None, max_dep
     if _BIG_NUMBER.search(text):
         hooks["parse_float"] = _finite_float
     try:
-        return json.loads(text, **hooks)
+        value = json.loads(text, **hooks)
     except json.JSONDecodeError as exc:
         raise JsonInputError(located(exc.lineno), f"malformed JSON ({exc.msg} at column {exc.colno})") from None
     except _NotFinite as exc:
@@ -148,6 +156,29 @@ def read_json(text: str | bytes, where: str, *, line: int | None = None, max_dep
         raise JsonInputError(located(None), f"a number JSON cannot hold here ({str(exc)[:100]})") from None
     except RecursionError:
         raise JsonInputError(located(None), "JSON nested too deep to read") from None
+    if _SURROGATE_ESCAPE.search(text):
+        bad = _lone_surrogate(value)
+        if bad is not None:
+            raise JsonInputError(located(None), f"{bad} holds a lone UTF-16 surrogate escape (not a character)")
+    return value
+
+
+def _lone_surrogate(obj: Any) -> str | None:
+    """Where a string (or key) in parsed JSON holds a lone surrogate, or None."""
+    stack: list[tuple[Any, str]] = [(obj, "the text")]
+    while stack:
+        value, at = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return at
+        elif isinstance(value, dict):
+            stack.extend((k, f"a key in {at}") for k in value)
+            stack.extend((v, f"field {k!a}") for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, at) for v in value)
+    return None
 
 
 def _non_finite_path(obj: Any, path: str = "") -> str | None:
