@@ -273,7 +273,7 @@ def _classify(
 
 #: Unknown ids and conditions get a did-you-mean for the first few only: a search per line made refusing a file of
 #: unknown ids take far longer than checking a valid one.
-MAX_SUGGESTIONS = 10
+MAX_SUGGESTIONS = 5
 
 
 def _suggest(word: str, choices: list[str], budget: list[int]) -> str:
