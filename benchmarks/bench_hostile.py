@@ -39,9 +39,7 @@ def make_dataset(root: Path, n_per_condition: int, conditions=("no_interrupt", "
     for condition in conditions:
         records = []
         for i in range(n_per_condition):
-            words = [
-                {"word": w, "start": 5.0 + 0.4 * k, "end": 5.35 + 0.4 * k} for k, w in enumerate(["cat", "meows"])
-            ]
+            words = [{"word": w, "start": 5.0 + 0.4 * k, "end": 5.35 + 0.4 * k} for k, w in enumerate(["cat", "meows"])]
             row = dict(
                 id=f"item-{i:06d}",
                 subject="Cat",
