@@ -420,3 +420,24 @@ def test_validate_refuses_whatever_score_refuses(tmp_path, ds, case):
     assert read_json(written.read_bytes(), str(written))["kind"] == "zbb-result"
     assert RunResult.from_dict({k: v for k, v in json.loads(written.read_text()).items() if k != "kind"}) == result
     atomic_write_json(tmp_path / "again.json", result.to_dict())
+
+
+def test_a_full_disk_while_writing_a_result_is_one_clear_error_and_leaves_the_file(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from zbb.io import NoSpaceError
+
+    run = synthetic_run("M", {"interrupt": (0.3, 0.4)}, n=3)
+    target = save_result(run, tmp_path / "r.json")
+    before = target.read_bytes()
+
+    def full(fd, *a):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(
+        NoSpaceError, match=rf"^no space left on device while writing {target} \([\d,]+ bytes needed\)$"
+    ):
+        save_result(dataclasses.replace(run, items=()), target)
+    assert target.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["r.json"]

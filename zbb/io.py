@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -20,9 +21,30 @@ def _umask() -> int:
     return mask
 
 
+class NoSpaceError(ZbbError, OSError):
+    """The disk filled up while writing a file (an OSError with errno ENOSPC, and a ZbbError with a plain message)."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write `data` to `path` via a temporary file in the same folder and an atomic rename."""
+    """Write `data` to `path` via a temporary file in the same folder and an atomic rename.
+
+    A full disk raises NoSpaceError naming the path and the bytes needed; the file is left as it was.
+    """
     path = Path(path)
+    try:
+        return _atomic_write_bytes(path, data)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT) or isinstance(exc, NoSpaceError):
+            raise
+        raise NoSpaceError(
+            exc.errno, f"no space left on device while writing {path} ({len(data):,} bytes needed)", str(path)
+        ) from exc
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
