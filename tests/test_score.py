@@ -57,7 +57,7 @@ def test_scores_transcripts_per_row_and_per_condition():
     assert (item.stance, item.correct, item.subject_hit, item.label) == ("deny", True, True, False)
     assert item.judge_reason and item.normalised == "no that is not right about the submarine"
     p = result.provenance
-    assert p.kind == "reproduced" and p.judge == "rule-v1" and p.normaliser.startswith("zbb-en-1")
+    assert p.kind == "self-reported" and p.judge == "rule-v1" and p.normaliser.startswith("zbb-en-1")
     assert p.scored_at.endswith("Z") and p.asr is None
 
 

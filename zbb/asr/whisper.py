@@ -41,6 +41,12 @@ class WhisperEngine:
                 ) from exc
         return self._model
 
+    @property
+    def grade(self) -> str:
+        """Large (and turbo) whisper models are fit as a reference; the small ones make too many errors."""
+        name = self.model_name.lower()
+        return "reference" if "large" in name or "turbo" in name else "indicative"
+
     def describe(self) -> str:
         from importlib.metadata import version
 
