@@ -19,7 +19,7 @@ from test_submission_helpers import make_clip, write_dataset
 from zbb.audio import encode, read_audio
 from zbb.builder.export import export_fdb
 from zbb.dataset import open_dataset
-from zbb.fdb_timing import cropped_words, merge_segments, overlaps
+from zbb.fdb_timing import cropped_words
 from zbb.records import WordTiming
 from zbb.score.scorer import score_submission
 

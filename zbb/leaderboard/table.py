@@ -575,7 +575,7 @@ def display_cell(row: dict[str, Any], col: Column) -> Any:
             return f"{value:+.2f}"
         return value if isinstance(value, int) else _fmt(value)
     if col.key == "model":
-        mark = f" <sub title=\"{INDICATIVE_ASR_REASON}\">{INDICATIVE_ASR_BADGE}</sub>" if row.get("asr_grade") else ""
+        mark = f' <sub title="{INDICATIVE_ASR_REASON}">{INDICATIVE_ASR_BADGE}</sub>' if row.get("asr_grade") else ""
         return f"**{value}**{mark}"
     if col.key == "provenance":
         kind = row["kind"]
