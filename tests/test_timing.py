@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from zbb.records import WordTiming
 from zbb.fdb_timing import fdb_takeover
+from zbb.records import WordTiming
 from zbb.timing import FRAME_S, ItemTiming, claim_stop_latency, item_timing, speech_segments, talking_at
 
 SR = 16_000

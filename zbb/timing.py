@@ -151,24 +151,25 @@ def item_timing(
     end (the word count is unknown).
     """
     start_s = onset_s if start_s is None else start_s
+    if sample_rate is None:
+        if samples is not None or segments is not None or fdb_segments is not None:
+            raise ValueError("item_timing: output audio or its segments need sample_rate")
+        sample_rate = 1  # unused: there is no audio
     if samples is not None:
-        if sample_rate is None:
-            raise ValueError("item_timing: samples need their sample_rate")
         segments = speech_segments(samples, sample_rate)
         fdb_segments = vad_segments(samples, sample_rate)
         duration_s = len(samples) / sample_rate if duration_s is None else duration_s
     talking = claim_stop = fdb_stop = None
     after_stop_s = onset_s
-    if segments is not None and sample_rate:
+    if segments is not None:
         onset = int(round(onset_s * sample_rate))
         talking = talking_at(segments, onset, sample_rate)
         claim_stop = round(claim_stop_latency(segments, onset, sample_rate), 6)
         after_stop_s = onset_s + claim_stop
-    if fdb_segments is not None and sample_rate:
+    if fdb_segments is not None:
         speech = [(s / sample_rate, e / sample_rate) for s, e in fdb_segments]
         length = duration_s if duration_s is not None else max([end_s, *(e for _, e in speech)])
         fdb_stop = fdb_stop_latency((start_s, end_s), speech, length)
-    common = dict(stop_latency_s=fdb_stop, claim_stop_latency_s=claim_stop, talking_at_onset=talking)
     if words is not None:
         after_end = cropped_words(words, end_s)
         latency = fdb_latency(after_end, end_s)
@@ -181,9 +182,11 @@ def item_timing(
             takeover=fdb_takeover(after_end),
             latency_s=None if latency is None else round(latency, 6),
             answer_latency_s=answer,
-            **common,  # type: ignore[arg-type]
+            stop_latency_s=fdb_stop,
+            claim_stop_latency_s=claim_stop,
+            talking_at_onset=talking,
         )
-    if segments is None or not sample_rate:
+    if segments is None:
         return ItemTiming()
     onset, end = int(round(onset_s * sample_rate)), int(round(end_s * sample_rate))
     after_end_voiced = [(max(s, end), e) for s, e in segments if e > end]
@@ -195,4 +198,11 @@ def item_timing(
         resume = int(round(after_stop_s * sample_rate))
         first = next((s for s, _ in after if s >= resume), after[0][0])
         answer = round(max(0.0, first / sample_rate - end_s), 6)
-    return ItemTiming(takeover=took, latency_s=latency, answer_latency_s=answer, **common)  # type: ignore[arg-type]
+    return ItemTiming(
+        takeover=took,
+        latency_s=latency,
+        answer_latency_s=answer,
+        stop_latency_s=fdb_stop,
+        claim_stop_latency_s=claim_stop,
+        talking_at_onset=talking,
+    )
