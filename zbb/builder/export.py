@@ -35,13 +35,14 @@ folder. FDB's scripts walk one level of row folders, so run them **once per cond
 Full-Duplex-Bench's `v1_v1.5/`:
 
     for c in {conditions_sh}; do
-      python get_transcript/asr.py --root_dir EXPORT/$c --task user_interruption
-      python evaluation/evaluate.py --task user_interruption --root_dir EXPORT/$c
-      python evaluation/get_timing.py --root_dir EXPORT/$c
+      python get_transcript/asr.py --root_dir {out}/$c --task user_interruption
+      python evaluation/evaluate.py --task user_interruption --root_dir {out}/$c
+      python evaluation/get_timing.py --root_dir {out}/$c
     done
 
-`zbb score EXPORT --dataset {dataset}` reads the same folders (with or without FDB's `output.json`) and reports
-FDB's take-over rate, latency and stop latency, computed as FDB's code does, beside ZBB's own figures.
+With a `meta.json` (`{{"model": "..."}}`) added here, `zbb score {out} --dataset {dataset} --out result.json` reads
+the same folders (with or without FDB's `output.json`) and reports FDB's take-over rate, latency and stop latency,
+computed as FDB's code does, beside ZBB's own figures (docs/SUBMISSION.md, "Timing").
 """
 
 
@@ -105,6 +106,7 @@ def export_fdb(
         dataset=getattr(ds, "source", dataset),
         conditions=", ".join(wanted),
         conditions_sh=" ".join(wanted),
+        out=out.resolve(),
     )
     atomic_write_text(out / "README.md", readme)
     return counts
