@@ -158,6 +158,7 @@ def test_paper_results_reproduce_table_2():
     assert (raon.layer, raon.alpha) == (26, 1.2)
     assert recovery_of(pp, pp_steer) == pytest.approx((0.45 - 0.28) / (0.49 - 0.28))
     assert all(r.provenance.source_url == PAPER_URL for r in results)
+    assert all(r.provenance.asr_grade == "reference" for r in results)  # the paper transcribed with parakeet
 
 
 def test_paper_results_round_trip_through_result_files(tmp_path):
