@@ -14,12 +14,14 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from test_submission_helpers import make_clip, write_dataset
 
 from zbb.audio import encode, read_audio
 from zbb.builder.export import export_fdb
 from zbb.dataset import open_dataset
-from zbb.fdb_timing import cropped_words
+from zbb.fdb_timing import VAD_PAD_S, cropped_words, fdb_latency, fdb_stop_latency, overlaps
 from zbb.records import WordTiming
 from zbb.score.scorer import score_submission
 
@@ -208,3 +210,42 @@ def test_export_writes_fdb_v15_files(scored):
     assert not clean[a : b + 1].any()  # the interruption (filler and claim) is silenced
     np.testing.assert_allclose(clean[:a], user[:a], atol=1e-4)  # the context is untouched
     assert (folder / "clean_input.wav").exists() and "once per condition folder" in (export / "README.md").read_text()
+
+
+# ---------------------------------------------------------------------------------------- properties of the pieces
+def _disjoint(draw_points):
+    points = sorted(set(draw_points))
+    return [(points[i], points[i + 1]) for i in range(0, len(points) - 1, 2)]
+
+
+@given(
+    st.lists(st.floats(0, 20, allow_nan=False), max_size=12),
+    st.lists(st.floats(0, 20, allow_nan=False), max_size=12),
+)
+def test_fdb_overlap_walk_finds_every_overlapping_pair(user_points, model_points):
+    user, model = _disjoint(user_points), _disjoint(model_points)
+    pairs = [(max(a, c), min(b, d)) for a, b in user for c, d in model if min(b, d) > max(a, c)]
+    got = overlaps(user, model)
+    assert len(got) <= len(pairs) and all(e >= s for s, e in got)
+    assert {round(e, 3) for _, e in got} == {round(e, 3) for _, e in pairs}  # one per distinct end (shortest kept)
+
+
+@given(
+    st.lists(st.tuples(st.floats(0, 10, allow_nan=False), st.floats(0, 3, allow_nan=False)), max_size=10),
+    st.floats(0.5, 9, allow_nan=False),
+)
+def test_fdb_stop_latency_is_capped_by_the_users_speech(spans, end):
+    model = [(s, s + d) for s, d in spans]
+    stop = fdb_stop_latency((end - 0.5, end), model, 12.0)
+    assert stop is None or 0 < stop <= 0.5 + 2 * VAD_PAD_S + 1e-6
+
+
+@given(st.lists(st.tuples(st.floats(0, 10, allow_nan=False), st.floats(0, 2, allow_nan=False)), max_size=8))
+def test_cropped_words_start_at_or_after_the_crop(spans):
+    words = [WordTiming("w", s, s + d) for s, d in spans]
+    kept = cropped_words(words, 4.0)
+    assert all(w.start >= 4.0 and w.end > 4.0 for w in kept)
+    assert len(kept) == sum(w.end > 4.0 for w in words)
+    assert [w.start for w in kept] == sorted(w.start for w in kept)
+    latency = fdb_latency(kept, 4.0)
+    assert latency is None or latency >= 0
