@@ -7,7 +7,15 @@ import pytest
 
 from zbb.fdb_timing import fdb_takeover
 from zbb.records import WordTiming
-from zbb.timing import FRAME_S, ItemTiming, claim_stop_latency, item_timing, speech_segments, talking_at
+from zbb.timing import (
+    FRAME_S,
+    ItemTiming,
+    claim_stop_latency,
+    item_timing,
+    speech_segments,
+    talking_at,
+    vad_segments,
+)
 
 SR = 16_000
 
@@ -109,3 +117,11 @@ def test_talking_at_onset_window_edges():
 def test_no_audio_no_words_measures_nothing():
     assert item_timing(onset_s=1.0, end_s=2.0) == ItemTiming()
     assert FRAME_S == 0.01
+
+
+def test_silero_shaped_segments_split_short_silences_and_drop_short_speech():
+    audio = bursts(5.0, [(0.5, 1.2), (1.4, 2.0), (3.0, 3.15)])
+    # zbb's segmentation joins the 0.2 s gap and keeps the 0.15 s burst; Silero's defaults (silence >= 0.1 s splits,
+    # speech < 0.25 s is dropped) do the opposite
+    assert speech_segments(audio, SR) == [(int(0.5 * SR), int(2.0 * SR)), (int(3.0 * SR), int(3.15 * SR))]
+    assert vad_segments(audio, SR) == [(int(0.5 * SR), int(1.2 * SR)), (int(1.4 * SR), int(2.0 * SR))]

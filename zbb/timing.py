@@ -59,6 +59,45 @@ class ItemTiming:
         return dataclasses.asdict(self)
 
 
+def voiced_runs(samples: np.ndarray, sample_rate: int, threshold_dbfs: float = THRESHOLD_DBFS) -> list[tuple[int, int]]:
+    """Runs of voiced FRAME_S frames as (start, end) frame indices (end exclusive): frames whose RMS exceeds
+    `threshold_dbfs`. The one pass over the signal; `segments_from_runs` shapes the runs."""
+    hop = max(1, int(round(FRAME_S * sample_rate)))
+    n_frames = len(samples) // hop + (1 if len(samples) % hop else 0)
+    if n_frames == 0:
+        return []
+    padded = np.zeros(n_frames * hop, dtype=np.float64)
+    padded[: len(samples)] = samples
+    rms = np.sqrt(np.mean(padded.reshape(n_frames, hop) ** 2, axis=1))
+    voiced = rms > 10 ** (threshold_dbfs / 20)
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], voiced.astype(np.int8), [0]))))
+    return [(int(s), int(e)) for s, e in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def segments_from_runs(
+    runs: Sequence[tuple[int, int]],
+    sample_rate: int,
+    n_samples: int,
+    *,
+    min_pause_s: float = MIN_PAUSE_S,
+    min_speech_s: float = MIN_SPEECH_S,
+) -> list[tuple[int, int]]:
+    """Voiced runs as (start, end) sample indices (end exclusive): runs closer than `min_pause_s` merge, and
+    runs shorter than `min_speech_s` are dropped."""
+    if not runs:
+        return []
+    hop = max(1, int(round(FRAME_S * sample_rate)))
+    merged = [list(runs[0])]
+    max_gap = int(round(min_pause_s / FRAME_S))
+    for s, e in runs[1:]:
+        if s - merged[-1][1] < max_gap:
+            merged[-1][1] = e
+        else:
+            merged.append([s, e])
+    min_frames = int(round(min_speech_s / FRAME_S))
+    return [(s * hop, min(e * hop, n_samples)) for s, e in merged if e - s >= min_frames]
+
+
 def speech_segments(
     samples: np.ndarray,
     sample_rate: int,
@@ -72,34 +111,22 @@ def speech_segments(
     Frames of FRAME_S are voiced when their RMS exceeds `threshold_dbfs`; voiced runs closer than `min_pause_s`
     merge, and runs shorter than `min_speech_s` are dropped.
     """
-    hop = max(1, int(round(FRAME_S * sample_rate)))
-    n_frames = len(samples) // hop + (1 if len(samples) % hop else 0)
-    if n_frames == 0:
-        return []
-    padded = np.zeros(n_frames * hop, dtype=np.float64)
-    padded[: len(samples)] = samples
-    rms = np.sqrt(np.mean(padded.reshape(n_frames, hop) ** 2, axis=1))
-    voiced = rms > 10 ** (threshold_dbfs / 20)
-    if not voiced.any():
-        return []
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], voiced.astype(np.int8), [0]))))
-    runs = [[int(s), int(e)] for s, e in zip(edges[::2], edges[1::2], strict=True)]  # frame indices, end exclusive
-    merged = [runs[0]]
-    max_gap = int(round(min_pause_s / FRAME_S))
-    for s, e in runs[1:]:
-        if s - merged[-1][1] < max_gap:
-            merged[-1][1] = e
-        else:
-            merged.append([s, e])
-    min_frames = int(round(min_speech_s / FRAME_S))
-    return [(s * hop, min(e * hop, len(samples))) for s, e in merged if e - s >= min_frames]
+    runs = voiced_runs(samples, sample_rate, threshold_dbfs)
+    return segments_from_runs(runs, sample_rate, len(samples), min_pause_s=min_pause_s, min_speech_s=min_speech_s)
+
+
+def vad_segments_from_runs(runs: Sequence[tuple[int, int]], sample_rate: int, n_samples: int) -> list[tuple[int, int]]:
+    """Voiced spans cut the way Silero VAD's defaults cut speech, before its padding: silences of at least
+    `VAD_MIN_SILENCE_S` split, speech shorter than `VAD_MIN_SPEECH_S` is dropped (energy-based). Feeds FDB's stop
+    latency."""
+    return segments_from_runs(
+        runs, sample_rate, n_samples, min_pause_s=VAD_MIN_SILENCE_S, min_speech_s=VAD_MIN_SPEECH_S
+    )
 
 
 def vad_segments(samples: np.ndarray, sample_rate: int) -> list[tuple[int, int]]:
-    """Voiced spans cut the way Silero VAD's defaults cut speech, before its padding: silences of at least
-    `VAD_MIN_SILENCE_S` split, speech shorter than `VAD_MIN_SPEECH_S` is dropped (energy-based, see
-    `speech_segments`). Feeds FDB's stop latency."""
-    return speech_segments(samples, sample_rate, min_pause_s=VAD_MIN_SILENCE_S, min_speech_s=VAD_MIN_SPEECH_S)
+    """`vad_segments_from_runs` of the audio."""
+    return vad_segments_from_runs(voiced_runs(samples, sample_rate), sample_rate, len(samples))
 
 
 def talking_at(
@@ -156,8 +183,9 @@ def item_timing(
             raise ValueError("item_timing: output audio or its segments need sample_rate")
         sample_rate = 1  # unused: there is no audio
     if samples is not None:
-        segments = speech_segments(samples, sample_rate)
-        fdb_segments = vad_segments(samples, sample_rate)
+        runs = voiced_runs(samples, sample_rate)
+        segments = segments_from_runs(runs, sample_rate, len(samples))
+        fdb_segments = vad_segments_from_runs(runs, sample_rate, len(samples))
         duration_s = len(samples) / sample_rate if duration_s is None else duration_s
     talking = claim_stop = fdb_stop = None
     after_stop_s = onset_s

@@ -26,7 +26,7 @@ from zbb.errors import AudioError, Problem, SubmissionError
 from zbb.io import jsonl_objects
 from zbb.records import Clip, Response, RunMeta, WordTiming
 from zbb.submission.files import FileTooLarge, Limits, SubmissionFiles
-from zbb.timing import ItemTiming, item_timing, speech_segments, vad_segments
+from zbb.timing import ItemTiming, item_timing, segments_from_runs, vad_segments_from_runs, voiced_runs
 
 if TYPE_CHECKING:
     from zbb.asr.base import AsrEngine
@@ -427,8 +427,9 @@ def _load_audio_row(
     if len(samples) < expected:
         samples = np.concatenate([samples, np.zeros(expected - len(samples), dtype=np.float32)])
     samples = samples[:expected]
-    segments = speech_segments(samples, sr)
-    fdb_segments = vad_segments(samples, sr)
+    runs = voiced_runs(samples, sr)  # one pass over the signal for both segmentations
+    segments = segments_from_runs(runs, sr, len(samples))
+    fdb_segments = vad_segments_from_runs(runs, sr, len(samples))
     window = None
     if want_window and fdb_text is None:
         # Decode only from the onset to the end of the voiced spans after it (plus a margin): silence holds no
