@@ -22,8 +22,9 @@ def read_audio(
 ) -> tuple[np.ndarray, int]:
     """Read WAV/FLAC/OGG/MP3 (path or bytes) as float32 samples in [-1, 1] and the sample rate.
 
-    Only the first `frames` samples are decoded when given. Multi-channel audio is averaged to mono when `mono`. Raises AudioError naming `where` (or the path) when the
-    file is unreadable, empty, holds NaN/inf, or (unless `allow_silent`) is all zeros.
+    Only the first `frames` samples are decoded when given. Multi-channel audio is averaged to mono when `mono`.
+    Raises AudioError naming `where` (or the path) when the file is unreadable, empty, holds NaN/inf, or (unless
+    `allow_silent`) is all zeros.
     """
     label = where or (str(source) if not isinstance(source, bytes) else "<audio bytes>")
     try:
