@@ -117,147 +117,26 @@ def _same_word(a: frozenset[str], b: frozenset[str]) -> bool:
     )
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+def _phrases(text: str) -> list[str]:
+    """'|'-separated phrases of a lexicon block."""
+    return [" ".join(phrase.split()) for phrase in text.split("|")]
+
+
 # Function words and light verbs: they carry no meaning of a description ("is made from flour" means "flour").
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "am",
-        "do",
-        "does",
-        "did",
-        "doing",
-        "done",
-        "has",
-        "have",
-        "had",
-        "having",
-        "of",
-        "in",
-        "on",
-        "at",
-        "to",
-        "for",
-        "from",
-        "by",
-        "with",
-        "into",
-        "onto",
-        "under",
-        "over",
-        "about",
-        "as",
-        "it",
-        "its",
-        "this",
-        "that",
-        "these",
-        "those",
-        "they",
-        "them",
-        "their",
-        "there",
-        "he",
-        "she",
-        "his",
-        "her",
-        "i",
-        "me",
-        "my",
-        "you",
-        "your",
-        "we",
-        "our",
-        "us",
-        "and",
-        "or",
-        "but",
-        "so",
-        "if",
-        "then",
-        "than",
-        "very",
-        "really",
-        "just",
-        "also",
-        "can",
-        "could",
-        "will",
-        "would",
-        "should",
-        "may",
-        "might",
-        "must",
-        "not",
-        "no",
-        "never",
-        "right",
-        "yes",
-        "yeah",
-        "made",
-        "make",
-        "makes",
-        "making",
-        "use",
-        "used",
-        "uses",
-        "using",
-        "kind",
-        "sort",
-        "type",
-        "like",
-        "lot",
-        "lots",
-        "thing",
-        "things",
-        "much",
-        "many",
-        "quite",
-        "too",
-        "well",
-        "way",
-        "get",
-        "gets",
-        "got",
-        "go",
-        "goes",
-        "went",
-        "come",
-        "comes",
-        "came",
-        "one",
-        "all",
-        "some",
-        "any",
-        "more",
-        "most",
-        "other",
-        "oh",
-        "wow",
-        "ooh",
-        "whoa",
-        "okay",
-        "ok",
-        "alright",
-        "huh",
-        "hmm",
-        "eww",
-        "ew",
-        "yikes",
-        "yep",
-        "yup",
-        "nope",
-        "nah",
-        "sure",
-    ]
+_STOP = _words(
+    """
+    a an the is are was were be been being am do does did doing done has have had having of in on at to for
+    from by with into onto under over about as it its this that these those they them their there he she his
+    her i me my you your we our us and or but so if then than very really just also can could will would
+    should may might must not no never right yes yeah made make makes making use used uses using kind sort
+    type like lot lots thing things much many quite too well way get gets got go goes went come comes came
+    one all some any more most other oh wow ooh whoa okay ok alright huh hmm eww ew yikes yep yup nope nah
+    sure
+    """
 )
 _NEGATORS = frozenset(["not", "never", "no", "nothing", "none", "neither", "nor", "nobody", "nowhere", "without"])
 _PRONOUNS = frozenset(["it", "they", "he", "she", "its", "their", "them", "his", "her", "theirs"])
@@ -312,13 +191,13 @@ _add(
 _add(
     A,
     "lead",
-    *"""right|sure|exactly|absolutely|definitely|certainly|indeed|totally|of course|precisely|obviously|naturally
-    |yes yes|right right|correct correct|ok yes|okay yes""".replace("\n", "").split("|"),
+    *_phrases("""right|sure|exactly|absolutely|definitely|certainly|indeed|totally|of course|precisely|obviously|naturally
+    |yes yes|right right|correct correct|ok yes|okay yes"""),
 )
 _add(
     D,
     "any",
-    *"""nope|nah|not true|not right|not correct|not at all|not so|that is wrong
+    *_phrases("""nope|nah|not true|not right|not correct|not at all|not so|that is wrong
     |that is false|wrong|false|incorrect|untrue|that is not it|of course not|absolutely not|definitely not
     |certainly not|surely not|no way|no chance|not a chance|fat chance|in your dreams|dream on|not in a million years
     |as if|you wish|far from it|that is a myth|a myth|i disagree|that is not how it works|not even close|not likely
@@ -326,7 +205,7 @@ _add(
     |got that backwards|got it backwards|got that wrong|got it wrong|nonsense|rubbish|not at all true|i am afraid not
     |afraid not|i think not|i believe not|not the case|not at all the case|that is silly|how silly|ridiculous
     |that is ridiculous|absurd|that is absurd|you are joking|you must be joking|are you kidding|you are kidding
-    |give me a break|when pigs fly|pigs might fly|and pigs fly""".replace("\n", "").split("|"),
+    |give me a break|when pigs fly|pigs might fly|and pigs fly"""),
 )
 _add(D, "lead", "no", "never", "no no", "no no no", "uh uh", "hardly")
 # adverbial negations answer only standing alone; before a predicate they modify it ("they're not exactly fast")
@@ -348,38 +227,36 @@ for _neg in ("nothing", "nothing is", "there is nothing", "never", "never been",
 _add(
     H,
     "any",
-    *"""maybe|perhaps|possibly|i am not sure|not sure|i am unsure|unsure|i do not know|do not know|no idea
+    *_phrases("""maybe|perhaps|possibly|i am not sure|not sure|i am unsure|unsure|i do not know|do not know|no idea
     |i have no idea|hard to say|it depends|depends|i can not say|who knows|yes and no|not certain|i am not certain
     |i would not know|i do not really know|i can not tell|i am not really sure|i guess|i suppose|not sure about that
     |let me think|good question|i wonder|kind of true|sort of true|sort of right|kind of right|partly true
-    |partially true|half true""".replace("\n", "").split("|"),
+    |partially true|half true"""),
 )
 _add(H, "lead", "might be", "could be")
 _add(H, "echo", "kind of", "sort of")  # a hedge standing alone; before a word it only softens it ("kind of slow")
 _add(
     C,
     "any",
-    *"""sorry what|what was that|what did you say|what do you mean|come again|pardon|pardon me|excuse me
+    *_phrases("""sorry what|what was that|what did you say|what do you mean|come again|pardon|pardon me|excuse me
     |say that again|say again|repeat that|repeat the question|repeat|did not catch|did not quite catch|did not hear
     |could not hear|can not hear|missed that|i missed|what was the question|what are you asking|is that true
-    |is that right|what is that|did you say|what did you just say|one more time|wait what""".replace("\n", "").split(
-        "|"
-    ),
+    |is that right|what is that|did you say|what did you just say|one more time|wait what"""),
 )
 _add(C, "alone", "what", "huh", "sorry", "hello", "eh", "hm", "wait", "really", "is it", "oh really", "does it")
 _add(X, "any", "actually", "in fact", "as a matter of fact", "no wait", "wait no", "i mean")
 _add(
     CARRY,
     "any",
-    *"""as i was saying|i was saying|what i was saying|like i was saying|what i meant was|where was i|anyway|anyways
+    *_phrases("""as i was saying|i was saying|what i was saying|like i was saying|what i meant was|where was i|anyway|anyways
     |so anyway|but anyway|going back to|back to the|to continue|as i said|like i said|moving on|let me continue
-    |where were we""".replace("\n", "").split("|"),
+    |where were we"""),
 )
 _add(
     INVERT,
     "any",
-    *"""i do not think|i do not believe|i doubt|i doubt that|i do not think that|i would not say|i would not say that
-    |i do not agree that|it is not that""".replace("\n", "").split("|"),
+    *_phrases("""i do not think|i do not believe|i doubt|i doubt that|i do not think that|i would not say|i would not say that
+    |i do not agree that|it is not that"""),
 )
 _add(HEDGE_NEXT, "any", "not sure if", "not sure whether", "i am not sure if", "i am not sure that")
 _add(HEDGE_NEXT, "any", "i am not sure whether", "i think maybe", "maybe it is", "i am not sure it is")
@@ -391,12 +268,12 @@ _add(OH_NO, "any", "oh no", "oh no no", "oh no no no")
 _add(
     N,
     "any",
-    *"""right now|right away|right after|right before|right here|right there|all right|alright|the right|to the right
+    *_phrases("""right now|right away|right after|right before|right here|right there|all right|alright|the right|to the right
     |on the right|no problem|no worries|no matter|no one|not only|make sure|to be sure|true story|what about|so what
     |sure enough|no longer|not to mention|never mind|right side|the truth is|you know what|there is no|there are no
     |there was no|i have no|has no|have no|no more|no less|okay|ok|well|oh|oh wow|wow|oh my|oh my god|oh my gosh
     |oh dear|oh boy|oh man|ooh|whoa|eww|ew|yikes|you know|so|not just|not even|right so|okay so|ok so|yeah so
-    |yes so|so yeah|right and|yeah and|yes and|okay and""".replace("\n", "").split("|"),
+    |yes so|so yeah|right and|yeah and|yes and|okay and"""),
 )
 # Short echo answers: "it is", "they do" ... and their negations.
 for _pronoun in ("it", "they", "he", "she", "that", "this", "there"):
@@ -408,34 +285,11 @@ del _neg, _denial, _modal, _disagreement, _comparative, _pronoun, _aux
 _MAX_PHRASE = max(len(p) for p in _LEXICON)
 
 # After a bare "no", these words show it is an interjection ("no it is true"), not a determiner ("no music").
-_NO_FOLLOWERS = frozenset(
-    [
-        "it",
-        "that",
-        "this",
-        "they",
-        "he",
-        "she",
-        "i",
-        "you",
-        "we",
-        "no",
-        "not",
-        "never",
-        "actually",
-        "the",
-        "a",
-        "an",
-        "its",
-        "their",
-        "well",
-        "sorry",
-        "way",
-        "nope",
-        "yeah",
-        "yes",
-        "wait",
-    ]
+_NO_FOLLOWERS = _words(
+    """
+    it that this they he she i you we no not never actually the a an its their well sorry way nope yeah yes
+    wait
+    """
 )
 
 
