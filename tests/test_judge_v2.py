@@ -325,3 +325,31 @@ def test_the_judge_reads_the_scorers_normal_form_only_where_it_is_its_own():
     for text in texts:
         item = JudgeInput("x", "c", "c", "s", "d", text, normalise(text))
         assert _words_of(item) == stance_words(text), text
+
+
+def test_the_agreement_benchmark_runs_an_openai_compatible_judge_from_the_environment(monkeypatch, tmp_path, capsys):
+    """With ZBB_JUDGE_BASE_URL set, `--judge openai` asks that endpoint once per corpus reply (a fake one here that
+    says no_answer to everything, so its agreement is the share of no_answer labels; a slice of the corpus)."""
+    import json
+
+    from test_judge import FakeChat
+
+    lines = (ROOT / "tests" / "data" / "judge_corpus.jsonl").read_text(encoding="utf-8").splitlines()
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("\n".join(lines[:8] + lines[-8:]) + "\n", encoding="utf-8")
+    server = FakeChat(lambda body: (200, json.dumps({"stance": "no_answer", "reason": "fake"})))
+    try:
+        monkeypatch.setenv("ZBB_JUDGE_BASE_URL", server.url)
+        monkeypatch.setenv("ZBB_JUDGE_MODEL", "fake-judge")
+        monkeypatch.setenv("ZBB_CACHE_DIR", str(tmp_path / "cache"))
+        bench = _benchmark()
+        assert bench.main(["--judge", "openai", "--split", "heldout", "--corpus", str(corpus)]) == 0
+    finally:
+        server.close()
+    rows = bench.load_corpus(corpus)
+    assert len(server.requests) == len(rows) == 16  # every reply judged (both splits), the held-out one printed
+    held = [r for r in rows if r.split == "heldout"]
+    quiet = sum(r.stance == "no_answer" for r in held)
+    printed = capsys.readouterr().out
+    assert "openai:fake-judge zbb-judge-prompt-v2" in printed
+    assert f"stance agreement {quiet}/{len(held)}" in printed
