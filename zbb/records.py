@@ -73,7 +73,9 @@ class Record:
 class BankItem(Record):
     """One claim of the bank: `<Subject> <description>, <confirmation>?`.
 
-    `label` is True when the claim is true. `confirmation` None lets the builder pick one by seed.
+    `label` is True when the claim is true. `confirmation` None lets the builder pick one by seed. `aliases` are
+    other accepted spellings of the subject ("donut" for doughnut, "sea gull" for seagull): IWOR counts them as
+    the subject.
     """
 
     id: str
@@ -82,6 +84,7 @@ class BankItem(Record):
     label: bool
     category: str = "uncategorised"
     confirmation: str | None = None
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,7 @@ class Clip(Record):
     voice: str
     tts_engine: str
     claim_words: tuple[WordTiming, ...] = ()  # every claim word with its span
+    aliases: tuple[str, ...] = ()  # other accepted spellings of the subject (bank column; absent in old datasets)
 
 
 # ------------------------------------------------------------------------------------------ submission side
@@ -260,7 +264,7 @@ class Provenance(Record):
     dataset_fingerprint: str | None = None
     dataset_revision: str | None = None
     normaliser: str | None = None  # e.g. "zbb-en-1 (whisper_normalizer 0.1.15 EnglishTextNormalizer)"
-    judge: str | None = None  # e.g. "rule-v1" or "openai:gpt-4.1-mini prompt-v1"
+    judge: str | None = None  # e.g. "rule-v2" or "openai:gpt-4.1-mini zbb-judge-prompt-v2"
     asr: str | None = None  # e.g. "pocketsphinx 5.1.1 en-us" or None for transcripts
     # "reference" for an ASR fit to be a reference (parakeet, whisper large), "indicative" for a weak one
     # (pocketsphinx: WER 0.4-0.9); None when the replies came as transcripts.
