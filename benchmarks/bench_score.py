@@ -137,6 +137,7 @@ def make_dataset(
                     voice=f"v{i % 4}",
                     tts_engine="bench",
                     claim_words=words,
+                    aliases=[],
                 )
                 row = {k: row[k] for k in PARQUET_COLUMNS}
                 if not shared_audio:  # 0.1 s of noise: never decoded by scoring
@@ -179,7 +180,7 @@ def make_submission(root: Path, dataset) -> int:
 
 def clear_caches() -> None:
     from zbb.score import normalise as norm
-    from zbb.score import rule_judge
+    from zbb.score import rule_judge, rule_judge_v2
 
     norm.clear_cache()
     for f in (
@@ -189,6 +190,8 @@ def clear_caches() -> None:
         rule_judge._canonical,
         rule_judge._content_words,
     ):
+        f.cache_clear()
+    for f in (rule_judge_v2.stance_words, rule_judge_v2._keys, rule_judge_v2._claim):
         f.cache_clear()
 
 

@@ -99,7 +99,8 @@ def test_rows_read_column_by_column_equal_the_rows_as_dicts(tiny_dataset):
 
     def plain(row: dict) -> Clip:
         words = tuple(WordTiming(w["word"], w["start"], w["end"]) for w in row["claim_words"] or ())
-        return Clip(**{k: row[k] for k in PARQUET_COLUMNS if k != "claim_words"}, claim_words=words)
+        fields = {k: row[k] for k in PARQUET_COLUMNS if k not in ("claim_words", "aliases")}
+        return Clip(**fields, claim_words=words, aliases=tuple(row.get("aliases") or ()))
 
     shard = sorted((tiny_dataset / "interrupt").glob("test-*.parquet"))[0]
     table = pq.read_table(shard, columns=list(PARQUET_COLUMNS))

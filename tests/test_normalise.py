@@ -242,3 +242,18 @@ _VOCAB = ["cat", "cats", "eiffel", "tower", "towers", "the", "no", "category", "
 @settings(max_examples=300, deadline=None)
 def test_contains_subject_equals_its_plain_definition(subject, response):
     assert contains_subject(subject, response) == _contains_subject_reference(subject, response)
+
+
+@pytest.mark.parametrize(
+    ("response", "hit"),
+    [
+        ("i love donuts", True),
+        ("a dough-nut", True),  # hyphen normalised to a space: the open spelling
+        ("doughnuts are sweet", True),  # the subject itself still counts
+        ("dough is sticky", False),  # part of a multi-word alias
+        ("donate it", False),
+    ],
+)
+def test_aliases_count_as_the_subject(response, hit):
+    assert contains_subject("doughnut", normalise(response), ("donut", "dough nut")) is hit
+    assert contains_subject("doughnut", normalise(response)) is (hit and "doughnut" in response)

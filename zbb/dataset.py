@@ -11,7 +11,6 @@ Parquet columns are `PARQUET_COLUMNS`; `audio` is a struct {bytes, path} that `d
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -50,10 +49,13 @@ PARQUET_COLUMNS = (
     "voice",
     "tts_engine",
     "claim_words",
+    "aliases",
 )
+#: Columns a dataset built by an older zbb may lack, with the value its rows read as.
+OPTIONAL_COLUMNS = {"aliases": ()}
 
 
-_SCALAR_COLUMNS = tuple(k for k in PARQUET_COLUMNS if k != "claim_words")
+_SCALAR_COLUMNS = tuple(k for k in PARQUET_COLUMNS if k not in ("claim_words", "aliases"))
 
 
 def _clips_of(table: pa.Table) -> list[Clip]:
@@ -69,10 +71,15 @@ def _clips_of(table: pa.Table) -> list[Clip]:
     offsets = words_column.offsets.to_pylist()
     base = offsets[0]  # flatten() starts at the first row's words, wherever the array's offsets start
     values = zip(*(table.column(k).to_pylist() for k in _SCALAR_COLUMNS), strict=True)
+    if "aliases" in table.column_names:
+        aliases = [tuple(a or ()) for a in table.column("aliases").to_pylist()]
+    else:  # a dataset built before the column existed
+        aliases = [tuple(OPTIONAL_COLUMNS["aliases"])] * table.num_rows
     return [
         Clip(
             **dict(zip(_SCALAR_COLUMNS, row, strict=True)),
             claim_words=tuple(words[offsets[i] - base : offsets[i + 1] - base]),
+            aliases=aliases[i],
         )
         for i, row in enumerate(values)
     ]
@@ -118,7 +125,10 @@ class ZbbDataset:
                 try:
                     # ParquetFile, not pq.read_table: the latter imports pyarrow.dataset and with it pandas
                     # (~0.6 s of CPU, most of a small `zbb score`).
-                    table = pq.ParquetFile(shard).read(columns=list(PARQUET_COLUMNS))
+                    parquet = pq.ParquetFile(shard)
+                    present = set(parquet.schema_arrow.names)
+                    columns = [c for c in PARQUET_COLUMNS if c in present or c not in OPTIONAL_COLUMNS]
+                    table = parquet.read(columns=columns)
                 except Exception as exc:  # pyarrow raises several types for corrupt or foreign files
                     raise DatasetError(f"{shard}: not a readable ZBB parquet shard ({exc})") from exc
                 rows.extend(_clips_of(table))
@@ -184,8 +194,14 @@ def open_dataset(source: str | os.PathLike, *, revision: str | None = None) -> Z
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():
         raise DatasetError(f"{source}: not a ZBB dataset folder (no {MANIFEST}; build one with `zbb build`)")
+    from zbb.io import JsonInputError, read_json
+
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        manifest = read_json(manifest_path.read_bytes(), str(manifest_path))
+    except OSError as exc:
         raise DatasetError(f"{manifest_path}: unreadable build manifest ({exc})") from exc
+    except JsonInputError as exc:
+        raise DatasetError(f"{exc.where}: unreadable build manifest ({exc.message})") from exc
+    if not isinstance(manifest, dict):
+        raise DatasetError(f"{manifest_path}: build manifest is not a JSON object")
     return ZbbDataset(root=path, source=str(source), manifest=manifest, revision=resolved_revision)

@@ -201,6 +201,7 @@ class Renderer:
                         }
                         for w in words
                     ],
+                    "aliases": list(item.aliases),
                 }
             )
         import pyarrow as pa

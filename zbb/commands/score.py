@@ -12,6 +12,7 @@ EXAMPLES = [
     "zbb score runs/moshi --dataset out/zbb --out submissions/moshi.json",
     "zbb score runs/moshi.zip --dataset org/zbb --judge openai --judge-model gpt-4.1-mini --out moshi.json",
     "zbb score runs/fdb_moshi --dataset out/zbb --asr pocketsphinx --allow-partial --out moshi.json",
+    "zbb score runs/moshi --dataset out/zbb --asr nemo --provenance reproduced --out moshi.json  # maintainers",
 ]
 
 
@@ -23,7 +24,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="where to write the result JSON (default: <submission name>.result.json in the current folder)",
     )
     p.add_argument(
-        "--judge", default="rule", help="judge: rule (default, offline) or openai (any OpenAI-compatible endpoint)"
+        "--judge",
+        default="rule",
+        help="judge: rule (default, offline: rule-v2), rule-v1 (to reproduce older results) or openai (any "
+        "OpenAI-compatible endpoint)",
     )
     p.add_argument(
         "--judge-base-url", help="openai judge: endpoint base URL (default $ZBB_JUDGE_BASE_URL or api.openai.com/v1)"
@@ -41,6 +45,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-rows", type=int, default=None, help="most rows a submission may answer (default 200000)")
     p.add_argument("--max-file-mb", type=float, default=None, help="largest single file (default 64)")
     p.add_argument("--max-total-mb", type=float, default=None, help="largest total size (default 8192)")
+    p.add_argument(
+        "--provenance",
+        choices=("self-reported", "reproduced"),
+        default="self-reported",
+        help="provenance of the result (default: self-reported). 'reproduced' is for the board's maintainers, when "
+        "they scored a model's raw outputs themselves",
+    )
     p.add_argument("--quiet", action="store_true", help="do not print the summary table")
 
 
@@ -76,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         allow_partial=args.allow_partial,
         limits=limits_from_mb(args.max_file_mb, args.max_total_mb, args.max_rows),
         judge_options=options,
+        provenance_kind=args.provenance,
         notes=lambda msg: print(msg, file=sys.stderr),
     )
     path = save_result(result, args.out or default_out(args.submission))
