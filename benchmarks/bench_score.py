@@ -90,6 +90,7 @@ REPLIES = [
     "can you repeat that please",
     "yeah no that's wrong {n}",
 ]
+JUDGE = "rule"  # set from --judge
 WORDS = ["jazz", "trumpet", "rhythm", "swing", "blues", "sea", "clouds", "ice", "desert", "keys", "arms", "honey"]
 
 
@@ -214,13 +215,24 @@ def cli_end_to_end(tmp: Path, n_items: int) -> tuple[float, float, float, float,
 
     clear_caches()
     c, t = _cpu(), time.perf_counter()
-    result = score_submission(tmp / "sub3", tmp / "ds3")
+    result = score_submission(tmp / "sub3", tmp / "ds3", judge=JUDGE)
     save_result(result, tmp / "in-process.json")  # the CLI's work: score and write the result
     t_in, c_in = time.perf_counter() - t, _cpu() - c
     zbb = Path(sys.executable).with_name("zbb")
     c, t = _cpu(), time.perf_counter()
     subprocess.run(
-        [str(zbb), "score", str(tmp / "sub3"), "--dataset", str(tmp / "ds3"), "--out", str(tmp / "r.json"), "--quiet"],
+        [
+            str(zbb),
+            "score",
+            str(tmp / "sub3"),
+            "--dataset",
+            str(tmp / "ds3"),
+            "--out",
+            str(tmp / "r.json"),
+            "--quiet",
+            "--judge",
+            JUDGE,
+        ],
         check=True,
         capture_output=True,
     )
@@ -249,7 +261,7 @@ def _scale_child(folder: Path, rows: int) -> None:
     start_kb = _peak_kb()
     limits = Limits(max_rows=rows, max_file_bytes=1024 * MIB)
     t = time.perf_counter()
-    result = score_submission(folder / "sub", folder / "ds", limits=limits)
+    result = score_submission(folder / "sub", folder / "ds", limits=limits, judge=JUDGE)
     seconds = time.perf_counter() - t
     assert len(result.items) == rows
     print(json.dumps({"seconds": seconds, "start_kb": start_kb, "peak_kb": _peak_kb()}))
@@ -265,7 +277,7 @@ def scale(tmp: Path, sizes: list[int]) -> None:
         make_dataset(folder / "ds", rows // 2, shared_audio=True)
         make_submission(folder / "sub", open_dataset(folder / "ds"))
         out = subprocess.run(
-            [sys.executable, __file__, "--scale-child", str(folder), "--rows", str(rows)],
+            [sys.executable, __file__, "--scale-child", str(folder), "--rows", str(rows), "--judge", JUDGE],
             check=True,
             capture_output=True,
         ).stdout
@@ -291,8 +303,11 @@ def main() -> int:
     ap.add_argument("--rows", type=int, default=20000, help="rows in all (split over two conditions)")
     ap.add_argument("--cli-items", type=int, default=1306, help="items of the CLI run (x 3 conditions)")
     ap.add_argument("--scale", default="", help="row counts for the linearity/memory runs, e.g. 50000,1000000")
+    ap.add_argument("--judge", default="rule", help="judge to score with (default: rule, the current rule judge)")
     ap.add_argument("--scale-child", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    global JUDGE
+    JUDGE = args.judge
     if args.scale_child:
         _scale_child(args.scale_child, args.rows)
         return 0
@@ -333,17 +348,17 @@ def main() -> int:
         c, t = _cpu(), time.perf_counter()
         ds = open_dataset(tmp / "ds")
         clips = [c for cond in ds.conditions() for c in ds.clips(cond)]
-        result = score_responses(responses, clips, meta=sub.meta, dataset=ds)
+        result = score_responses(responses, clips, meta=sub.meta, dataset=ds, judge=JUDGE)
         t_mem, c_mem = time.perf_counter() - t, _cpu() - c
         assert len(result.items) == rows
 
         clear_caches()
         c, t = _cpu(), time.perf_counter()
-        result = score_submission(tmp / "sub", tmp / "ds")
+        result = score_submission(tmp / "sub", tmp / "ds", judge=JUDGE)
         t_sub, c_sub = time.perf_counter() - t, _cpu() - c
 
         t = time.perf_counter()
-        score_responses(responses, clips, meta=sub.meta, dataset=ds)
+        score_responses(responses, clips, meta=sub.meta, dataset=ds, judge=JUDGE)
         t_hot = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -369,6 +384,7 @@ def main() -> int:
         f"CLI zbb score, {cli_rows} rows       : {t_cli:.2f} s = {t_cli / t_in:.2f}x score_submission + save_result "
         f"in process ({t_in:.2f} s); CPU {c_cli:.2f} s = {c_cli / c_in:.2f}x ({c_in:.2f} s). Target <= 1.5x"
     )
+    print(f"judge: {JUDGE}")
     print(
         f"target >= 15,000 rows/s: scoring {'met' if rows / t_mem >= 15_000 else 'NOT met'}, "
         f"end to end with the loader {'met' if rows / t_sub >= 15_000 else 'NOT met'}"

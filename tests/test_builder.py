@@ -524,7 +524,7 @@ def test_chunk_table_equals_pyarrows_conversion_without_importing_pandas(tiny_da
         "row = dict(id='a', subject='S', description='d', label=True, category='c', text='t', condition='interrupt',"
         " audio={'bytes': b'1', 'path': 'a.flac'}, onset_s=1.0, subject_end_s=1.5, end_s=2.0, duration_s=3.0,"
         " context_text='c', buffer_text='', buffer_onset_s=None, voice='v', tts_engine='e',"
-        " claim_words=[{'word': 'S', 'start': 1.0, 'end': 1.5}])\n"
+        " claim_words=[{'word': 'S', 'start': 1.0, 'end': 1.5}], aliases=['s'])\n"
         "chunk_table([row], 24000)\n"
         "print('pandas' in sys.modules)\n"
     )
