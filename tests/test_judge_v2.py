@@ -353,3 +353,43 @@ def test_the_agreement_benchmark_runs_an_openai_compatible_judge_from_the_enviro
     printed = capsys.readouterr().out
     assert "openai:fake-judge zbb-judge-prompt-v2" in printed
     assert f"stance agreement {quiet}/{len(held)}" in printed
+
+
+def test_phrase_scan_skipping_non_phrase_words_reads_as_the_full_scan(monkeypatch):
+    """`_scan` tries phrases only where a word starts one; trying every position (the full scan) must read every
+    reply the same: the judge corpus and random strings of lexicon words."""
+    import json
+    import random
+
+    from zbb.score import rule_judge_v2
+
+    corpus = Path(__file__).parent / "data" / "judge_corpus.jsonl"
+    rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+    words = sorted({w for phrase in rule_judge_v2._LEXICON for w in phrase} | {"submarine", "clouds", "fly"})
+    rnd = random.Random(11)
+    replies = [(r["reply"], r["subject"], r["description"]) for r in rows]
+    replies += [
+        (" ".join(rnd.choice(words) for _ in range(rnd.randint(1, 14))), "submarine", "flies in the clouds")
+        for _ in range(1500)
+    ]
+    items = [
+        JudgeInput(
+            id=str(i),
+            condition="interrupt",
+            claim=f"{subject} {description}, right?",
+            subject=subject,
+            description=description,
+            response=reply,
+            normalised=normalise(reply),
+        )
+        for i, (reply, subject, description) in enumerate(replies)
+    ]
+    fast = [rule_judge_v2.read_stance(item) for item in items]
+
+    class EveryWord(dict):
+        def get(self, key, default=None):
+            return rule_judge_v2._MAX_PHRASE
+
+    monkeypatch.setattr(rule_judge_v2, "_LONGEST_FROM", EveryWord())
+    assert [rule_judge_v2.read_stance(item) for item in items] == fast
+    assert len({v.stance for v in fast}) == 3

@@ -257,3 +257,24 @@ def test_contains_subject_equals_its_plain_definition(subject, response):
 def test_aliases_count_as_the_subject(response, hit):
     assert contains_subject("doughnut", normalise(response), ("donut", "dough nut")) is hit
     assert contains_subject("doughnut", normalise(response)) is (hit and "doughnut" in response)
+
+
+def test_the_normaliser_without_numbers_equals_the_library_without_its_number_pass():
+    """rule-v2 reads stance words with the number pass off; zbb's compiled normaliser must then give exactly what
+    the library's EnglishTextNormalizer gives with `standardize_numbers` a no-op."""
+    import json
+    from pathlib import Path
+
+    from whisper_normalizer.english import EnglishTextNormalizer
+
+    from zbb.score.normalise import normalizer_without_numbers
+
+    library = EnglishTextNormalizer()
+    library.standardize_numbers = lambda text: text
+    corpus = Path(__file__).parent / "data" / "judge_corpus.jsonl"
+    texts = [json.loads(line)["reply"] for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts += ["I'd say twenty-three, oh no one knows", "It's 100% true, £5!", "Mr. Smith's colour... (sic) [noise]"]
+    assert len(texts) > 100
+    fast = normalizer_without_numbers()
+    assert [fast(t) for t in texts] == [library(t) for t in texts]
+    assert normalise("twenty three") == "23"  # the shared normaliser keeps its number pass

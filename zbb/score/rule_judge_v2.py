@@ -42,17 +42,12 @@ RULE_JUDGE_V2_VERSION = "rule-v2"
 _AFFIRM_NOISES = re.compile(r"\b(?:uh[- ]?huh|mm+[- ]?hmm+|m+[- ]?hm+|mhm+)\b", re.IGNORECASE)
 
 
-@functools.cache
 def _word_normalizer():
-    """whisper_normalizer's EnglishTextNormalizer (zbb's normaliser) without its number pass."""
-    from whisper_normalizer.english import EnglishTextNormalizer
+    """whisper_normalizer's EnglishTextNormalizer (zbb's normaliser) without its number pass, in zbb's faster
+    compiled form (the library's own took most of the judging time)."""
+    from zbb.score.normalise import normalizer_without_numbers
 
-    class _StanceWords(EnglishTextNormalizer):
-        def __init__(self):
-            super().__init__()
-            self.standardize_numbers = lambda text: text  # keeps "oh", "no one", "a hundred percent" as words
-
-    return _StanceWords()
+    return normalizer_without_numbers()
 
 
 @functools.lru_cache(maxsize=1 << 15)
@@ -283,6 +278,10 @@ for _pronoun in ("it", "they", "he", "she", "that", "this", "there"):
 del _neg, _denial, _modal, _disagreement, _comparative, _pronoun, _aux
 
 _MAX_PHRASE = max(len(p) for p in _LEXICON)
+#: first word of a phrase -> the longest phrase starting with it: `_scan` skips positions whose word starts none
+_LONGEST_FROM: dict[str, int] = {}
+for _phrase in _LEXICON:
+    _LONGEST_FROM[_phrase[0]] = max(_LONGEST_FROM.get(_phrase[0], 0), len(_phrase))
 
 # After a bare "no", these words show it is an interjection ("no it is true"), not a determiner ("no music").
 _NO_FOLLOWERS = _words(
@@ -309,7 +308,7 @@ def _scan(tokens: Sequence[str], subject_starts: frozenset[int] = frozenset()) -
     n, i = len(tokens), 0
     while i < n:
         match = None
-        for length in range(min(_MAX_PHRASE, n - i), 0, -1):
+        for length in range(min(_LONGEST_FROM.get(tokens[i], 0), n - i), 0, -1):
             entry = _LEXICON.get(tuple(tokens[i : i + length]))
             if entry is None:
                 continue
