@@ -20,7 +20,7 @@ _INSTALL = (
 
 
 def _import_moshi(backend: str) -> Any:
-    # torch.compile adds ~20 s per process on CPU and nothing on a one-frame loop; opt back in with NO_TORCH_COMPILE=0.
+    # torch.compile adds ~20 s a process and little on a one-frame loop; an empty NO_TORCH_COMPILE lets moshi compile.
     os.environ.setdefault("NO_TORCH_COMPILE", "1")
     try:
         import moshi.models
