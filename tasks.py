@@ -99,12 +99,13 @@ def ensure_model_runtime() -> None:
     if not missing:
         return
     print(f"installing {', '.join(missing)} for the model runner tests (CPU torch wheel)", flush=True)
-    # The CPU wheel from PyTorch's index; where that index is out of reach, a `+cpu` wheel from pip's configured
-    # find-links. Never a plain `torch` from PyPI: that is the 0.5 GB CUDA build with its nvidia packages.
-    if "torch" in missing and not _pip("--retries", "1", "--timeout", "30", "--index-url", TORCH_CPU_INDEX, "torch"):
+    # A `+cpu` wheel from pip's configured find-links where the machine has one, else the CPU wheel from PyTorch's
+    # index. Never a plain `torch` from PyPI (or an extra index): that is the 0.5 GB CUDA build with its nvidia
+    # packages, which is also what the CPU index resolves to when pip's config adds such an extra index.
+    if "torch" in missing:
         local = _local_cpu_torch()
-        if local:
-            _pip(f"torch=={local}")
+        if not (local and _pip(f"torch=={local}")):
+            _pip("--retries", "1", "--timeout", "30", "--index-url", TORCH_CPU_INDEX, "torch")
     if set(missing) & set(MOSHI_IMPORTS):
         _pip(*MOSHI_IMPORTS)
     if "moshi" in missing:
