@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -133,8 +134,10 @@ def write(root: Path, files: dict[str, bytes], as_zip: bool, member_names: list[
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
             for rel, data in files.items():
                 zf.writestr(rel, data)
-            for name in member_names:  # hostile member names
-                zf.writestr(name, b"{}")
+            for name in member_names:  # hostile member names, duplicates included (zipfile warns; on purpose here)
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", "Duplicate name", UserWarning)
+                    zf.writestr(name, b"{}")
         return path
     for rel, data in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
