@@ -70,7 +70,7 @@ def speech_segments(
     if not voiced.any():
         return []
     edges = np.flatnonzero(np.diff(np.concatenate(([0], voiced.astype(np.int8), [0]))))
-    runs = [[int(s), int(e)] for s, e in zip(edges[::2], edges[1::2])]  # frame indices, end exclusive
+    runs = [[int(s), int(e)] for s, e in zip(edges[::2], edges[1::2], strict=True)]  # frame indices, end exclusive
     merged = [runs[0]]
     max_gap = int(round(min_pause_s / FRAME_S))
     for s, e in runs[1:]:

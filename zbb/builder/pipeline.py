@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from zbb.builder.plan import BuildPlan, plan_build
-from zbb.builder.render import EngineSpec, RetryPolicy, item_key, render_plan
+from zbb.builder.render import EngineSpec, item_key, render_plan
 from zbb.conditions import CONDITIONS
 from zbb.errors import ZbbError
+from zbb.retry import RetryPolicy
 
 
 @dataclass(frozen=True)

@@ -187,9 +187,10 @@ def dose_response_points(board: Board, metric: str = "correct") -> dict[str, lis
         points: dict[float, RunSummary] = {}
         for run in entry.steered_runs:
             alpha = run.result.meta.steering.alpha
-            if alpha is not None and run.rate(INTERRUPT, metric) is not None:
-                if alpha not in points or run.scored_at > points[alpha].scored_at:
-                    points[alpha] = run
+            if alpha is None or run.rate(INTERRUPT, metric) is None:
+                continue
+            if alpha not in points or run.scored_at > points[alpha].scored_at:
+                points[alpha] = run
         if len(points) < 2:
             continue
         if entry.unsteered is not None and entry.unsteered.rate(INTERRUPT, metric) is not None:
@@ -204,7 +205,7 @@ def dose_response(board: Board, metric: str = "correct"):
 
     fig = go.Figure()
     for i, (name, pts) in enumerate(dose_response_points(board, metric).items()):
-        xs, ys, lo, hi = zip(*pts)
+        xs, ys, lo, hi = zip(*pts, strict=True)
         fig.add_trace(
             go.Scatter(
                 x=xs,
@@ -215,8 +216,8 @@ def dose_response(board: Board, metric: str = "correct"):
                 error_y=dict(
                     type="data",
                     symmetric=False,
-                    array=[h - y for h, y in zip(hi, ys)],
-                    arrayminus=[y - low for y, low in zip(ys, lo)],
+                    array=[h - y for h, y in zip(hi, ys, strict=True)],
+                    arrayminus=[y - low for y, low in zip(ys, lo, strict=True)],
                     thickness=1,
                 ),
                 hovertemplate=f"{name}<br>α=%{{x}}<br>%{{y:.2f}}<extra></extra>",
@@ -261,7 +262,7 @@ def simulated_listeners(board: Board):
         pts = simulated_listener_points(board, metric=metric)
         if not pts:
             continue
-        xs, ys, lo, hi, names = zip(*pts)
+        xs, ys, lo, hi, names = zip(*pts, strict=True)
         fig.add_trace(
             go.Scatter(
                 x=xs,
@@ -273,8 +274,8 @@ def simulated_listeners(board: Board):
                 error_y=dict(
                     type="data",
                     symmetric=False,
-                    array=[h - y for h, y in zip(hi, ys)],
-                    arrayminus=[y - low for y, low in zip(ys, lo)],
+                    array=[h - y for h, y in zip(hi, ys, strict=True)],
+                    arrayminus=[y - low for y, low in zip(ys, lo, strict=True)],
                     thickness=1,
                 ),
                 hovertemplate="%{customdata}<br>missed %{x:.0f} ms<br>%{y:.2f}<extra></extra>",

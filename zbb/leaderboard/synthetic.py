@@ -32,7 +32,7 @@ def synthetic_run(
 ) -> RunResult:
     """A run whose `rates[condition] = (correctness, iwor)` hold exactly on n rows `item-000`..."""
     aggregates, scored = {}, []
-    for c_index, (condition, (correct_rate, hit_rate)) in enumerate(rates.items()):
+    for condition, (correct_rate, hit_rate) in rates.items():
         rng = random.Random(f"{seed}-{condition}")
         k_correct, k_hit = round(correct_rate * n), round(hit_rate * n)
         order = list(range(n))

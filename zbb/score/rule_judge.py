@@ -558,9 +558,8 @@ def _restatement(tokens: Sequence[str], description: str) -> str | None:
 def read_stance(item: JudgeInput) -> Verdict:
     tokens = item.normalised.split()
     # The normaliser drops "uh"/"mm" fillers, so "uh-huh" (yes) arrives as "huh" (what?): read it from the raw text.
-    if _RAW_AFFIRM.search(item.response.lower()):
-        if not tokens or tokens[0] == "huh":
-            tokens = ["yes", *tokens[1:]]
+    if _RAW_AFFIRM.search(item.response.lower()) and (not tokens or tokens[0] == "huh"):
+        tokens = ["yes", *tokens[1:]]
     if not tokens:
         return Verdict("no_answer", "no answer: empty response")
     events = _scan(tokens)

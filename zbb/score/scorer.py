@@ -104,7 +104,7 @@ def score_responses(
             response=text,
             normalised=norm,
         )
-        for c, text, norm in zip(answered, said, normalise_many(said))
+        for c, text, norm in zip(answered, said, normalise_many(said), strict=True)
     ]
     verdicts = judge_obj.judge_many(inputs)
     if len(verdicts) != len(inputs):
@@ -112,7 +112,7 @@ def score_responses(
             "judge returned the wrong number of verdicts",
             [Problem(judge_obj.id, f"expected {len(inputs)} verdicts, got {len(verdicts)}")],
         )
-    verdict_by_key = {(j.id, j.condition): (j, v) for j, v in zip(inputs, verdicts)}
+    verdict_by_key = {(j.id, j.condition): (j, v) for j, v in zip(inputs, verdicts, strict=True)}
 
     timings = timings or {}
     items: list[ItemScore] = []

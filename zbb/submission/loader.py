@@ -557,7 +557,7 @@ def _transcribe(
         got = engine.transcribe_many([loaded[k].window for k in to_decode], workers=workers, progress=progress)
         if len(got) != len(to_decode):
             raise EngineError(f"{engine.describe()}: returned {len(got)} transcripts for {len(to_decode)} windows")
-        transcripts = dict(zip(to_decode, got))
+        transcripts = dict(zip(to_decode, got, strict=True))
     engine_name = engine.name if engine else (asr.partition(":")[0] if isinstance(asr, str) else asr.name)
     labels = set()
     for key, row in loaded.items():

@@ -236,7 +236,7 @@ def _word_spans(
         else:
             groups[-1].append((pos, word))
     spans: list[WordSpan] = []
-    for g, group in enumerate(groups):
+    for group in groups:
         start = starts.get(group[0][0], 0)
         next_starts = [starts[p] for p in event_positions if p > group[-1][0]]
         end = max(next_starts[0] if next_starts else n_samples, start)
