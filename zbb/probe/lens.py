@@ -41,7 +41,10 @@ def default_perception_lens(lm: Any) -> str:
 def normed(lm: Any, hidden: Any) -> Any:
     """`out_norm(h)` in the model's dtype (what the heads read)."""
     h = hidden.to(lm.dtype)
-    return lm.out_norm(h) if lm.out_norm is not None else h
+    if lm.out_norm is None:
+        return h
+    flat = h.reshape(-1, 1, h.shape[-1])  # moshi's norms take [B, T, D] only
+    return lm.out_norm(flat).reshape(h.shape)
 
 
 def text_logits(lm: Any, hidden: Any) -> Any:

@@ -45,18 +45,6 @@ class StreamTrace:
     steps: int
 
 
-def encode(mimi: Any, audio: Any, frame_size: int) -> Any:
-    """Mimi codes [B, K, F] of audio [B, 1, F * frame_size], encoded causally frame by frame (as a live run does)."""
-    import torch
-
-    frames = audio.shape[-1] // frame_size
-    codes = []
-    with torch.no_grad(), mimi.streaming(audio.shape[0]):
-        for k in range(frames):
-            codes.append(mimi.encode(audio[:, :, k * frame_size : (k + 1) * frame_size]))
-    return torch.cat(codes, dim=-1)
-
-
 def stack_audio(rows: Sequence[np.ndarray], frame_size: int, frames: int | None = None) -> np.ndarray:
     """Rows of float samples as one [B, F * frame_size] float32 array, zero-padded to whole frames of the longest."""
     if not rows:
@@ -86,6 +74,8 @@ def run_steps(
     import torch
     from moshi.utils.compile import no_compile, no_cuda_graph
 
+    from zbb.runner.stream import encode_batch
+
     lm, frame = backend.lm, backend.frame_size
     if user_audio.ndim != 2 or user_audio.shape[1] % frame:
         raise ProbeError(f"user audio must be [B, N] with N a multiple of {frame}; got {user_audio.shape}")
@@ -106,10 +96,10 @@ def run_steps(
         stack.enter_context(torch.no_grad())
         stack.enter_context(no_compile())
         stack.enter_context(no_cuda_graph())  # Python hooks stop running inside a captured CUDA graph
-        user_codes = encode(backend.mimi, torch.from_numpy(user_audio)[:, None].to(device), frame)[:, :own]
+        user_codes = encode_batch(backend, torch.from_numpy(user_audio)[:, None].to(device))[:, :own]
         forced = None
         if model_audio is not None:
-            model_codes = encode(backend.mimi, torch.from_numpy(model_audio)[:, None].to(device), frame)[:, :own]
+            model_codes = encode_batch(backend, torch.from_numpy(model_audio)[:, None].to(device))[:, :own]
             forced = _forced_depformer_tokens(model_codes, user_codes, delays, int(lm.dep_q), own)
         capture = stack.enter_context(LayerCapture(backend.layers, layer_positions))
         stack.enter_context(gen.streaming(batch))
