@@ -26,7 +26,11 @@ class SteeringModel(_Strict):
     layer: int | None = Field(None, ge=0, description="layer the vector is added at")
     alpha: float | None = Field(None, description="steering strength")
     span: int | None = Field(None, ge=1, description="number of model timesteps steered after the onset (dT)")
-    vector_sha256: StrictStr | None = Field(None, pattern=r"^[0-9a-f]{64}$", description="sha256 of the vector file")
+    vector_sha256: StrictStr | None = Field(
+        None, pattern=r"^[0-9a-f]{64}$", description="sha256 of the vector's float32 bytes"
+    )
+    layer_base: int | None = Field(None, ge=0, le=1, description="how `layer` counts: from 0 or from 1")
+    onset: StrictStr | None = Field(None, description="where steering starts: energy (detector) or oracle (onset_s)")
 
 
 class MetaModel(_Strict):
@@ -44,6 +48,9 @@ class MetaModel(_Strict):
     model_family: StrictStr | None = None
     model_url: StrictStr | None = None
     paper_url: StrictStr | None = None
+    backend: StrictStr | None = Field(
+        None, description="zbb run backend that made the outputs (moshi, personaplex, tiny)"
+    )
 
     def to_record(self) -> RunMeta:
         steering = Steering(**self.steering.model_dump()) if self.steering is not None else None
