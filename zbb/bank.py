@@ -329,7 +329,10 @@ def _check_pairs(keys: Sequence[_Key], problems: list[Problem]) -> None:
         by_subject.setdefault(key.subject, []).append(key)
     for subject, claims in by_subject.items():
         labels = [key.label for key in claims]
-        if None in labels or sorted(labels) == [False, True]:  # an unreadable label is reported on its own row
+        if None in labels or sorted(label for label in labels if label is not None) == [
+            False,
+            True,
+        ]:  # an unreadable label is reported on its own row
             continue
         got = ", ".join(f"{'TRUE' if key.label else 'FALSE'} at {key.where}" for key in claims)
         problems.append(

@@ -11,7 +11,7 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], *, right:
     table = [list(header), *[list(r) for r in rows]]
     widths = [max(len(str(line[i])) for line in table) for i in range(len(header))]
 
-    def line(cells) -> str:
+    def line(cells: Sequence[object]) -> str:
         return "  ".join(
             str(c).rjust(w) if i in right else str(c).ljust(w)
             for i, (c, w) in enumerate(zip(cells, widths, strict=False))

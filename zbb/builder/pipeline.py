@@ -77,11 +77,12 @@ def build_dataset(
     rec = load_recipe(recipe)
     check_replaceable(out)
     options = dict(engine_options or {})
+    spec: EngineSpec | None = None
     if isinstance(engine, str):
-        spec: EngineSpec | None = EngineSpec(engine, options)
+        spec = EngineSpec(engine, options)
         engine_obj = spec.create()
     else:
-        spec, engine_obj = None, engine
+        engine_obj = engine
         if num_proc > 1:
             raise ZbbError("num_proc > 1 needs the engine by registry name, not an instance")
     engine_name = getattr(engine_obj, "name", str(engine))

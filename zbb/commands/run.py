@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from zbb.runner.run import RunOptions
 
 HELP = (
     "Run a full-duplex model (moshi, personaplex, tiny) on ZBB rows, with or without perception-vector steering; "
@@ -70,7 +74,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def options_from_args(args: argparse.Namespace):
+def options_from_args(args: argparse.Namespace) -> RunOptions:
     from zbb.runner.run import RunOptions
     from zbb.steering.onset import EnergyOnsetConfig
 

@@ -67,7 +67,11 @@ def synthetic_run(
             decoding=dict(decoding or {}),
         ),
         provenance=Provenance(
-            kind=kind, zbb_version=__version__, dataset_fingerprint=fingerprint, judge="rule-v1", scored_at=scored_at
+            kind=kind,  # type: ignore[arg-type]  # one of ProvenanceKind, passed through
+            zbb_version=__version__,
+            dataset_fingerprint=fingerprint,
+            judge="rule-v1",
+            scored_at=scored_at,
         ),
         aggregates=aggregates,
         items=tuple(scored),

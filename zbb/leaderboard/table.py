@@ -32,6 +32,12 @@ PROVENANCE_BADGES = {
     "paper-reported": "📄 paper-reported",
     "simulation": "🧪 simulation",
 }
+#: The mark of a row whose replies came from an ASR unfit to be a reference, and why.
+INDICATIVE_ASR_BADGE = "⚠️ indicative ASR"
+INDICATIVE_ASR_REASON = (
+    "replies transcribed by an ASR that is not fit to be a reference (e.g. pocketsphinx, WER 0.4-0.9): "
+    "its word errors move correctness and IWOR"
+)
 METRICS = ("correct", "iwor")
 METRIC_LABELS = {"correct": "correctness", "iwor": "IWOR"}
 
@@ -247,6 +253,20 @@ def steering_text(run: RunSummary | None) -> str:
     return " ".join(p for p in parts if p) or s.method
 
 
+def made_with_text(run: RunSummary) -> str:
+    """How a run's outputs were made, where it says (runs from `zbb run` do): backend, weights, onset, vector hash."""
+    meta = run.result.meta
+    parts = [f"zbb run --backend {meta.backend}" if meta.backend else ""]
+    if meta.model_id:
+        parts.append(meta.model_id + (f"@{meta.revision[:12]}" if meta.revision else ""))
+    s = meta.steering
+    if s is not None:
+        parts.append(f"layers from {s.layer_base}" if s.layer_base is not None else "")
+        parts.append(f"{s.onset} onset" if s.onset else "")
+        parts.append(f"vector {s.vector_sha256[:12]}" if s.vector_sha256 else "")
+    return " · ".join(p for p in parts if p)
+
+
 def paired_p(a: RunSummary, b: RunSummary, condition: str, metric: str) -> tuple[float | None, int]:
     """Exact McNemar p-value of b vs a on the rows of `condition` both runs scored (None when they share none)."""
     rows_a, rows_b = a.outcomes.get(condition, {}), b.outcomes.get(condition, {})
@@ -306,8 +326,12 @@ def entry_row(entry: ModelEntry) -> dict[str, Any]:
         row[f"inertia_gap_{metric}"] = gap
         row[f"buffer_gap_{metric}"] = _diff(bf, it)
     meta, prov = about.result.meta, about.result.provenance
+    shown = [r for r in (base, steer) if r is not None]
+    indicative = any(r.result.provenance.asr_grade == "indicative" for r in shown)
     row.update(
         {
+            "asr_grade": "indicative" if indicative else None,
+            "asr_note": INDICATIVE_ASR_REASON if indicative else "",
             "steering": steering_text(steer),
             "steered_runs": len(entry.steered_runs),
             "model_url": meta.model_url or "",
@@ -565,7 +589,8 @@ def display_cell(row: dict[str, Any], col: Column) -> Any:
             return f"{value:+.2f}"
         return value if isinstance(value, int) else _fmt(value)
     if col.key == "model":
-        return f"**{value}**"
+        mark = f' <sub title="{INDICATIVE_ASR_REASON}">{INDICATIVE_ASR_BADGE}</sub>' if row.get("asr_grade") else ""
+        return f"**{value}**{mark}"
     if col.key == "provenance":
         kind = row["kind"]
         return f'<span class="zbb-badge zbb-{slug(kind)}">{kind}</span>'
@@ -600,6 +625,7 @@ def run_rows(board: Board) -> list[dict[str, Any]]:
                 "model": entry.model,
                 "provenance": entry.kind,
                 "steering": steering_text(run) or "off",
+                "made with": made_with_text(run),
                 "main": run is entry.unsteered or run is entry.steered,
             }
             for cond, agg in res.aggregates.items():

@@ -43,7 +43,7 @@ class Backend:
     @property
     def layers(self) -> Sequence[Any]:
         """The LM's transformer blocks (`lm.transformer.layers`): hook points, each outputs [B, 1, D] per step."""
-        return self.lm.transformer.layers  # type: ignore[no-any-return]
+        return self.lm.transformer.layers
 
     @property
     def num_layers(self) -> int:

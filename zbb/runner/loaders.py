@@ -20,7 +20,7 @@ _INSTALL = (
 
 
 def _import_moshi(backend: str) -> Any:
-    # torch.compile adds ~20 s per process on CPU and nothing on a one-frame loop; opt back in with NO_TORCH_COMPILE=0.
+    # torch.compile adds ~20 s a process and little on a one-frame loop; an empty NO_TORCH_COMPILE lets moshi compile.
     os.environ.setdefault("NO_TORCH_COMPILE", "1")
     try:
         import moshi.models
@@ -152,7 +152,7 @@ def load_personaplex(
 
 
 #: The tiny random Moshi of RUNNER.md: Mimi with 4 codebooks of 32 bins, an LM of 6 layers of width 32.
-TINY_MIMI = {
+TINY_MIMI: dict[str, dict[str, Any]] = {
     "seanet": {"dimension": 16, "n_filters": 2},
     "quantizer": {"dimension": 8, "n_q": 4, "bins": 32, "input_dimension": 16, "output_dimension": 16},
     "transformer": {
@@ -164,7 +164,7 @@ TINY_MIMI = {
         "output_dimensions": [16],
     },
 }
-TINY_LM = {
+TINY_LM: dict[str, Any] = {
     "dim": 32,
     "num_layers": 6,
     "num_heads": 2,

@@ -16,7 +16,7 @@ import json
 import os
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -142,18 +142,18 @@ def plan_variants(
         raise RunnerError(f"--limit must be >= 1; got {options.limit}")
     decoding = {**DEFAULT_DECODING, **backend_info.get("lm_gen_defaults", {}), **options.decoding}
     decoding.update(seed=options.seed, batch_size=options.batch_size, dtype=backend_info.get("dtype"))
-    common = {
-        "model": options.model_name or DISPLAY_NAMES.get(options.backend, options.backend),
-        "model_id": backend_info.get("model_id"),
-        "revision": backend_info.get("revision"),
-        "decoding": decoding,
-        "dataset": fingerprint,
-        "backend": options.backend,
-    }
+    base = RunMeta(
+        model=options.model_name or DISPLAY_NAMES.get(options.backend, options.backend),
+        model_id=backend_info.get("model_id"),
+        revision=backend_info.get("revision"),
+        decoding=decoding,
+        dataset=fingerprint,
+        backend=options.backend,
+    )
     variants: list[Variant] = []
     if vector is None or options.both:
         notes = f"zbb run --backend {options.backend}, unsteered"
-        variants.append(Variant(UNSTEERED, options.out / UNSTEERED, RunMeta(**common, notes=notes), None, conditions))
+        variants.append(Variant(UNSTEERED, options.out / UNSTEERED, replace(base, notes=notes), None, conditions))
     if vector is not None:
         steer_conditions = tuple(c for c in conditions if c in options.steer_conditions)
         if not steer_conditions:
@@ -175,7 +175,7 @@ def plan_variants(
             )
             name = variant_name(vector, alpha, options.span)
             notes = f"zbb run --backend {options.backend}, steered ({options.onset} onset)"
-            meta = RunMeta(**common, steering=steering, notes=notes)
+            meta = replace(base, steering=steering, notes=notes)
             variants.append(Variant(name, options.out / name, meta, float(alpha), steer_conditions))
     return tuple(variants)
 
@@ -280,14 +280,16 @@ def execute(options: RunOptions, *, backend: Any = None) -> RunSummary:
         device = f"cuda:{local}"
     if backend is None:
         backend = load_backend(
-            options.backend, options.model_id, device, dtype=options.dtype, revision=options.revision, seed=options.seed
+            options.backend, options.model_id, device, dtype=options.dtype, revision=options.revision
         )
-    if vector is not None:
-        backend.layer(vector.layer, base=vector.layer_base)  # out of range: a clear error before any row runs
+    if vector is not None:  # a vector for another model: a clear error before any row runs
         if vector.dim != backend.dim:
+            made_for = f" (made for {vector.model_id})" if vector.model_id else ""
             raise RunnerError(
-                f"{options.vector}: vector has width {vector.dim}, but {backend.model_id} has width {backend.dim}"
+                f"{options.vector}: vector has width {vector.dim}{made_for}, "
+                f"but {backend.model_id} has width {backend.dim}"
             )
+        backend.layer(vector.layer, base=vector.layer_base)
     info = {**backend.describe(), "lm_gen_defaults": backend.lm_gen_defaults}
     variants = plan_variants(
         options,

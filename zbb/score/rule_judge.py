@@ -594,7 +594,10 @@ def read_stance(item: JudgeInput) -> Verdict:
             echo = _restatement(tokens[end:], item.description) if len(tokens) - end >= 2 else None
             if echo == "deny" and stance == "affirm":
                 return Verdict("deny", f'denies: negated restatement after "{phrase}"')
-            return Verdict(stance, f'{"affirms" if stance == "affirm" else "denies"}: "{phrase}"')
+            return Verdict(
+                "affirm" if stance == "affirm" else "deny",
+                f'{"affirms" if stance == "affirm" else "denies"}: "{phrase}"',
+            )
         if stance == "hedge":
             return Verdict("no_answer", f'no answer: hedges "{phrase}"')
         return Verdict("no_answer", f'no answer: asks back "{phrase}"')
