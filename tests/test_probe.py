@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from test_submission_helpers import make_clip, write_dataset
 
 torch = pytest.importorskip("torch", reason="zbb probe needs torch (python3 tasks.py test installs the CPU wheel)")
 pytest.importorskip("moshi.models", reason="zbb probe needs moshi==0.2.13 (installed --no-deps by tasks.py test)")
@@ -151,14 +152,24 @@ def test_probe_dialogues_writes_curves_plot_and_a_vector_that_zbb_run_loads(tiny
     assert (vector.layer, vector.dim, vector.model_id) == (3, tiny.dim, tiny.model_id)
     assert vector.method["source"]["dialogue_set_sha256"] == meta["source"]["dialogue_set_sha256"]
 
-    # the fitted vector steers the model through issue 12's hook: zero before the onset, a change after
-    from zbb.steering.hook import SteeringHook
+    # the fitted vector is what `zbb run --vector` steers with: a short two-row dataset, unsteered + steered
+    dataset = write_dataset(tmp_path / "ds", [make_clip(i, "interrupt", onset_s=1.6, end_s=2.3, duration_s=2.4)
+                                              for i in ("r1", "r2")], audio=_tone_row)  # fmt: skip
+    runs = tmp_path / "runs"
+    assert main(["run", "--backend", "tiny", "--dataset", str(dataset), "--out", str(runs), "--batch-size", "2",
+                 "--vector", str(vec_path), "--both", "--onset-min-gap", "0.8", "--no-progress"]) == 0  # fmt: skip
+    steered = json.loads((runs / "steered-L3-a5.5-s3" / "meta.json").read_text())
+    assert steered["steering"]["vector_sha256"] == vector.sha256 and steered["steering"]["layer"] == 3
+    for variant in ("unsteered", "steered-L3-a5.5-s3"):
+        assert all((runs / variant / "interrupt" / r / "output.wav").is_file() for r in ("r1", "r2"))
 
-    with SteeringHook(tiny.layer(vector.layer, vector.layer_base), vector, batch_size=1) as hook:
-        hook.coef.fill_(5.5)
-        steered = run_steps(tiny, _noise(1, 4, 9), [3, 4], model_audio=_noise(1, 4, 10))
-    plain = run_steps(tiny, _noise(1, 4, 9), [3, 4], model_audio=_noise(1, 4, 10))
-    assert torch.allclose(steered.hidden[0, :, 0] - plain.hidden[0, :, 0], 5.5 * torch.from_numpy(vector.vector), atol=1e-4)
+
+def _tone_row(clip, rate):
+    """0.4 s of tone, silence, then tone again from onset_s (the tiny model hears no words anyway)."""
+    n = int(round(clip.duration_s * rate))
+    x = (0.3 * np.sin(2 * np.pi * 220 * np.arange(n) / rate)).astype(np.float32)
+    x[int(0.4 * rate) : int(round(clip.onset_s * rate))] = 0
+    return x
 
 
 def test_probe_zbb_rows_lets_the_model_speak(tiny, tiny_dataset, tmp_path):

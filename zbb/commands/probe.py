@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
+from typing import Any
+
 HELP = (
     "Stream ZBB rows or two-channel dialogues through a model with capture hooks; write onset-aligned S_gen/S_perc "
     "curves (parquet), a plot, the inertia length in frames, and the hidden states `zbb steer fit` needs."
@@ -14,7 +17,7 @@ EXAMPLES = [
 ]
 
 
-def add_arguments(parser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     src = parser.add_argument_group("what to probe (one of)")
     what = src.add_mutually_exclusive_group(required=True)
     what.add_argument("--dataset", help="ZBB dataset folder or Hub id: its rows, user channel only; the model speaks")
@@ -46,7 +49,7 @@ def add_arguments(parser) -> None:
     model.add_argument("--batch-size", type=int, default=8, help="items streamed together (default 8)")
 
     lens = parser.add_argument_group("lens and curves (each recorded in probe.json)")
-    lens.add_argument("--layer-base", type=int, choices=(0, 1), default=0, help="layer numbers count from 0 or 1")
+    lens.add_argument("--layer-base", type=int, choices=(0, 1), default=0, help="layer numbers count from 0 (layers[i], default) or 1 (the first block is layer 1)")
     lens.add_argument("--lens-layers", default="12-24", help="layers S_gen/S_perc average over (default 12-24)")
     lens.add_argument(
         "--keep-layers", default="", help="layers whose hidden states are saved for `zbb steer fit` (e.g. 23)"
@@ -58,18 +61,22 @@ def add_arguments(parser) -> None:
         help="S_perc lens: the model's user head (PersonaPlex), or the user-stream embedding lens (Moshi has no "
         "user head); auto picks the head where there is one",
     )
-    lens.add_argument("--score", choices=("prob", "logprob"), default="prob", help="affinity = target token's ...")
+    lens.add_argument("--score", choices=("prob", "logprob"), default="prob", help="affinity: the target token's probability (default) or log-probability")
     lens.add_argument(
-        "--frames-after-onset", type=int, default=25, help="stop each item this many frames after its onset (-1: all)"
+        "--frames-after-onset",
+        type=int,
+        default=None,
+        help="stop each item this many frames after its onset; -1: run it whole (default: 25 for ZBB rows, whole "
+        "dialogues)",
     )
     lens.add_argument("--window", default="12,25", help="frames before,after the onset in the curve/plot")
-    lens.add_argument("--inertia-threshold", type=float, default=0.0, help="turned when S_perc - S_gen > this ...")
-    lens.add_argument("--inertia-hold", type=int, default=2, help="... for this many consecutive frames")
+    lens.add_argument("--inertia-threshold", type=float, default=0.0, help="inertia ends when S_perc - S_gen > this (default 0) ...")
+    lens.add_argument("--inertia-hold", type=int, default=2, help="... for this many consecutive frames (default 2)")
     parser.add_argument("--out", required=True, help="output folder (curves.parquet, probe.png, probe.json, ...)")
     parser.add_argument("--no-plot", action="store_true", help="skip the PNG (no matplotlib needed)")
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from zbb.errors import ProbeError
@@ -94,7 +101,7 @@ def run(args) -> int:
         decoding=decoding,
         seed=args.seed,
         batch_size=max(1, args.batch_size),
-        frames_after_onset=None if args.frames_after_onset < 0 else args.frames_after_onset,
+        frames_after_onset=_frames_after_onset(args),
         inertia_threshold=args.inertia_threshold,
         inertia_hold=args.inertia_hold,
         window_before=before,
@@ -117,7 +124,13 @@ def run(args) -> int:
     return 0
 
 
-def _items(args, sample_rate: int) -> tuple[list, dict]:
+def _frames_after_onset(args: argparse.Namespace) -> int | None:
+    if args.frames_after_onset is None:
+        return 25 if args.dataset else None  # a ZBB row's tail is the model's reply; a dialogue is fitted whole
+    return None if args.frames_after_onset < 0 else args.frames_after_onset
+
+
+def _items(args: argparse.Namespace, sample_rate: int) -> tuple[list[Any], dict[str, Any]]:
     from zbb.probe import pipeline as P
     from zbb.probe.dialogues import dialogue_set_sha256, load_dialogues, save_dialogues, synthesize_dialogues
 
@@ -126,7 +139,12 @@ def _items(args, sample_rate: int) -> tuple[list, dict]:
 
         ds = open_dataset(args.dataset)
         items = P.items_from_dataset(ds, args.condition, sample_rate, limit=args.limit)
-        return items, {"kind": "zbb", "dataset": str(args.dataset), "fingerprint": ds.fingerprint, "condition": args.condition}
+        return items, {
+            "kind": "zbb",
+            "dataset": str(args.dataset),
+            "fingerprint": ds.fingerprint,
+            "condition": args.condition,
+        }
     if args.dialogues:
         dialogues = load_dialogues(args.dialogues, sample_rate)[: args.limit]
         kind = {"kind": "dialogues", "folder": str(args.dialogues)}
@@ -135,4 +153,7 @@ def _items(args, sample_rate: int) -> tuple[list, dict]:
         kind = {"kind": "synthetic-dialogues", "n": args.synthesize, "seed": args.dialogue_seed, "engine": args.engine}
         if args.save_dialogues:
             save_dialogues(dialogues, args.save_dialogues)
-    return P.items_from_dialogues(dialogues, sample_rate), {**kind, "dialogue_set_sha256": dialogue_set_sha256(dialogues)}
+    return P.items_from_dialogues(dialogues, sample_rate), {
+        **kind,
+        "dialogue_set_sha256": dialogue_set_sha256(dialogues),
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 HELP = "Steering vectors. `zbb steer fit PROBE --out vec.npz` fits a perception vector from a `zbb probe` folder."
 EXAMPLES = [
     "zbb steer fit out/probe-tiny --out out/tiny-perception.npz",
@@ -10,7 +12,7 @@ EXAMPLES = [
 ]
 
 
-def add_arguments(parser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="steer_verb", metavar="<action>", required=True)
     fit = sub.add_parser("fit", help="fit a perception vector from a probe folder", description=HELP)
     fit.add_argument("probe", help="folder written by `zbb probe` (with --keep-layers)")
@@ -30,7 +32,7 @@ def add_arguments(parser) -> None:
     )
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     import json
 
     from zbb.probe.fit import SplitRule, fit_from_probe

@@ -14,15 +14,13 @@ class LayerCapture:
     A block's output is the residual stream: a tensor [B, T, D] (Moshi, T = 1 per streaming step) or a tuple whose
     first item is that tensor (Hugging Face decoder layers). The last position is kept, detached and cast to
     float32 on the model's device, so a step costs one small copy per layer. Use as a context manager; hooks are
-    removed on exit even when the loop raises. `counts[i]` says how many times layer i fired, so a caller can
+    removed on exit even when the loop raises. No indices: no hooks (a plain run). `counts[i]` says how many times layer i fired, so a caller can
     check that each layer was seen exactly once per step.
     """
 
     def __init__(self, layers: Sequence[Any], indices: Sequence[int]):
         n = len(layers)
         wanted = list(dict.fromkeys(int(i) for i in indices))
-        if not wanted:
-            raise ProbeError("no layers to capture")
         bad = [i for i in wanted if not 0 <= i < n]
         if bad:
             raise ProbeError(f"layer position(s) {bad} out of range: the model has layers 0..{n - 1} (0-based)")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,7 +37,9 @@ def onset_frame(onset_sample: int | None, frame_size: int) -> int | None:
     return None if onset_sample is None else int(onset_sample) // frame_size
 
 
-def inertia_frames(margin: Sequence[float], onset: int | None, *, threshold: float = 0.0, hold: int = 2) -> int | None:
+def inertia_frames(
+    margin: Sequence[float] | np.ndarray, onset: int | None, *, threshold: float = 0.0, hold: int = 2
+) -> int | None:
     """Frames from the onset frame until the state turns perceptive: the first step s >= onset from which
     `margin = S_perc - S_gen` exceeds `threshold` for `hold` consecutive steps, minus `onset`. None when there is
     no onset or it never turns within the curve."""
@@ -124,7 +125,9 @@ def plot_curves(
         ax.fill_between(x, y - se, y + se, color=color, alpha=0.18, linewidth=0)
     ax.axvline(0, color="black", linestyle="--", linewidth=1, label="interruption onset")
     if inertia is not None:
-        ax.axvspan(0, inertia, color="tab:orange", alpha=0.15, label=f"inertia: {inertia} frames ({inertia * frame_ms:.0f} ms)")
+        ax.axvspan(
+            0, inertia, color="tab:orange", alpha=0.15, label=f"inertia: {inertia} frames ({inertia * frame_ms:.0f} ms)"
+        )
     else:
         ax.plot([], [], " ", label="inertia: no crossing in window")
     ax.set_xlabel(f"frames from the interruption onset ({frame_ms:.0f} ms each)")

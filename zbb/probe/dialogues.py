@@ -104,7 +104,9 @@ def check_no_bank_subject(texts: Sequence[str], subjects: Sequence[str]) -> None
                 raise ProbeError(f"synthetic dialogue text {text!r} names the bank subject {subject!r}")
 
 
-def plan_dialogues(n: int, seed: int, voices: Sequence[str], *, recipe: Any = None, bank: Any = None) -> list[DialoguePlan]:
+def plan_dialogues(
+    n: int, seed: int, voices: Sequence[str], *, recipe: Any = None, bank: Any = None
+) -> list[DialoguePlan]:
     """`n` dialogue plans from `seed` (same inputs, same plans). Needs at least two voices."""
     from zbb.bank import load_bank, load_recipe
 
@@ -254,7 +256,11 @@ def load_dialogues(folder: str | Path, sample_rate: int) -> list[Dialogue]:
             entry = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ProbeError(f"{where}: not JSON ({exc.msg})") from None
-        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not isinstance(entry.get("audio"), str):
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("id"), str)
+            or not isinstance(entry.get("audio"), str)
+        ):
             raise ProbeError(f"{where}: expected an object with string 'id' and 'audio'")
         if entry["id"] in seen:
             raise ProbeError(f"{where}: duplicate id {entry['id']!r}")

@@ -67,7 +67,9 @@ class ProbeSettings:
         first, last = self.layer_base, num_layers - 1 + self.layer_base
         bad = [i for i in (*self.lens_layers, *self.keep_layers) if not first <= i <= last]
         if bad:
-            raise ProbeError(f"layer(s) {bad} out of range: the model has layers {first}..{last} (base {self.layer_base})")
+            raise ProbeError(
+                f"layer(s) {bad} out of range: the model has layers {first}..{last} (base {self.layer_base})"
+            )
         if not self.lens_layers:
             raise ProbeError("no lens layers")
         return [i - self.layer_base for i in self.lens_layers], [i - self.layer_base for i in self.keep_layers]
@@ -155,7 +157,7 @@ def probe_items(
     settings: ProbeSettings,
     *,
     source_meta: dict[str, Any] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> ProbeResult:
     """Stream `items` through `backend` in batches and read S_gen / S_perc at every step (see module docs)."""
     from zbb import __version__
@@ -169,7 +171,9 @@ def probe_items(
     lens_pos, keep_pos = settings.positions(backend.num_layers)
     perception = default_perception_lens(backend.lm) if settings.perception_lens == "auto" else settings.perception_lens
     if perception not in PERCEPTION_LENSES:
-        raise ProbeError(f"unknown perception lens {perception!r}; expected auto or one of {', '.join(PERCEPTION_LENSES)}")
+        raise ProbeError(
+            f"unknown perception lens {perception!r}; expected auto or one of {', '.join(PERCEPTION_LENSES)}"
+        )
     if perception == USER_DEPFORMER_LENS and not has_user_head(backend.lm):
         raise ProbeError(
             f"{backend.model_id} has no head for the user's audio (its depformer predicts {int(backend.lm.dep_q)} "
@@ -203,7 +207,10 @@ def probe_items(
         s_gen, s_perc = _affinities(backend, trace, lens_pos, perception, settings.score)
         s_gen_np, s_perc_np = s_gen.cpu().numpy(), s_perc.cpu().numpy()
         text_np, user_np = trace.text_tokens.cpu().numpy(), trace.user_tokens.cpu().numpy()
-        kept = {k: trace.hidden[:, :, trace.layer_positions.index(p)].cpu().numpy() for k, p in zip(settings.keep_layers, keep_pos, strict=True)}
+        kept = {
+            k: trace.hidden[:, :, trace.layer_positions.index(p)].cpu().numpy()
+            for k, p in zip(settings.keep_layers, keep_pos, strict=True)
+        }
         for b, (it, n) in enumerate(zip(batch, frames, strict=True)):
             o = C.onset_frame(it.onset, frame)
             margin = s_perc_np[b, :n] - s_gen_np[b, :n]

@@ -30,7 +30,7 @@ from zbb.probe.lens import own_codebooks
 class StreamTrace:
     """What one batch left behind, on the model's device.
 
-    `hidden` [B, T, L, D] float32: the residual stream after each captured layer (L in `layer_positions` order) at
+    `hidden` [B, T, L, D] float32 (None when no layer was asked for): the residual stream after each captured layer (L in `layer_positions` order) at
     each step. `text_tokens` [B, T]: the model's text token of frame s. `audio_tokens` [B, T, dep_q]: the
     depformer's tokens at step s (codebook k holds frame s - delay_k, as moshi delays it). `user_tokens` [B, T]:
     the user's first-codebook token of frame s (what step s would predict). `counts`: hook calls per layer.
@@ -111,7 +111,7 @@ def run_steps(
     if any(c != steps for c in counts.values()) or len(text_tokens) != steps:
         raise ProbeError(f"expected one capture per layer per step ({steps} steps); got {counts}")
     return StreamTrace(
-        hidden=capture.stacked(),
+        hidden=capture.stacked() if capture.indices else None,
         text_tokens=torch.stack(text_tokens, dim=1),
         audio_tokens=torch.stack(audio_tokens, dim=1),
         user_tokens=user_codes[:, 0],
