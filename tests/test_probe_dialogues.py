@@ -77,6 +77,7 @@ def test_save_and_load_round_trip(dialogues, tmp_path):
         assert a.onset == b.onset
         assert np.allclose(a.user, b.user, atol=1 / 16384) and np.allclose(a.model, b.model, atol=1 / 16384)
         assert a.meta["interruption"] == b.meta["interruption"]
+    assert dialogue_set_sha256(loaded) == dialogue_set_sha256(dialogues)  # the hash survives the PCM16 files
 
 
 def _folder(tmp_path, lines: list[str], channels: int = 2):

@@ -49,7 +49,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--batch-size", type=int, default=8, help="items streamed together (default 8)")
 
     lens = parser.add_argument_group("lens and curves (each recorded in probe.json)")
-    lens.add_argument("--layer-base", type=int, choices=(0, 1), default=0, help="layer numbers count from 0 (layers[i], default) or 1 (the first block is layer 1)")
+    lens.add_argument(
+        "--layer-base",
+        type=int,
+        choices=(0, 1),
+        default=0,
+        help="layer numbers count from 0 (layers[i], default) or 1 (the first block is layer 1)",
+    )
     lens.add_argument("--lens-layers", default="12-24", help="layers S_gen/S_perc average over (default 12-24)")
     lens.add_argument(
         "--keep-layers", default="", help="layers whose hidden states are saved for `zbb steer fit` (e.g. 23)"
@@ -61,7 +67,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="S_perc lens: the model's user head (PersonaPlex), or the user-stream embedding lens (Moshi has no "
         "user head); auto picks the head where there is one",
     )
-    lens.add_argument("--score", choices=("prob", "logprob"), default="prob", help="affinity: the target token's probability (default) or log-probability")
+    lens.add_argument(
+        "--score",
+        choices=("prob", "logprob"),
+        default="prob",
+        help="affinity: the target token's probability (default) or log-probability",
+    )
     lens.add_argument(
         "--frames-after-onset",
         type=int,
@@ -70,7 +81,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "dialogues)",
     )
     lens.add_argument("--window", default="12,25", help="frames before,after the onset in the curve/plot")
-    lens.add_argument("--inertia-threshold", type=float, default=0.0, help="inertia ends when S_perc - S_gen > this (default 0) ...")
+    lens.add_argument(
+        "--inertia-threshold", type=float, default=0.0, help="inertia ends when S_perc - S_gen > this (default 0) ..."
+    )
     lens.add_argument("--inertia-hold", type=int, default=2, help="... for this many consecutive frames (default 2)")
     parser.add_argument("--out", required=True, help="output folder (curves.parquet, probe.png, probe.json, ...)")
     parser.add_argument("--no-plot", action="store_true", help="skip the PNG (no matplotlib needed)")

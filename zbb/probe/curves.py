@@ -133,7 +133,7 @@ def plot_curves(
     ax.set_xlabel(f"frames from the interruption onset ({frame_ms:.0f} ms each)")
     ax.set_ylabel("affinity" + (" (probability)" if score == "prob" else " (log-probability)"))
     n_max = int(mean["n"].max())
-    ax.set_title(f"{title} (n = {n_max})", fontsize=10)
+    ax.set_title(f"{title} (n = {n_max})".replace("$", r"\$"), fontsize=10)  # a model id is not mathtext
     ax.legend(fontsize=8, loc="best")
     ax.grid(alpha=0.3)
     fig.tight_layout()

@@ -223,15 +223,22 @@ def dialogue_set_sha256(dialogues: Sequence[Dialogue]) -> str:
 
 def save_dialogues(dialogues: Sequence[Dialogue], folder: str | Path) -> Path:
     """Write `folder/dialogues.jsonl` and one stereo WAV per dialogue (channel 0 user, 1 model)."""
-    from zbb.audio import write_audio
-    from zbb.io import atomic_write_text
+    import io
+
+    import soundfile as sf
+
+    from zbb.builder.splice import to_pcm16
+    from zbb.io import atomic_write_bytes, atomic_write_text
 
     folder = Path(folder)
     (folder / "audio").mkdir(parents=True, exist_ok=True)
     lines = []
     for d in dialogues:
         name = f"audio/{d.id}.wav"
-        write_audio(folder / name, np.stack([d.user, d.model], axis=1), d.sample_rate)
+        buf = io.BytesIO()
+        # the same int16 samples dialogue_set_sha256 hashes, so a saved set hashes as it did before saving
+        sf.write(buf, np.stack([to_pcm16(d.user), to_pcm16(d.model)], axis=1), d.sample_rate, format="WAV")
+        atomic_write_bytes(folder / name, buf.getvalue())
         onset_s = None if d.onset is None else d.onset / d.sample_rate
         lines.append(json.dumps({"id": d.id, "audio": name, "onset_s": onset_s, **d.meta}, ensure_ascii=False))
     return atomic_write_text(folder / DIALOGUES_FILE, "\n".join(lines) + "\n")

@@ -338,10 +338,15 @@ def read_probe(folder: str | Path) -> tuple[dict[str, Any], pd.DataFrame, dict[i
                     if name.startswith("layer_"):
                         hidden[int(name.removeprefix("layer_"))] = npz[name]
                 steps = npz["step"]
+                item_ids = npz["item_id"]
         except (OSError, ValueError, KeyError) as exc:
             raise ProbeError(f"{path}: unreadable hidden states ({exc})") from None
-        if len(steps) != len(curves) or not np.array_equal(steps, curves["step"].to_numpy()):
-            raise ProbeError(f"{path}: its steps do not match {CURVES_FILE} ({len(steps)} vs {len(curves)} rows)")
+        if (
+            len(steps) != len(curves)
+            or not np.array_equal(steps, curves["step"].to_numpy())
+            or not np.array_equal(item_ids, curves["item_id"].to_numpy(dtype=str))
+        ):
+            raise ProbeError(f"{path}: its rows do not match {CURVES_FILE} ({len(steps)} vs {len(curves)} rows)")
     return meta, curves, hidden
 
 
