@@ -199,3 +199,28 @@ def test_probe_refuses_layers_out_of_range_before_any_work(tmp_path, capsys):
                  "--layer-base", "1", "--lens-layers", "12-24"])  # fmt: skip
     assert code == 2
     assert "layer(s)" in capsys.readouterr().err and not (tmp_path / "p").exists()
+
+
+def test_probe_reads_a_dialogue_folder_and_records_its_hash(tiny, tmp_path):
+    from zbb.probe.curves import inertia_frames
+    from zbb.probe.dialogues import dialogue_set_sha256, save_dialogues, synthesize_dialogues
+
+    dialogues = synthesize_dialogues(1, seed=11, sample_rate=24_000)
+    save_dialogues(dialogues, tmp_path / "mine")
+    out = tmp_path / "probe"
+    code = main(["probe", "--backend", "tiny", "--dialogues", str(tmp_path / "mine"), "--out", str(out),
+                 "--lens-layers", "2,4", "--score", "logprob", "--frames-after-onset", "3", "--no-plot",
+                 "--inertia-hold", "1"])  # fmt: skip
+    assert code == 0
+    meta = json.loads((out / "probe.json").read_text())
+    assert meta["source"] == {
+        "kind": "dialogues",
+        "folder": str(tmp_path / "mine"),
+        "dialogue_set_sha256": dialogue_set_sha256(dialogues),
+    }
+    assert meta["settings"]["score"] == "logprob" and meta["settings"]["lens_layers"] == [2, 4]
+    curves = pd.read_parquet(out / "curves.parquet")
+    assert (curves["s_gen"] < 0).all() and (curves["s_perc"] < 0).all()  # log-probabilities
+    [item] = meta["items"]
+    assert item["onset_frame"] == dialogues[0].onset // FRAME and item["frames"] == item["onset_frame"] + 4
+    assert item["inertia_frames"] == inertia_frames(curves["margin"].to_numpy(), item["onset_frame"], hold=1)
