@@ -209,7 +209,7 @@ def test_probe_reads_a_dialogue_folder_and_records_its_hash(tiny, tmp_path):
     save_dialogues(dialogues, tmp_path / "mine")
     out = tmp_path / "probe"
     code = main(["probe", "--backend", "tiny", "--dialogues", str(tmp_path / "mine"), "--out", str(out),
-                 "--lens-layers", "2,4", "--score", "logprob", "--frames-after-onset", "3", "--no-plot",
+                 "--lens-layers", "2,4", "--score", "logprob", "--generation-lens", "own-depformer", "--frames-after-onset", "3", "--no-plot",
                  "--inertia-hold", "1"])  # fmt: skip
     assert code == 0
     meta = json.loads((out / "probe.json").read_text())
@@ -219,6 +219,7 @@ def test_probe_reads_a_dialogue_folder_and_records_its_hash(tiny, tmp_path):
         "dialogue_set_sha256": dialogue_set_sha256(dialogues),
     }
     assert meta["settings"]["score"] == "logprob" and meta["settings"]["lens_layers"] == [2, 4]
+    assert meta["lenses"] == {"s_gen": "own-depformer", "s_perc": "user-embedding"}
     curves = pd.read_parquet(out / "curves.parquet")
     assert (curves["s_gen"] < 0).all() and (curves["s_perc"] < 0).all()  # log-probabilities
     [item] = meta["items"]

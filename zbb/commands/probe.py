@@ -61,6 +61,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--keep-layers", default="", help="layers whose hidden states are saved for `zbb steer fit` (e.g. 23)"
     )
     lens.add_argument(
+        "--generation-lens",
+        default="text",
+        choices=("text", "own-depformer"),
+        help="S_gen lens: the logit lens of the model's own next text token (default), or its own next audio token "
+        "(first codebook) through its depformer",
+    )
+    lens.add_argument(
         "--perception-lens",
         default="auto",
         choices=("auto", "user-embedding", "user-depformer"),
@@ -109,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         lens_layers=P.parse_layers(args.lens_layers),
         keep_layers=P.parse_layers(args.keep_layers) if args.keep_layers.strip() else (),
         layer_base=args.layer_base,
+        generation_lens=args.generation_lens,
         perception_lens=args.perception_lens,
         score=args.score,
         decoding=decoding,

@@ -102,6 +102,7 @@ def plot_curves(
     title: str,
     score: str,
     perception_lens: str,
+    generation_lens: str = "text",
 ) -> Path:
     """The paper-style picture: mean S_gen and S_perc (with +-1 SE bands) around the onset, the onset line and
     the inertia span. Needs matplotlib (`pip install 'zbb[probe]'`)."""
@@ -117,7 +118,13 @@ def plot_curves(
     x = mean["rel_frame"].to_numpy()
     fig, ax = plt.subplots(figsize=(8, 4.2), dpi=120)
     for col, label, color in (
-        ("s_gen", "S_gen (own next text token, logit lens)", "tab:red"),
+        (
+            "s_gen",
+            "S_gen (own next text token, logit lens)"
+            if generation_lens == "text"
+            else f"S_gen (own next audio token, {generation_lens} lens)",
+            "tab:red",
+        ),
         ("s_perc", f"S_perc (user's next audio token, {perception_lens} lens)", "tab:blue"),
     ):
         y, se = mean[col].to_numpy(), mean[f"{col}_se"].to_numpy()

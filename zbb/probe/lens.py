@@ -2,6 +2,8 @@
 
 - `text`: the logit lens of the model's own text stream, `text_linear(out_norm(h))`. At the last layer this is
   exactly the text logits the model samples from.
+- `own-depformer` (an alternative S_gen): the depformer's logits for the model's own first audio codebook, run
+  from `out_norm(h)` with the step's text token as its first input; the model's real head for its own audio.
 - `user-embedding`: Kyutai's Moshi has no head for the user's audio. This lens scores each token of the user's
   first codebook by the dot product of `out_norm(h)` with that token's row of the user-stream input embedding
   (`lm.emb[n_q // 2]`). It is a proxy, named as such: a tied-embedding reading, not a trained head.
@@ -19,6 +21,8 @@ from typing import Any
 from zbb.errors import ProbeError
 
 TEXT_LENS = "text"
+OWN_DEPFORMER_LENS = "own-depformer"
+GENERATION_LENSES = (TEXT_LENS, OWN_DEPFORMER_LENS)
 USER_EMBEDDING_LENS = "user-embedding"
 USER_DEPFORMER_LENS = "user-depformer"
 PERCEPTION_LENSES = (USER_EMBEDDING_LENS, USER_DEPFORMER_LENS)

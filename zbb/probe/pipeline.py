@@ -19,6 +19,8 @@ import pandas as pd
 from zbb.errors import ProbeError
 from zbb.probe import curves as C
 from zbb.probe.lens import (
+    GENERATION_LENSES,
+    OWN_DEPFORMER_LENS,
     PERCEPTION_LENSES,
     TEXT_LENS,
     USER_DEPFORMER_LENS,
@@ -38,7 +40,9 @@ class ProbeSettings:
     """The probe's open choices. Layers count from `layer_base` (0: `layers[i]`; 1: "layer 1 is the first block").
 
     `lens_layers`: S_gen and S_perc are averaged over these (paper: 12-24). `keep_layers`: hidden states saved for
-    `zbb steer fit` (paper: the steering layer, 23). `perception_lens`: "auto" (the user head where the model has
+    `zbb steer fit` (paper: the steering layer, 23). `generation_lens`: "text" (the logit lens of the model's own
+    next text token) or "own-depformer" (its own next audio token, first codebook, through its depformer).
+    `perception_lens`: "auto" (the user head where the model has
     one, else the user-embedding lens), "user-embedding" or "user-depformer". `score`: "prob" or "logprob" of the
     target token. `decoding`: LMGen keyword arguments for the model's own text (and audio, when not forced).
     `frames_after_onset`: stop an item this many frames after its onset (None: run it whole).
@@ -49,6 +53,7 @@ class ProbeSettings:
     lens_layers: tuple[int, ...]
     keep_layers: tuple[int, ...]
     layer_base: int = 0
+    generation_lens: str = TEXT_LENS
     perception_lens: str = "auto"
     score: str = "prob"
     decoding: dict[str, Any] = field(default_factory=dict)
@@ -124,7 +129,14 @@ def _speaking(spans: tuple[tuple[int, int], ...] | None, frames: int, frame_size
     return [bool(f) for f in flags]
 
 
-def _affinities(backend: Any, trace: Any, lens_pos: Sequence[int], perception_lens: str, score: str) -> tuple[Any, Any]:
+def _affinities(
+    backend: Any,
+    trace: Any,
+    lens_pos: Sequence[int],
+    perception_lens: str,
+    score: str,
+    generation_lens: str = TEXT_LENS,
+) -> tuple[Any, Any]:
     """Layer-averaged S_gen and S_perc [B, T] from a StreamTrace (one lens call per layer, to bound memory)."""
     import torch
 
@@ -140,7 +152,13 @@ def _affinities(backend: Any, trace: Any, lens_pos: Sequence[int], perception_le
     with torch.no_grad():
         for p in lens_pos:
             h = trace.hidden[:, :, where[p]]  # [B, T, D]
-            gen += lens.token_scores(lens.text_logits(lm, h), trace.text_tokens, score).double()
+            if generation_lens == OWN_DEPFORMER_LENS:
+                own_logits = lens.depformer_logits(
+                    lm, h.reshape(batch * steps, -1), trace.text_tokens.reshape(batch * steps, 1), 0
+                ).reshape(batch, steps, -1)
+                gen += lens.token_scores(own_logits, trace.audio_tokens[..., 0], score).double()
+            else:
+                gen += lens.token_scores(lens.text_logits(lm, h), trace.text_tokens, score).double()
             if perception_lens == USER_DEPFORMER_LENS:
                 prefix = torch.cat([trace.text_tokens[..., None], trace.audio_tokens[..., :own]], dim=-1)
                 logits = lens.depformer_logits(lm, h.reshape(batch * steps, -1), prefix.reshape(batch * steps, -1), own)
@@ -174,6 +192,10 @@ def probe_items(
         raise ProbeError(
             f"unknown perception lens {perception!r}; expected auto or one of {', '.join(PERCEPTION_LENSES)}"
         )
+    if settings.generation_lens not in GENERATION_LENSES:
+        raise ProbeError(
+            f"unknown generation lens {settings.generation_lens!r}; expected one of {', '.join(GENERATION_LENSES)}"
+        )
     if perception == USER_DEPFORMER_LENS and not has_user_head(backend.lm):
         raise ProbeError(
             f"{backend.model_id} has no head for the user's audio (its depformer predicts {int(backend.lm.dep_q)} "
@@ -204,7 +226,7 @@ def probe_items(
         trace = run_steps(
             backend, user, capture_pos, model_audio=model, decoding=settings.decoding, seed=settings.seed + start
         )
-        s_gen, s_perc = _affinities(backend, trace, lens_pos, perception, settings.score)
+        s_gen, s_perc = _affinities(backend, trace, lens_pos, perception, settings.score, settings.generation_lens)
         s_gen_np, s_perc_np = s_gen.cpu().numpy(), s_perc.cpu().numpy()
         text_np, user_np = trace.text_tokens.cpu().numpy(), trace.user_tokens.cpu().numpy()
         kept = {
@@ -257,7 +279,7 @@ def probe_items(
         "zbb_version": __version__,
         "model": backend.describe(),
         "settings": {**asdict(settings), "perception_lens": perception},
-        "lenses": {"s_gen": TEXT_LENS, "s_perc": perception},
+        "lenses": {"s_gen": settings.generation_lens, "s_perc": perception},
         "teacher_forced": all(teacher),
         "model_text": "sampled by the model (LMGen), not forced",
         "step_convention": (
@@ -308,6 +330,7 @@ def write_probe(result: ProbeResult, out: str | Path, *, plot: bool = True, titl
             title=title or f"{result.meta['model']['model_id']}: state inertia around the interruption",
             score=settings["score"],
             perception_lens=result.meta["lenses"]["s_perc"],
+            generation_lens=result.meta["lenses"]["s_gen"],
         )
     meta = {**result.meta, "files": {k: p.name for k, p in paths.items()}}
     paths["meta"] = atomic_write_text(out / PROBE_JSON, json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
