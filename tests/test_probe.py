@@ -225,3 +225,28 @@ def test_probe_reads_a_dialogue_folder_and_records_its_hash(tiny, tmp_path):
     [item] = meta["items"]
     assert item["onset_frame"] == dialogues[0].onset // FRAME and item["frames"] == item["onset_frame"] + 4
     assert item["inertia_frames"] == inertia_frames(curves["margin"].to_numpy(), item["onset_frame"], hold=1)
+
+
+def test_user_head_lens_is_the_depformers_own_user_logits():
+    """PersonaPlex's depformer also predicts the user's stream. On a tiny random LM built that way (dep_q = n_q;
+    Kyutai's LMGen cannot stream it, so moshi's whole-sequence forward is the reference), the user-depformer lens
+    read from the last layer equals the model's logits for the user's first codebook."""
+    from moshi.models import loaders
+
+    from zbb.runner.loaders import TINY_LM
+
+    torch.manual_seed(0)
+    lm = loaders.get_moshi_lm(None, lm_kwargs={**loaders._lm_kwargs, **TINY_LM, "dep_q": 8}, dtype=torch.float32)
+    lm.eval()
+    assert lens.has_user_head(lm) and lens.default_perception_lens(lm) == lens.USER_DEPFORMER_LENS
+    own, steps = lens.own_codebooks(lm), 6
+    codes = torch.cat([torch.randint(0, 60, (1, 1, steps)), torch.randint(0, 32, (1, 2 * own, steps))], dim=1)
+    with torch.no_grad(), LayerCapture(lm.transformer.layers, [len(lm.transformer.layers) - 1]) as capture:
+        out = lm.forward(codes)
+    last = steps - 1  # the capture keeps the last position of a whole-sequence forward
+    hidden = capture.stacked()[:, 0, 0]  # [1, D]
+    delays = [int(d) for d in lm.delays]
+    prefix = torch.tensor([[int(codes[0, k, last - delays[k]]) for k in range(own + 1)]])
+    with torch.no_grad():
+        got = lens.depformer_logits(lm, hidden, prefix, own)
+    assert torch.allclose(got[0], out.logits[0, own, last], atol=1e-4)
