@@ -152,7 +152,7 @@ def test_zbb_run_tiny_writes_a_submission_that_validates_and_scores(short_datase
     args += ["--vector", str(vpath), "--both", "--onset-min-gap", "0.8", "--no-progress"]
     assert main(args) == 0
     printed = capsys.readouterr().out
-    assert '"rows_done": 2' in printed
+    assert '"rows_done": 2' in printed and '"steered_rows": 2, "no_onset_rows": 0' in printed
     assert passes == [None, (5.5, vector.sha256, "energy")]  # one batch of both rows, once per variant
     for variant in ("unsteered", "steered-L3-a5.5-s3"):
         folder = out / variant

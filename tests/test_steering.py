@@ -215,3 +215,20 @@ def test_frame_levels_and_oracle_frames():
     assert oracle_onset_frame(2.39, FRAME, SR) == 29
     with pytest.raises(SteeringError):
         oracle_onset_frame(-1.0, FRAME, SR)
+
+
+def test_energy_onsets_on_the_built_tiny_dataset_match_its_onsets(tiny_dataset):
+    """On real espeak rows the detector fires in the frame where the interruption (or its filler) starts."""
+    from zbb.dataset import open_dataset
+
+    ds = open_dataset(tiny_dataset)
+    checked = 0
+    for condition in ds.conditions():
+        for clip, samples, rate in ds.iter_audio(condition):
+            frame = round(FRAME * rate / SR)
+            start = clip.buffer_onset_s if clip.buffer_onset_s is not None else clip.onset_s
+            found = detect_onset(samples, frame, rate)
+            assert found is not None, f"{condition}/{clip.id}: no onset found"
+            assert abs(found - start * rate / frame) < 1.0, f"{condition}/{clip.id}: frame {found}, onset {start} s"
+            checked += 1
+    assert checked == 18

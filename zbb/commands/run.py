@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--revision", help="Hub revision of the weights")
     p.add_argument("--model-name", help="display name in meta.json (default: Moshi, PersonaPlex, ...)")
     p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 (under torchrun cuda = own GPU)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        help="torch CPU threads (default 1 on cpu: one frame at a time is too small to share; torch's own on GPU)",
+    )
     p.add_argument("--dtype", choices=("bfloat16", "float16", "float32"), help="LM weights (default bf16 on GPU)")
     p.add_argument("--conditions", type=_csv, help="comma-separated conditions (default: every one in the dataset)")
     p.add_argument("--limit", type=int, help="only the first N rows of each condition")
@@ -96,6 +102,7 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         revision=args.revision,
         model_name=args.model_name,
         device=args.device,
+        threads=args.threads,
         dtype=args.dtype,
         conditions=args.conditions,
         limit=args.limit,
@@ -135,8 +142,16 @@ def run(args: argparse.Namespace) -> int:
                 "audio_s": round(summary.audio_s, 1),
                 "wall_s": round(summary.wall_s, 1),
                 "rtf": round(summary.rtf, 3),
+                "steered_rows": summary.steered_rows,
+                "no_onset_rows": summary.no_onset_rows,
             }
         )
     )
+    if summary.no_onset_rows:
+        print(
+            f"warning: on {summary.no_onset_rows} of {summary.steered_rows} steered rows the onset detector found no "
+            "onset, so they were not steered (see --onset-threshold-db, --onset-min-gap, or --onset oracle)",
+            file=sys.stderr,
+        )
     print(f"next: zbb validate {summary.variants[0].folder} --dataset {args.dataset}")
     return 0

@@ -44,6 +44,7 @@ class RunOptions:
     revision: str | None = None
     model_name: str | None = None
     device: str = "cpu"
+    threads: int | None = None  # torch CPU threads; None: 1 on cpu (per-frame ops are too small to split), else torch's
     dtype: str | None = None
     conditions: tuple[str, ...] | None = None  # None: every condition of the dataset
     limit: int | None = None  # first N rows of each condition
@@ -89,6 +90,8 @@ class RunSummary:
     rows_skipped: int
     audio_s: float
     wall_s: float
+    steered_rows: int = 0  # rows written by a steered variant (each variant counts)
+    no_onset_rows: int = 0  # of those, rows where no onset was found, so nothing was steered
 
     @property
     def rtf(self) -> float:
@@ -232,9 +235,27 @@ def plan_rows(
     return plans, skipped
 
 
-def _batches(items: Sequence[RowPlan], size: int) -> Iterator[list[RowPlan]]:
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
+def _audio_batches(
+    dataset: Any, condition: str, rows: Sequence[RowPlan], size: int, sample_rate: int
+) -> Iterator[tuple[list[RowPlan], list[np.ndarray]]]:
+    """`rows` in batches of `size` with their user audio at `sample_rate`, read as the dataset streams by (memory
+    holds one batch of audio, not a condition's)."""
+    from zbb.audio import resample
+
+    wanted = {r.clip.id: r for r in rows}
+    batch: list[RowPlan] = []
+    signals: list[np.ndarray] = []
+    for clip, samples, rate in dataset.iter_audio(condition):
+        row = wanted.get(clip.id)
+        if row is None:
+            continue
+        batch.append(row)
+        signals.append(resample(samples, rate, sample_rate))
+        if len(batch) == size:
+            yield batch, signals
+            batch, signals = [], []
+    if batch:
+        yield batch, signals
 
 
 def text_json(tokens: Sequence[tuple[int, int]], tokenizer: Any, frame_s: float) -> dict[str, Any]:
@@ -265,7 +286,6 @@ def execute(options: RunOptions, *, backend: Any = None) -> RunSummary:
     """
     import torch
 
-    from zbb.audio import resample
     from zbb.dataset import open_dataset
     from zbb.runner.backends import load_backend
     from zbb.runner.stream import Steering as StreamSteering
@@ -273,6 +293,11 @@ def execute(options: RunOptions, *, backend: Any = None) -> RunSummary:
     from zbb.steering.schedule import FadeSchedule
 
     rank, world, local = distributed_rank()
+    threads = options.threads or (1 if options.device == "cpu" else None)
+    if threads is not None:
+        if threads < 1:
+            raise RunnerError(f"--threads must be >= 1; got {threads}")
+        torch.set_num_threads(threads)
     dataset = open_dataset(options.dataset)
     vector = PerceptionVector.load(options.vector) if options.vector is not None else None
     device = options.device
@@ -310,20 +335,14 @@ def execute(options: RunOptions, *, backend: Any = None) -> RunSummary:
     total = sum(len(rows) for rows in plans.values())
     started = time.perf_counter()
     audio_s = 0.0
-    done = 0
+    done = steered_rows = no_onset_rows = 0
 
     from tqdm import tqdm
 
     bar = tqdm(total=total, unit="row", disable=not options.progress or total == 0, desc=f"zbb run [rank {rank}]")
     torch.set_grad_enabled(False)
     for condition, rows in plans.items():
-        wanted_ids = {r.clip.id for r in rows}
-        audio_by_id: dict[str, np.ndarray] = {}
-        for clip, samples, rate in dataset.iter_audio(condition):
-            if clip.id in wanted_ids:
-                audio_by_id[clip.id] = resample(samples, rate, backend.sample_rate)
-        for batch in _batches(rows, options.batch_size):
-            signals = [audio_by_id.pop(r.clip.id) for r in batch]
+        for batch, signals in _audio_batches(dataset, condition, rows, options.batch_size, backend.sample_rate):
             lengths = [len(s) for s in signals]
             padded = pad_batch(signals, backend.frame_size)
             codes = encode_batch(backend, torch.from_numpy(padded).to(backend.device)[:, None, :])
@@ -347,6 +366,9 @@ def execute(options: RunOptions, *, backend: Any = None) -> RunSummary:
                 )
                 for row, out in zip(batch, outputs, strict=True):
                     if name in row.variants:
+                        if steering is not None:
+                            steered_rows += 1
+                            no_onset_rows += out.onset_frame is None
                         _write_row(variant, condition, row.clip.id, out, backend, frame_s, options.text_json)
             done += len(batch)
             audio_s += sum(lengths) / backend.sample_rate
@@ -360,6 +382,8 @@ def execute(options: RunOptions, *, backend: Any = None) -> RunSummary:
         rows_skipped=skipped,
         audio_s=audio_s,
         wall_s=time.perf_counter() - started,
+        steered_rows=steered_rows,
+        no_onset_rows=no_onset_rows,
     )
 
 
