@@ -47,6 +47,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--greedy", action="store_true", help="argmax decoding instead of sampling")
     model.add_argument("--seed", type=int, default=0, help="torch seed of the sampler (per batch: seed + first index)")
     model.add_argument("--batch-size", type=int, default=8, help="items streamed together (default 8)")
+    model.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads (default 1 on cpu, as zbb run: one frame at a time is too small to share)",
+    )
 
     lens = parser.add_argument_group("lens and curves (each recorded in probe.json)")
     lens.add_argument(
@@ -128,7 +134,14 @@ def run(args: argparse.Namespace) -> int:
         window_before=before,
         window_after=after,
     )
-    backend = load_backend(args.backend, args.model_id, args.device, dtype=args.dtype)
+    backend = load_backend(args.backend, args.model_id, args.device, dtype=args.dtype)  # says if torch is missing
+    threads = args.threads or (1 if args.device == "cpu" else None)
+    if threads is not None:
+        if threads < 1:
+            raise ProbeError(f"--threads must be >= 1; got {threads}")
+        import torch
+
+        torch.set_num_threads(threads)
     settings.positions(backend.num_layers)  # fail on bad layers before any audio work
     items, source = _items(args, backend.sample_rate)
     with tqdm(total=len(items), desc="probe", unit="item", disable=None) as bar:
