@@ -206,3 +206,16 @@ def test_steer_fit_asks_for_a_kept_layer(tmp_path, capsys):
     assert main(["steer", "fit", str(probe), "--layer", "7", "--out", str(tmp_path / "v.npz")]) == 2
     assert "no hidden states for layer 7" in capsys.readouterr().err
     assert not (tmp_path / "v.npz").exists()
+
+
+def test_plot_is_written_and_says_how_to_get_matplotlib_when_absent(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib", reason="the plot needs matplotlib (zbb[probe])")
+    curves = _curves({"a": 5, "b": 7}, 20, lambda rel: 0.1 if rel >= 3 else -0.1)
+    mean = C.mean_curve(curves, 4, 8)
+    args = {"frame_ms": 80.0, "inertia": 3, "title": "model $x$", "score": "prob", "perception_lens": "user-embedding"}
+    path = C.plot_curves(mean, tmp_path / "p.png", **args)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    monkeypatch.setitem(__import__("sys").modules, "matplotlib", None)
+    with pytest.raises(ProbeError, match=r"pip install 'zbb\[probe\]'"):
+        C.plot_curves(mean, tmp_path / "q.png", **args)
+    assert not (tmp_path / "q.png").exists()
