@@ -202,3 +202,36 @@ def test_a_vector_for_another_model_is_refused_before_running(short_dataset, tmp
     assert code == 2
     assert "vector has width 4096, but zbb/tiny-random-moshi has width 32" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+def test_the_personaplex_fork_is_told_apart_by_its_prompt_api():
+    from types import SimpleNamespace
+
+    from zbb.runner.loaders import is_personaplex
+
+    class KyutaiLMGen:
+        def step(self): ...
+
+    class ForkLMGen(KyutaiLMGen):
+        def load_voice_prompt_embeddings(self, path): ...
+
+        def step_system_prompts(self, mimi): ...
+
+    assert is_personaplex(SimpleNamespace(models=SimpleNamespace(LMGen=ForkLMGen)))
+    assert not is_personaplex(SimpleNamespace(models=SimpleNamespace(LMGen=KyutaiLMGen)))
+    assert not is_personaplex(SimpleNamespace())
+
+
+@pytest.mark.weights
+@pytest.mark.network
+def test_moshi_weights_from_the_hub_stream_a_row():
+    """Downloads kyutai/moshiko-pytorch-bf16 (~15 GB): run with -m weights on a machine with the weights cached."""
+    torch = pytest.importorskip("torch")
+    from zbb.runner.stream import pad_batch, stream_batch
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    backend = load_backend("moshi", device=device)
+    assert (backend.num_layers, backend.dim, backend.frame_size) == (32, 4096, FRAME)
+    x = np.zeros(10 * FRAME + 7, dtype=np.float32)
+    (out,) = stream_batch(backend, backend.make_lm_gen(), pad_batch([x], FRAME), [x.size], seed=0)
+    assert out.audio.shape == (x.size,) and np.isfinite(out.audio).all()

@@ -6,8 +6,9 @@ system plays a frame after it has heard one), and the output is trimmed to the i
 `run_inference.py` the first frame is fed twice, since LMGen replaces the user codes of its first step with
 initial tokens. Step k (the step that hears input frame k) is the step the steering schedule counts.
 
-Per step the loop does what the bare model loop does (encode, LMGen step, decode) plus a numpy energy check of the
-incoming frame and, when steering, one in-place write of a [B] coefficient tensor; outputs accumulate in
+Per step the loop does what the bare model loop does (encode, LMGen step, decode) plus, when steering, one
+device-to-device copy of that step's [B] coefficients into the hook's preallocated tensor (onsets and the fade are
+worked out before the loop; the detector is causal, so that finds what it would live). Outputs accumulate in
 preallocated device tensors, so nothing waits on the device until the batch ends.
 """
 
@@ -77,6 +78,31 @@ def pad_batch(rows: Sequence[np.ndarray], frame_size: int) -> np.ndarray:
     return out
 
 
+def find_onsets(
+    audio: np.ndarray,
+    frame_size: int,
+    sample_rate: int,
+    steering: Steering,
+    oracle_onsets: Sequence[int | None] | None = None,
+) -> list[int | None]:
+    """Each row's onset frame: the causal energy detector fed frame by frame, or the given oracle frames.
+
+    The detector decides at frame k from frames 0..k only, so running it over the whole input before the model
+    loop gives exactly the onsets it would find live.
+    """
+    B, total = audio.shape
+    if steering.onset == "oracle":
+        if oracle_onsets is None or len(oracle_onsets) != B:
+            raise RunnerError("oracle onsets need one onset frame per batch row")
+        return list(oracle_onsets)
+    detector = EnergyOnsetDetector(B, frame_size / sample_rate, steering.onset_config)
+    for k in range(total // frame_size):
+        detector.push(audio[:, k * frame_size : (k + 1) * frame_size])
+        if all(o is not None for o in detector.onsets):
+            break
+    return list(detector.onsets)
+
+
 def stream_batch(
     backend: Backend,
     lm_gen: Any,
@@ -100,21 +126,21 @@ def stream_batch(
     device = backend.device
     if codes is None:
         codes = encode_batch(backend, torch.from_numpy(audio).to(device)[:, None, :])
-    if steering is not None and steering.onset == "oracle" and (oracle_onsets is None or len(oracle_onsets) != B):
-        raise RunnerError("oracle onsets need one onset frame per batch row")
 
     hook = None
-    detector = None
+    onsets: list[int | None] = [None] * B
     if steering is not None:
         layer = backend.layer(steering.vector.layer, base=steering.vector.layer_base)
         if steering.vector.dim != backend.dim:
             raise RunnerError(
                 f"perception vector has width {steering.vector.dim}, but {backend.model_id} has width {backend.dim}"
             )
+        onsets = find_onsets(audio, n, backend.sample_rate, steering, oracle_onsets)
+        # Every step's coefficients go to the device up front: a step then copies one row device-to-device,
+        # with no host round trip inside the loop (and nothing a captured CUDA graph could miss).
+        table = torch.tensor([steering.schedule.coefficients(k, onsets) for k in range(F)], dtype=torch.float32)
+        coefficients = table.to(device)
         hook = SteeringHook(layer, steering.vector, B, device=device)
-        if steering.onset == "energy":
-            detector = EnergyOnsetDetector(B, n / backend.sample_rate, steering.onset_config)
-    onsets: list[int | None] = list(oracle_onsets) if oracle_onsets is not None else [None] * B
 
     pcm = torch.zeros(B, F + 1, n, device=device)  # output frame 0 stays silent (see the module docstring)
     generated = torch.full((B, F, 1 + backend.lm.dep_q), -1, dtype=torch.long, device=device)
@@ -123,10 +149,8 @@ def stream_batch(
         with torch.no_grad(), backend.mimi.streaming(B), lm_gen.streaming(B):
             lm_gen.step(codes[:, :, :1])  # the first frame twice (see the module docstring)
             for k in range(F):
-                if hook is not None and steering is not None:
-                    if detector is not None:
-                        onsets = detector.push(audio[:, k * n : (k + 1) * n])
-                    hook.set_coefficients(steering.schedule.coefficients(k, onsets))
+                if hook is not None:
+                    hook.coef.copy_(coefficients[k])
                 tokens = lm_gen.step(codes[:, :, k : k + 1])
                 if tokens is None:
                     continue
