@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from zbb.bank import load_bank, load_recipe
@@ -118,7 +118,7 @@ _LINES = st.one_of(
 )
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@pytest.mark.fuzz
 @given(line=_LINES)
 def test_any_index_line_loads_or_is_refused_clearly(tmp_path, line):
     folder = _folder(tmp_path, [line.replace("\n", " ")])

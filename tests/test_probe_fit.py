@@ -32,6 +32,7 @@ def test_parse_layers_refuses(text):
         parse_layers(text)
 
 
+@pytest.mark.fuzz
 @given(st.text(max_size=20))
 def test_parse_layers_any_text_parses_or_refuses_cleanly(text):
     try:
