@@ -9,6 +9,5 @@ probe of dialogues into a `zbb.steering.PerceptionVector`.
 Modules: `capture` (forward hooks), `lens` (logit lens, user-stream embedding lens, depformer user head),
 `dialogues` (seeded synthetic two-voice dialogues), `stream` (the teacher-forced / free-running step loop),
 `curves` (onset alignment, inertia, parquet, plot), `pipeline` (items -> probe folder), `fit` (probe ->
-perception vector). torch is imported only by
-`capture`, `lens` and `stream`, on use; `import zbb.probe` is light.
+perception vector). torch is imported only by `capture`, `lens` and `stream`, on use; `import zbb.probe` is light.
 """
