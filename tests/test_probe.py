@@ -157,7 +157,7 @@ def test_probe_dialogues_writes_curves_plot_and_a_vector_that_zbb_run_loads(tiny
                                               for i in ("r1", "r2")], audio=_tone_row)  # fmt: skip
     runs = tmp_path / "runs"
     assert main(["run", "--backend", "tiny", "--dataset", str(dataset), "--out", str(runs), "--batch-size", "2",
-                 "--vector", str(vec_path), "--both", "--onset-min-gap", "0.8", "--no-progress"]) == 0  # fmt: skip
+                 "--steer", str(vec_path), "--both", "--onset-min-gap", "0.8", "--no-progress"]) == 0  # fmt: skip
     steered = json.loads((runs / "steered-L3-a5.5-s3" / "meta.json").read_text())
     assert steered["steering"]["vector_sha256"] == vector.sha256 and steered["steering"]["layer"] == 3
     for variant in ("unsteered", "steered-L3-a5.5-s3"):
