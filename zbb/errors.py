@@ -71,3 +71,7 @@ class SteeringError(ZbbError):
 
 class RunnerError(ZbbError):
     """A model backend is missing, misconfigured, or cannot run the requested rows."""
+
+
+class ProbeError(ZbbError):
+    """A state-inertia probe cannot run or read its input: bad layers, rows, dialogues or a probe folder."""

@@ -55,7 +55,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--top-k", type=int, help="audio top-k (default 250)")
     p.add_argument("--top-k-text", type=int, help="text top-k (default 25)")
     steer = p.add_argument_group("steering")
-    steer.add_argument("--vector", type=Path, help="perception vector .npz (zbb steer fit); its layer is steered")
+    steer.add_argument(
+        "--vector", "--steer", type=Path, help="perception vector .npz (zbb steer fit); its layer is steered"
+    )
     steer.add_argument(
         "--alpha", type=float, action="append", help="steering strength; repeat for a dose-response (default 5.5)"
     )
