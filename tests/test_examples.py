@@ -33,6 +33,8 @@ NOT_RUN = (
     (r"--asr pocketsphinx", "transcribes audio (tests/test_submission_audio.py covers it)"),
     (r"^zbb run|^torchrun .*zbb\.cli run", "runs a model with torch (tests/test_runner.py runs the tiny backend)"),
     (r"runs/moshi/unsteered|runs/tiny/", "reads the output of a `zbb run` example"),
+    (r"^zbb probe", "runs a model with torch (tests/test_probe.py runs the tiny backend)"),
+    (r"^zbb steer fit", "reads the probe folder of a `zbb probe` example (tests/test_probe_fit.py fits one)"),
 )
 
 
@@ -46,10 +48,16 @@ def collect() -> list[tuple[str, str]]:
     for path in DOCS:
         if not path.exists():
             continue
-        in_block = False
+        in_block, pending = False, ""
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if line.startswith("```"):
-                in_block = not in_block
+                in_block, pending = not in_block, ""
+                continue
+            if pending:  # a command continued from the line before (a trailing backslash)
+                line = pending + " " + line.strip()
+            pending = ""
+            if in_block and line.rstrip().endswith("\\"):
+                pending = line.rstrip()[:-1].rstrip()
                 continue
             text = line.removeprefix("$ ") if line.startswith("$ zbb ") else line
             if in_block and text.startswith("zbb "):
