@@ -28,7 +28,7 @@ from zbb.results import RESULT_KIND, load_result
 
 INDEX_NAME = "index.json"
 INDEX_KIND = "zbb-leaderboard-index"
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: summaries count missing rows per condition
 LOCK_NAME = ".zbb-store.lock"
 AUDIO_DIR = "audio"
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg")
@@ -47,10 +47,12 @@ def safe_part(text: str, what: str) -> str:
     return text
 
 
-def _outcomes(items) -> dict[str, dict[str, tuple[bool, bool]]]:
+def _outcomes(items) -> tuple[dict[str, dict[str, tuple[bool, bool]]], dict[str, int]]:
+    """Per-row (correct, subject_hit) by condition, and how many rows per condition were missing."""
     if not isinstance(items, list):
         raise ZbbError(f"items: expected a list, got {type(items).__name__}")
     out: dict[str, dict[str, tuple[bool, bool]]] = {}
+    missing: dict[str, int] = {}
     for n, item in enumerate(items):
         if (
             not isinstance(item, dict)
@@ -61,7 +63,9 @@ def _outcomes(items) -> dict[str, dict[str, tuple[bool, bool]]]:
         ):
             raise ZbbError(f"items[{n}]: expected an object with string id/condition and boolean correct/subject_hit")
         out.setdefault(item["condition"], {})[item["id"]] = (item["correct"], item["subject_hit"])
-    return out
+        if item.get("missing") is True:
+            missing[item["condition"]] = missing.get(item["condition"], 0) + 1
+    return out, missing
 
 
 class ResultStore:
@@ -162,10 +166,10 @@ class ResultStore:
         obj.pop("kind")
         try:
             result = RunResult.from_dict(obj)
-            outcomes = _outcomes(items)
+            outcomes, missing = _outcomes(items)
         except (ZbbError, TypeError, ValueError) as exc:
             return {"error": f"malformed result: {exc}"}
-        return RunSummary(key=rel[: -len(".json")], result=result, outcomes=outcomes).to_dict()
+        return RunSummary(key=rel[: -len(".json")], result=result, outcomes=outcomes, missing=missing).to_dict()
 
     def summaries(self) -> list[RunSummary]:
         """Every stored run's summary, refreshing the index first (written back only when it changed)."""
@@ -181,6 +185,13 @@ class ResultStore:
             if summary and "error" not in summary:
                 out.append(RunSummary.from_dict(summary))
         return out
+
+    def find_upload(self, submission_sha256: str) -> RunSummary | None:
+        """The stored run uploaded from exactly these submission files (same sha256), if any."""
+        for summary in self.summaries():
+            if summary.result.provenance.submission_sha256 == submission_sha256:
+                return summary
+        return None
 
     # ------------------------------------------------------------------------------------------- runs
     def load(self, key: str) -> RunResult:
