@@ -457,12 +457,12 @@ def test_plot_labels_escape_uploaded_names_and_same_names_stay_apart():
     rows = build_board(runs).rows
     for fig in (plots.correctness_vs_iwor(rows), plots.bars_by_condition(rows)):
         texts = [str(t.name) for t in fig.data] + [str(x) for t in fig.data for x in (t.text or ()) if x]
-        texts += [str(x) for t in fig.data if t.type == "bar" for x in t.x]
+        texts += [str(y) for t in fig.data if t.type == "bar" for y in t.y]
         ours = [t.replace("<b>", "").replace("</b>", "").replace("<br>", "") for t in texts]
         assert not any("<" in t or ">" in t for t in ours)  # only our own bold and line breaks are markup
         assert any("Evil&lt;a href=&quot;javascript:x&quot;&gt;y&lt;/a&gt;&lt;b&gt;&amp;" in t for t in texts)
     bars = plots.bars_by_condition(rows)
-    assert len(set(bars.data[0].x)) == 3  # two uploaders' "Same" are two bars
+    assert len(set(bars.data[0].y)) == 3  # two uploaders' "Same" are two bars
 
 
 def test_bars_have_interval_error_bars():
@@ -470,8 +470,8 @@ def test_bars_have_interval_error_bars():
     fig = plots.bars_by_condition(board.rows, "iwor")
     interrupt = next(t for t in fig.data if t.name == "Interrupt")
     row = board.rows[0]
-    assert interrupt.y[0] == pytest.approx(0.29)
-    assert interrupt.error_y.array[0] == pytest.approx(row["int_iwor_hi"] - 0.29)
+    assert interrupt.x[0] == pytest.approx(0.29) and interrupt.y[0] == "Moshi (paper-reported)"
+    assert interrupt.error_x.array[0] == pytest.approx(row["int_iwor_hi"] - 0.29)
 
 
 def test_dose_response_needs_two_alphas_and_adds_the_unsteered_point():

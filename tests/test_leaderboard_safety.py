@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from zbb.errors import Problem
 from zbb.leaderboard.safe import md_code, md_link, md_text, plot_text, safe_url
 from zbb.leaderboard.submit import RateLimiter, SubmitOutcome, redact_paths
 from zbb.leaderboard.synthetic import synthetic_run
@@ -27,7 +28,6 @@ from zbb.leaderboard.table import (
     export_records,
     pair_runs,
 )
-from zbb.errors import Problem
 
 GFM = MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["table", "strikethrough", "linkify"])
 ATTACK = "Evil<img src=x onerror=alert(1)>**bold**[x](javascript:alert(1)) | <script>x</script> http://e.vil ~~s~~"

@@ -72,7 +72,17 @@ CSS = """
 .zbb-paper-reported {background: #fef3c7; color: #92400e;}
 .zbb-simulation {background: #f1f5f9; color: #475569;}
 #zbb-table sub {color: #8a8f98; font-size: 10.5px; vertical-align: baseline; margin-left: 2px;}
-#zbb-table th {white-space: normal !important; font-weight: 600;}
+#zbb-table th {white-space: normal !important; font-weight: 600; word-break: keep-all !important; overflow-wrap: normal !important; hyphens: none !important;}
+/* the Model column stays in view when the table scrolls sideways (gradio 6.31 draws no pinned columns itself):
+   header cells carry data-heading, body cells data-col */
+#zbb-table th[data-heading="1"], #zbb-table .body-cell[data-col="1"] {position: sticky !important; left: 0; z-index: 5; background: var(--background-fill-primary); box-shadow: 2px 0 3px -1px rgba(0,0,0,0.12);}
+#zbb-table .row-odd .body-cell[data-col="1"] {background: var(--table-odd-background-fill, var(--background-fill-primary));}
+#zbb-table .row-even .body-cell[data-col="1"] {background: var(--table-even-background-fill, var(--background-fill-primary));}
+#zbb-table .body-cell[data-col="1"] {font-weight: 600;}
+/* phone widths: the page never scrolls sideways; wide tables scroll inside their own frame */
+.gradio-container {min-width: 0 !important; width: 100% !important;}
+.gradio-container main, .gradio-container .wrap, .tabs, .tabitem, .column, .table-wrap, .table-container {min-width: 0 !important; max-width: 100%;}
+#zbb-intro, #zbb-status, #zbb-legend, #zbb-verdict, #zbb-submit-out {overflow-wrap: anywhere;}
 #zbb-legend {font-size: 12.5px; color: #555;}
 #zbb-status {font-size: 12.5px; color: #666;}
 """
@@ -160,11 +170,13 @@ def render_view(board: Board, view: ViewState, folder: Path) -> tuple[Any, str, 
 
 
 def login_required() -> bool:
-    """On a Hugging Face Space (SPACE_ID is set) or with ZBB_REQUIRE_LOGIN=1, submitting needs signing in."""
+    """On a Hugging Face Space (as gradio tells one: SYSTEM=spaces and SPACE_ID) or with ZBB_REQUIRE_LOGIN=1,
+    submitting needs signing in. Outside a Space, gradio's sign-in is mocked with the machine's own HF login."""
     flag = os.environ.get(REQUIRE_LOGIN_ENV, "").strip().lower()
     if flag in ("0", "false", "no"):
         return False
-    return bool(os.environ.get("SPACE_ID")) or flag in ("1", "true", "yes")
+    on_space = os.environ.get("SYSTEM") == "spaces" and bool(os.environ.get("SPACE_ID"))
+    return on_space or flag in ("1", "true", "yes")
 
 
 def build_app(
@@ -228,7 +240,7 @@ def build_app(
                         list(STEERING_FILTERS), value=default.steering, label="Steered run", scale=2, min_width=160
                     )
                     sort = gr.Dropdown(SORT_CHOICES, value=default.sort, label="Sort by", scale=2, min_width=160)
-                    desc = gr.Checkbox(value=default.desc, label="Descending", scale=1, min_width=120)
+                    desc = gr.Checkbox(value=default.desc, label="Descending", scale=1, min_width=150)
                 with gr.Row(equal_height=True):
                     provenance = gr.CheckboxGroup(
                         [(PROVENANCE_BADGES[k], k) for k in PROVENANCE_KINDS],
@@ -251,7 +263,6 @@ def build_app(
                     datatype=empty_types,
                     column_widths=column_widths(default),
                     elem_id="zbb-table",
-                    pinned_columns=2,
                     interactive=False,
                     wrap=True,
                     max_height=640,
@@ -635,11 +646,13 @@ def launch(
     host: str = "127.0.0.1",
     block: bool = True,
     asr: str = "pocketsphinx",
+    require_login: bool | None = None,
+    upload_limit: RateLimiter | None = None,
 ):
     """Build and launch the app; returns the `gr.Blocks` (non-blocking when `block` is False)."""
     import gradio as gr
 
-    demo = build_app(store, dataset=dataset, hub=hub, asr=asr)
+    demo = build_app(store, dataset=dataset, hub=hub, asr=asr, require_login=require_login, upload_limit=upload_limit)
     demo.queue(default_concurrency_limit=4)
     demo.launch(
         server_name=host,
@@ -685,10 +698,24 @@ def serve(
     port: int | None = 7860,
     share: bool = False,
     asr: str = "pocketsphinx",
+    upload_limit: str | None = None,
+    require_login: bool | None = None,
 ) -> int:
     """Open the dataset (if named) and run the app until interrupted."""
     from zbb.dataset import open_dataset
 
     ds = open_dataset(dataset) if dataset else None
-    launch(store, dataset=ds, hub=hub, port=port, share=share, host=host, block=True, asr=asr)
+    limiter = RateLimiter.parse(upload_limit) if upload_limit is not None else None
+    launch(
+        store,
+        dataset=ds,
+        hub=hub,
+        port=port,
+        share=share,
+        host=host,
+        block=True,
+        asr=asr,
+        require_login=require_login,
+        upload_limit=limiter,
+    )
     return 0

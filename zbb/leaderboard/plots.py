@@ -219,8 +219,9 @@ def correctness_vs_iwor(rows: Sequence[dict[str, Any]]):
 
 
 def bars_by_condition(rows: Sequence[dict[str, Any]], metric: str = "correct", max_models: int = 20):
-    """Grouped bars: one group per model (the first `max_models` in board order), one bar per condition, 95%
-    intervals as error bars."""
+    """Grouped horizontal bars: one group per model (the first `max_models` in board order, top to bottom), one
+    bar per condition, 95% intervals as error bars. Model names sit on the y axis, where long names never
+    overlap or get cut (the axis margin grows to fit them)."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
@@ -236,11 +237,12 @@ def bars_by_condition(rows: Sequence[dict[str, Any]], metric: str = "correct", m
         down = [r[key] - r[f"{key}_lo"] if r.get(key) is not None else None for r in rows]
         fig.add_trace(
             go.Bar(
-                x=labels,
-                y=ys,
+                y=labels,
+                x=ys,
+                orientation="h",
                 name=cond_label,
                 marker_color=CONDITION_COLOURS[prefix],
-                error_y=dict(type="data", symmetric=False, array=up, arrayminus=down, thickness=1.2),
+                error_x=dict(type="data", symmetric=False, array=up, arrayminus=down, thickness=1.2),
                 text=[
                     f"<b>{lab}</b><br>{cond_label}<br>{METRIC_LABELS[metric]} {_interval(r, key)}"
                     if r.get(key) is not None
@@ -253,11 +255,16 @@ def bars_by_condition(rows: Sequence[dict[str, Any]], metric: str = "correct", m
         )
     if not fig.data:
         return _layout(_empty(fig, "no results yet"), "", "", "")
-    fig.update_layout(barmode="group", bargap=0.25)
-    fig.update_xaxes(tickangle=-30, automargin=True)
-    fig.update_yaxes(range=[0, 1.05])
+    fig.update_layout(barmode="group", bargap=0.25, legend_traceorder="normal")
+    fig.update_xaxes(range=[0, 1.05])
+    fig.update_yaxes(autorange="reversed", automargin=True)  # board order from the top
+    bars = sum(1 for t in fig.data)
     return _layout(
-        fig, f"{METRIC_LABELS[metric].capitalize()} by condition (95% Wilson intervals)", "", METRIC_LABELS[metric]
+        fig,
+        f"{METRIC_LABELS[metric].capitalize()} by condition (95% Wilson intervals)",
+        METRIC_LABELS[metric],
+        "",
+        height=max(320, 140 + 18 * bars * len(rows)),
     )
 
 

@@ -707,7 +707,15 @@ KIND_WIDTHS = {"rate": "140px", "p": "100px", "link": "80px", "num": "100px", "t
 
 
 def column_widths(view: ViewState) -> list[str]:
-    return [WIDTHS.get(c.key, KIND_WIDTHS[c.kind]) for c in visible_columns(view)]
+    """Each visible column's width: its kind's width, widened so the header's longest word fits on one line
+    (headers wrap between words, never inside one)."""
+
+    def width(col: Column) -> str:
+        base = int(WIDTHS.get(col.key, KIND_WIDTHS[col.kind]).removesuffix("px"))
+        longest = max(len(word) for word in col.label.split())
+        return f"{max(base, round(longest * 8.5) + 34)}px"
+
+    return [width(c) for c in visible_columns(view)]
 
 
 # ------------------------------------------------------------------------------------------------------ runs/items
