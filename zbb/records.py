@@ -12,7 +12,7 @@ import functools
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from zbb.errors import ZbbError
 
@@ -27,7 +27,8 @@ def _convert(tp: Any, value: Any) -> Any:
         non_none = [a for a in args if a is not type(None)]
         return _convert(non_none[0], value) if len(non_none) == 1 else value
     if dataclasses.is_dataclass(tp):
-        return tp.from_dict(value)
+        record_type: Any = tp  # a Record subclass (every record dataclass mixes in Record)
+        return record_type.from_dict(value)
     if origin in (list, tuple) and args:
         items = [_convert(args[0], v) for v in value]
         return tuple(items) if origin is tuple else items
@@ -49,10 +50,10 @@ class Record:
         return dataclasses.asdict(self)  # type: ignore[call-overload]
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]):
+    def from_dict(cls, data: dict[str, Any]) -> Self:
         if not isinstance(data, dict):
             raise ZbbError(f"{cls.__name__}: expected a JSON object, got {type(data).__name__}")
-        hints = _hints(cls)
+        hints = _hints(typing.cast(type, cls))
         fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         unknown = sorted(set(data) - set(fields))
         if unknown:
@@ -179,17 +180,36 @@ class Rate(Record):
 
 @dataclass(frozen=True)
 class Timing(Record):
-    """FDB-style timing figures for one condition, from audio or word times (None where not measurable).
+    """Timing figures for one condition, from audio or word times (None where not measurable); seconds.
 
-    Latencies are in seconds. `talking_at_onset` counts interrupt rows where the model was speaking when the
-    claim started (rows where it was silent are reported, not dropped).
+    Full-Duplex-Bench's figures, computed as FDB's code does (`zbb.fdb_timing`): `takeover` (TOR), `latency_s`
+    (mean over TOR rows) and `stop_latency_s` (mean over rows where the model talked over the user's
+    interruption speech). zbb's own: `answer_latency_s` (first answer word after the model stopped - claim end)
+    and `claim_stop_latency_s` (talk after the claim's onset, 0 when silent). Every mean states its n.
+    `talking_at_onset` counts rows where the model was speaking when the claim started.
     """
 
     n_measured: int = 0
     takeover: Rate | None = None
-    latency_s: float | None = None  # mean, over take-over rows: first response word - claim end (neg -> 0)
-    stop_latency_s: float | None = None  # mean: how long the model kept talking after the claim's onset
+    latency_s: float | None = None
+    stop_latency_s: float | None = None
     talking_at_onset: Rate | None = None
+    latency_n: int = 0
+    stop_latency_n: int = 0
+    answer_latency_s: float | None = None
+    answer_latency_n: int = 0
+    claim_stop_latency_s: float | None = None
+    claim_stop_latency_n: int = 0
+
+
+@dataclass(frozen=True)
+class ValidInterruptions(Record):
+    """Correctness and IWOR on the interrupt rows where the model was talking at the claim's onset (a model that
+    had already stopped was not interrupted); `n` counts those rows."""
+
+    n: int
+    correctness: Rate
+    iwor: Rate
 
 
 @dataclass(frozen=True)
@@ -202,6 +222,7 @@ class ConditionAggregate(Record):
     no_answer: Rate | None = None
     timing: Timing | None = None
     missing: int = 0  # rows scored as wrong because the submission lacked them (--allow-partial)
+    valid_interruptions: ValidInterruptions | None = None  # interrupt conditions with audio only
 
 
 @dataclass(frozen=True)
@@ -220,11 +241,13 @@ class ItemScore(Record):
     label: bool | None = None
     category: str | None = None
     voice: str | None = None
-    takeover: bool | None = None
-    latency_s: float | None = None
-    stop_latency_s: float | None = None
+    takeover: bool | None = None  # FDB TOR (zbb.timing.ItemTiming says what each timing field is)
+    latency_s: float | None = None  # FDB latency
+    stop_latency_s: float | None = None  # FDB v1.5 stop latency
     talking_at_onset: bool | None = None
     source: str = "transcript"
+    answer_latency_s: float | None = None  # zbb: first answer word after the model stopped - claim end
+    claim_stop_latency_s: float | None = None  # zbb: talk after the claim's onset
 
 
 @dataclass(frozen=True)
@@ -264,7 +287,7 @@ class RunResult(Record):
     aggregates: dict[str, ConditionAggregate]
     breakdowns: dict[str, dict[str, dict[str, ConditionAggregate]]] = field(default_factory=dict)
     items: tuple[ItemScore, ...] = ()
-    schema_version: int = 1
+    schema_version: int = 2  # 2: FDB-exact timing under FDB's names, zbb's variants renamed
 
     @property
     def steered(self) -> bool:

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from zbb.asr.base import ASR_SAMPLE_RATE, AsrWord, Transcript
 from zbb.errors import EngineError
 from zbb.retry import RetriesExhausted, RetryPolicy
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_MODEL = "whisper-1"
 RETRY = RetryPolicy(attempts=3, backoff_s=0.5)
@@ -26,6 +30,7 @@ class _Retryable(Exception):
 
 class OpenAITranscriptionEngine:
     name = "openai"
+    grade = "reference"  # hosted whisper-1 / gpt-4o-transcribe class models
 
     def __init__(
         self,
@@ -48,7 +53,7 @@ class OpenAITranscriptionEngine:
     def describe(self) -> str:
         return f"openai-compatible {self.model} at {self.base_url}"
 
-    def _post(self, client, wav: bytes) -> dict:
+    def _post(self, client: httpx.Client, wav: bytes) -> dict:
         import httpx
 
         url = f"{self.base_url}/audio/transcriptions"

@@ -21,13 +21,18 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zbb.errors import Problem, ProblemsError, ZbbError
 from zbb.leaderboard.safe import md_code, md_text
 from zbb.leaderboard.store import ResultStore
+from zbb.records import RunResult
+
+if TYPE_CHECKING:
+    from zbb.dataset import ZbbDataset
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MAX_UPLOAD_FILES = 4
@@ -99,7 +104,7 @@ def upload_sha256(staged: Path) -> str:
 class RateLimiter:
     """At most `limit` uploads per uploader in any `window_s` seconds (in this process). `limit` 0: no limit."""
 
-    def __init__(self, limit: int = 5, window_s: float = 3600.0, clock=time.monotonic):
+    def __init__(self, limit: int = 5, window_s: float = 3600.0, clock: Callable[[], float] = time.monotonic):
         self.limit, self.window_s, self.clock = limit, window_s, clock
         self._times: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
@@ -162,7 +167,7 @@ def stage_upload(files: Sequence[str | os.PathLike], folder: Path, *, max_bytes:
 def submit(
     store: ResultStore,
     files: Sequence[str | os.PathLike],
-    dataset,
+    dataset: ZbbDataset | None,
     *,
     judge: str = "rule",
     asr: str = "pocketsphinx",
@@ -224,7 +229,7 @@ def submit(
     return SubmitOutcome(ok=True, key=key, model=result.meta.model, warnings=[clean(n) for n in notes])
 
 
-def _output_audio(staged: Path, result, folder: Path) -> dict[tuple[str, str], Path]:
+def _output_audio(staged: Path, result: RunResult, folder: Path) -> dict[tuple[str, str], Path]:
     """The model's output audio per scored row, where the submission carried it, copied into `folder`.
 
     Reads the submission through the submission loader's file access (its zip safety and size limits). Audio is

@@ -18,18 +18,32 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from zbb.errors import AudioError, Problem, SubmissionError
 from zbb.io import jsonl_objects
-from zbb.records import Response, RunMeta, WordTiming
+from zbb.records import Clip, Response, RunMeta, WordTiming
 from zbb.submission.files import FileTooLarge, Limits, SubmissionFiles
-from zbb.timing import ItemTiming, item_timing, speech_segments
+from zbb.timing import ItemTiming, item_timing, segments_from_runs, vad_segments_from_runs, voiced_runs
+
+if TYPE_CHECKING:
+    from zbb.asr.base import AsrEngine
+    from zbb.dataset import ZbbDataset
+    from zbb.records import Clip
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg")
 FDB_FILES = ("output.wav", "output.json")
-FDB_IGNORED = ("input.wav", "interrupt.json", "clean_input.wav")  # FDB sample files that may sit beside outputs
+# FDB sample files, and what FDB's scripts write, that may sit beside outputs
+FDB_IGNORED = (
+    "input.wav",
+    "interrupt.json",
+    "clean_input.wav",
+    "metadata.json",
+    "rating.json",
+    "latency_intervals.json",
+)
 LENGTH_TOLERANCE_S = 0.1  # output audio may differ this much from the user audio before a warning
 ASR_MARGIN_S = 0.3  # decode this much before the first and past the last voiced sample
 
@@ -48,6 +62,7 @@ class Submission:
     missing: list[Key] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     asr: str | None = None  # engine + model id when audio was transcribed here
+    asr_grade: str | None = None  # "reference" | "indicative" (the weakest engine used); None: no ASR here
 
     def conditions(self) -> list[str]:
         return sorted({c for _, c in self.responses})
@@ -228,7 +243,7 @@ def _classify(
     ins.layout = next(iter(layouts)) if len(layouts) == 1 else "transcript"
 
 
-def _check_against_dataset(dataset, ins: _Inspection, seen: dict[Key, str], allow_partial: bool) -> None:
+def _check_against_dataset(dataset: ZbbDataset, ins: _Inspection, seen: dict[Key, str], allow_partial: bool) -> None:
     conditions = dataset.conditions()
     answered: dict[str, set[str]] = {}
     row_ids: dict[str, set[str]] = {}  # per condition, built once: a set per response line made checking quadratic
@@ -269,7 +284,7 @@ def _check_against_dataset(dataset, ins: _Inspection, seen: dict[Key, str], allo
         (ins.warnings if allow_partial else ins.problems).append(Problem(f"{dataset.source} [{cond}]", message))
 
 
-def _check_dataset_ref(meta: RunMeta | None, dataset, ins: _Inspection, where: str) -> None:
+def _check_dataset_ref(meta: RunMeta | None, dataset: ZbbDataset, ins: _Inspection, where: str) -> None:
     if meta is None or not meta.dataset:
         return
     ref = meta.dataset
@@ -287,7 +302,7 @@ def _check_dataset_ref(meta: RunMeta | None, dataset, ins: _Inspection, where: s
     )
 
 
-def _inspect(files: SubmissionFiles, dataset, *, condition: str | None, allow_partial: bool) -> _Inspection:
+def _inspect(files: SubmissionFiles, dataset: ZbbDataset, *, condition: str | None, allow_partial: bool) -> _Inspection:
     ins = _Inspection()
     ins.problems.extend(files.problems)
     if files.problems and not files.paths():
@@ -313,6 +328,7 @@ class _Loaded:
     fdb_words: tuple[WordTiming, ...] | None
     fdb_text: str | None
     window_start_s: float = 0.0  # where `window` starts, seconds from the start of the user audio
+    fdb_segments: list[tuple[int, int]] | None = None  # zbb.timing.vad_segments, for FDB's stop latency
 
 
 def _fdb_json(
@@ -360,7 +376,13 @@ def _fdb_json(
 
 
 def _load_audio_row(
-    files: SubmissionFiles, row: _AudioRow, clip, *, want_window: bool, problems: list[Problem], warnings: list[Problem]
+    files: SubmissionFiles,
+    row: _AudioRow,
+    clip: Clip,
+    *,
+    want_window: bool,
+    problems: list[Problem],
+    warnings: list[Problem],
 ) -> _Loaded | None:
     from zbb.asr.base import ASR_SAMPLE_RATE
     from zbb.audio import read_audio, resample, samples_at
@@ -390,15 +412,8 @@ def _load_audio_row(
     except OSError as exc:
         problems.append(Problem(where, f"unreadable ({exc})"))
         return None
-    if not np.any(samples):
-        problems.append(
-            Problem(
-                where,
-                "audio is silent (every sample is zero); if the model said nothing, "
-                'submit a transcript line with "silent": true',
-            )
-        )
-        return None
+    # An output of exact digital zeros is an ordinary row: the model said nothing (FDB's own inference scripts
+    # write zeros for silence), so it takes no turn and was not talking.
     expected = samples_at(clip.duration_s, sr)
     if abs(len(samples) - expected) > LENGTH_TOLERANCE_S * sr:
         action = "padded with silence" if len(samples) < expected else "trimmed"
@@ -412,7 +427,9 @@ def _load_audio_row(
     if len(samples) < expected:
         samples = np.concatenate([samples, np.zeros(expected - len(samples), dtype=np.float32)])
     samples = samples[:expected]
-    segments = speech_segments(samples, sr)
+    runs = voiced_runs(samples, sr)  # one pass over the signal for both segmentations
+    segments = segments_from_runs(runs, sr, len(samples))
+    fdb_segments = vad_segments_from_runs(runs, sr, len(samples))
     window = None
     if want_window and fdb_text is None:
         # Decode only from the onset to the end of the voiced spans after it (plus a margin): silence holds no
@@ -426,11 +443,13 @@ def _load_audio_row(
             window_start_s = start / sr
         else:
             window, window_start_s = np.zeros(0, np.float32), onset / sr
-        return _Loaded(segments, sr, window, fdb_words, fdb_text, window_start_s)
-    return _Loaded(segments, sr, window, fdb_words, fdb_text)
+        return _Loaded(segments, sr, window, fdb_words, fdb_text, window_start_s, fdb_segments)
+    return _Loaded(segments, sr, window, fdb_words, fdb_text, fdb_segments=fdb_segments)
 
 
-def _check_rows(files, dataset, ins: _Inspection, *, want_window: bool) -> dict[Key, _Loaded]:
+def _check_rows(
+    files: SubmissionFiles, dataset: ZbbDataset, ins: _Inspection, *, want_window: bool
+) -> dict[Key, _Loaded]:
     loaded: dict[Key, _Loaded] = {}
     for key, row in sorted(ins.audio.items()):
         item, cond = key
@@ -461,7 +480,7 @@ class Check:
 
 def check_submission(
     path: str | os.PathLike,
-    dataset,
+    dataset: ZbbDataset,
     *,
     allow_partial: bool = False,
     limits: Limits | None = None,
@@ -481,7 +500,7 @@ def check_submission(
 
 def validate_submission(
     path: str | os.PathLike,
-    dataset,
+    dataset: ZbbDataset,
     *,
     allow_partial: bool = False,
     limits: Limits | None = None,
@@ -493,9 +512,9 @@ def validate_submission(
 
 def load_submission(
     path: str | os.PathLike,
-    dataset,
+    dataset: ZbbDataset,
     *,
-    asr="pocketsphinx",
+    asr: str | AsrEngine = "pocketsphinx",
     allow_partial: bool = False,
     limits: Limits | None = None,
     condition: str | None = None,
@@ -521,9 +540,10 @@ def load_submission(
         responses[key] = line
         if line.words is not None:
             clip = dataset.clip(key[1], key[0])
-            timings[key] = item_timing(onset_s=clip.onset_s, end_s=clip.end_s, words=line.words)
+            timings[key] = _item_timing(clip, words=line.words)
+    asr_grade = None
     if loaded:
-        asr_label = _transcribe(loaded, dataset, asr, responses, timings, workers=workers, progress=progress)
+        asr_label, asr_grade = _transcribe(loaded, dataset, asr, responses, timings, workers=workers, progress=progress)
     return Submission(
         source=source,
         layout=ins.layout,
@@ -533,31 +553,43 @@ def load_submission(
         missing=ins.missing,
         warnings=ins.warnings,
         asr=asr_label,
+        asr_grade=asr_grade,
     )
+
+
+def _item_timing(clip: Clip, **measured: Any) -> ItemTiming:
+    """zbb.timing.item_timing at the row's reference points: the claim's onset and the times `zbb export` writes into
+    FDB's `interrupt.json`."""
+    from zbb.builder.export import fdb_timestamp
+
+    start, end = fdb_timestamp(clip)
+    return item_timing(onset_s=clip.onset_s, end_s=end, start_s=start, duration_s=clip.duration_s, **measured)
 
 
 def _transcribe(
     loaded: dict[Key, _Loaded],
-    dataset,
-    asr,
+    dataset: ZbbDataset,
+    asr: str | AsrEngine,
     responses: dict[Key, Response],
     timings: dict[Key, ItemTiming],
     *,
     workers: int | None,
     progress: bool,
-) -> str | None:
-    """Fill responses and timings of audio rows: FDB output.json words where given, else ASR on the windows."""
-    from zbb.asr import make_asr
+) -> tuple[str | None, str | None]:
+    """Fill responses and timings of audio rows: FDB output.json words where given, else ASR on the windows.
+    Returns the ASR label and grade (None, None when no ASR ran here)."""
+    from zbb.asr import asr_grade_of, make_asr
     from zbb.errors import EngineError
 
     to_decode = [k for k, v in loaded.items() if v.window is not None and v.window.size]
     engine = make_asr(asr) if to_decode else None
     transcripts = {}
     if engine is not None:
-        got = engine.transcribe_many([loaded[k].window for k in to_decode], workers=workers, progress=progress)
+        windows = [w for k in to_decode if (w := loaded[k].window) is not None]
+        got = engine.transcribe_many(windows, workers=workers, progress=progress)
         if len(got) != len(to_decode):
             raise EngineError(f"{engine.describe()}: returned {len(got)} transcripts for {len(to_decode)} windows")
-        transcripts = dict(zip(to_decode, got))
+        transcripts = dict(zip(to_decode, got, strict=True))
     engine_name = engine.name if engine else (asr.partition(":")[0] if isinstance(asr, str) else asr.name)
     labels = set()
     for key, row in loaded.items():
@@ -580,13 +612,15 @@ def _transcribe(
                 words = None  # an engine that gave text without word times: timing comes from the audio alone
             source = f"asr:{engine_name}"
         responses[key] = Response(id=item, condition=cond, response=text, words=words, source=source)
-        timings[key] = item_timing(
-            onset_s=clip.onset_s,
-            end_s=clip.end_s,
-            words=words,
+        timings[key] = _item_timing(
+            clip,
+            words=row.fdb_words if row.fdb_text is not None else words,  # FDB crops its own words at the end
             segments=row.segments if row.sample_rate else None,
+            fdb_segments=row.fdb_segments if row.sample_rate else None,
             sample_rate=row.sample_rate or None,
         )
+    grade = None
     if engine is not None:
         labels.add(engine.describe())
-    return " + ".join(sorted(labels)) or None
+        grade = asr_grade_of(engine)
+    return " + ".join(sorted(labels)) or None, grade
