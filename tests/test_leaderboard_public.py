@@ -264,6 +264,16 @@ def test_a_fresh_page_after_an_upload_shows_the_new_counts_and_run(paper_board, 
     fresh.get_by_text("Judge").first.wait_for(timeout=30_000)
     fresh.wait_for_function("document.querySelector('#zbb-items').innerText.includes('Heard subject')", timeout=30_000)
     assert "no row" not in fresh.locator("#zbb-verdict").inner_text()
+    # switching the condition: the scored-rows table holds that condition's rows only
+    fresh.locator("#zbb-cond-pick input").click()
+    fresh.get_by_role("option", name="no_interrupt", exact=True).click()
+    fresh.wait_for_function(
+        """() => { const c = [...document.querySelectorAll('#zbb-items .body-cell[data-col="1"]')];
+                   return c.length > 0 && c.every(e => e.innerText.trim() === 'no_interrupt'); }""",
+        timeout=30_000,
+    )
+    verdict = fresh.locator("#zbb-verdict").inner_text()
+    assert "Yes, the" in verdict or "No, the" in verdict  # a no_interrupt reply (interrupt rows say "Sorry")
 
 
 @pytest.mark.browser

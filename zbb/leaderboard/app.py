@@ -53,14 +53,16 @@ and cutting in with **activation steering** on. **Correctness**: the reply gets 
 """
 LEGEND = """
 **Cells**: rate **bold** with its 95% Wilson interval. **Rank** by interrupt correctness: 1 + the number of models
-whose lower bound is above this model's upper bound, so models whose intervals overlap share a rank.
+whose lower bound is above this model's upper bound, so models whose intervals overlap share a rank. Only runs that
+answer every interrupt row of the board's dataset (named in the status line), with replies not transcribed by an
+indicative ASR, are ranked; the others are listed unranked with the reason in the Rank column.
 **Δ steer** = steered − unsteered on interrupt rows, with the exact **McNemar p** when both runs have per-item rows.
 **Recovery** = (steer − interrupt) / (no interrupt − interrupt). **Inertia gap** = no interrupt − interrupt;
 **buffer gap** = buffered − interrupt (how much a spoken filler hides inertia).
 Where a model has several steered runs, its row shows the one with the best interrupt correctness (ties: the most
 recent); every run is listed under *All runs* and in the dose-response plot.
-Provenance: ✅ reproduced by the maintainers · 📝 self-reported upload · 📄 paper-reported (n = 100, no items) ·
-🧪 simulation.
+Provenance: ✅ reproduced by the maintainers · 📝 self-reported upload (with the uploader's Hugging Face name when
+signed in; each uploader has their own row) · 📄 paper-reported (n = 100, no items) · 🧪 simulation.
 """
 SORT_CHOICES = [(c.label, c.key) for c in COLUMNS if c.kind != "link"]
 CSS = """
@@ -96,9 +98,9 @@ history.replaceState(null, '', u.toString()); return q; }"""
 class BoardSource:
     """The current board, shared by every session: rebuilt from the store when its files changed.
 
-    Nothing is read at construction; `warm()` starts reading the store (and building its index on a first-ever
-    start) in a background thread, so the server is up at the cost of importing gradio and every page load then
-    gets the current board from `current()`.
+    Nothing is read at construction, so the app starts at the cost of importing gradio; `warm()` (called by
+    `launch` once the server listens) reads the store, building its index on a first-ever start, in a background
+    thread. Every page load gets the current board from `current()`.
     """
 
     def __init__(self, store: ResultStore, hub: HubResults | None = None):
@@ -196,8 +198,7 @@ def build_app(
 
     needs_login = login_required() if require_login is None else require_login
     limiter = upload_limit or RateLimiter.parse(os.environ.get(UPLOAD_LIMIT_ENV, DEFAULT_UPLOAD_LIMIT))
-    source = BoardSource(store, hub)
-    source.warm()
+    source = BoardSource(store, hub)  # reads nothing yet: `launch` warms it once the server is up
     export_dir = Path(tempfile.mkdtemp(prefix="zbb-board-"))
     default = ViewState()
 
@@ -301,7 +302,7 @@ def build_app(
                 )
                 with gr.Row():
                     run_pick = gr.Dropdown([], label="Run", scale=3, min_width=200, elem_id="zbb-run-pick")
-                    cond_pick = gr.Dropdown([], label="Condition", scale=1, min_width=140)
+                    cond_pick = gr.Dropdown([], label="Condition", scale=1, min_width=140, elem_id="zbb-cond-pick")
                     item_pick = gr.Dropdown([], label="Row", scale=2, min_width=140)
                 with gr.Row():
                     user_audio = gr.Audio(label="User audio (dataset)", interactive=False, min_width=200)
@@ -532,6 +533,7 @@ def build_app(
         ).then(after_reload, inputs=[*controls, bar_metric], outputs=refreshed, api_name=False).then(
             pick_run, inputs=run_pick, outputs=run_outputs, api_name=False
         )
+    demo.board_source = source  # type: ignore[attr-defined]  # for benchmarks and tests: the shared board
     return demo
 
 
@@ -667,6 +669,7 @@ def launch(
         ssr_mode=False,
         allowed_paths=[str(store.root.resolve())],
     )
+    demo.board_source.warm()  # type: ignore[attr-defined]
     return demo
 
 

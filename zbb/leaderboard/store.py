@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zbb.errors import Problem, ZbbError
-from zbb.io import atomic_write_bytes, atomic_write_json
-from zbb.leaderboard.table import RunSummary
+from zbb.io import atomic_write_bytes
+from zbb.leaderboard.table import RunSummary, pack_outcomes
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -58,17 +58,18 @@ def _outcomes(items: object) -> tuple[dict[str, dict[str, tuple[bool, bool]]], d
     out: dict[str, dict[str, tuple[bool, bool]]] = {}
     missing: dict[str, int] = {}
     for n, item in enumerate(items):
-        if (
-            not isinstance(item, dict)
-            or not isinstance(item.get("id"), str)
-            or not isinstance(item.get("condition"), str)
-            or not isinstance(item.get("correct"), bool)
-            or not isinstance(item.get("subject_hit"), bool)
-        ):
+        try:  # the index build reads every row of every file: one dict lookup per field
+            id_, condition, correct, hit = item["id"], item["condition"], item["correct"], item["subject_hit"]
+        except (TypeError, KeyError):
+            id_ = None
+        if type(id_) is not str or type(condition) is not str or type(correct) is not bool or type(hit) is not bool:
             raise ZbbError(f"items[{n}]: expected an object with string id/condition and boolean correct/subject_hit")
-        out.setdefault(item["condition"], {})[item["id"]] = (item["correct"], item["subject_hit"])
+        rows = out.get(condition)
+        if rows is None:
+            rows = out[condition] = {}
+        rows[id_] = (correct, hit)
         if item.get("missing") is True:
-            missing[item["condition"]] = missing.get(item["condition"], 0) + 1
+            missing[condition] = missing.get(condition, 0) + 1
     return out, missing
 
 
@@ -118,22 +119,25 @@ class ResultStore:
         files = data.get("files")
         return files if isinstance(files, dict) else {}
 
-    def _refresh(self) -> tuple[dict, bool]:
-        """Bring the index up to date with the folder; returns (entries, whether anything changed)."""
+    def _refresh(self, cache: dict | None = None) -> tuple[dict, bool]:
+        """Bring the index up to date with the folder; returns (entries, whether they differ from the index file).
+        `cache`: entries just computed (checked against each file's mtime and size like the index's own)."""
         old = self._read_index()
+        known = {**old, **cache} if cache else old
         entries: dict[str, dict] = {}
         changed = False
         self.problems = []
         for path in self._result_files():
             rel = path.relative_to(self.root).as_posix()
             stat = path.stat()
-            cached = old.get(rel)
+            cached = known.get(rel)
             if (
                 isinstance(cached, dict)
                 and cached.get("mtime_ns") == stat.st_mtime_ns
                 and cached.get("size") == stat.st_size
             ):
                 entries[rel] = cached
+                changed = changed or cached is not old.get(rel)  # from `cache`: not in the index file yet
                 continue
             data = path.read_bytes()
             digest = _sha256(data)
@@ -169,20 +173,24 @@ class ResultStore:
         items = obj.pop("items", [])
         obj.pop("kind")
         try:
-            result = RunResult.from_dict(obj)
+            RunResult.from_dict(obj)  # checks the file; the checked JSON itself goes into the index
             outcomes, missing = _outcomes(items)
         except (ZbbError, TypeError, ValueError) as exc:
             return {"error": f"malformed result: {exc}"}
-        return RunSummary(key=rel[: -len(".json")], result=result, outcomes=outcomes, missing=missing).to_dict()
+        return {"key": rel[: -len(".json")], "result": obj, "outcomes": pack_outcomes(outcomes), "missing": missing}
+
+    def _write_index(self, entries: dict) -> None:
+        body = {"kind": INDEX_KIND, "version": INDEX_VERSION, "files": entries}
+        atomic_write_bytes(self.index_path, json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
 
     def summaries(self) -> list[RunSummary]:
         """Every stored run's summary, refreshing the index first (written back only when it changed)."""
         entries, changed = self._refresh()
         if changed:
             with self._lock():
-                entries, changed = self._refresh()  # another writer may have been first
+                entries, changed = self._refresh(entries)  # another writer may have been first; reuse our work
                 if changed:
-                    atomic_write_json(self.index_path, {"kind": INDEX_KIND, "version": INDEX_VERSION, "files": entries})
+                    self._write_index(entries)
         out = []
         for entry in entries.values():
             summary = entry.get("summary")
@@ -230,7 +238,7 @@ class ResultStore:
                 atomic_write_bytes(dest, Path(src).read_bytes())
             save_result(result, self.root / f"{key}.json")
             entries, _ = self._refresh()
-            atomic_write_json(self.index_path, {"kind": INDEX_KIND, "version": INDEX_VERSION, "files": entries})
+            self._write_index(entries)
         return key
 
     def audio_path(self, key: str, condition: str, item_id: str) -> Path | None:

@@ -77,17 +77,13 @@ class RunSummary:
                 missing[item.condition] = missing.get(item.condition, 0) + 1
         return cls(key=key or result.run_id, result=replace(result, items=()), outcomes=outcomes, missing=missing)
 
-    # compact JSON for the store's index: ids in order plus "0"/"1" strings
     def to_dict(self) -> dict[str, Any]:
-        packed = {
-            c: {
-                "ids": list(rows),
-                "correct": "".join("01"[v[0]] for v in rows.values()),
-                "hit": "".join("01"[v[1]] for v in rows.values()),
-            }
-            for c, rows in self.outcomes.items()
+        return {
+            "key": self.key,
+            "result": self.result.to_dict(),
+            "outcomes": pack_outcomes(self.outcomes),
+            "missing": dict(self.missing),
         }
-        return {"key": self.key, "result": self.result.to_dict(), "outcomes": packed, "missing": dict(self.missing)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunSummary:
@@ -126,6 +122,18 @@ class RunSummary:
         if agg is None:
             return None
         return agg.correctness if metric == "correct" else agg.iwor
+
+
+def pack_outcomes(outcomes: Mapping[str, Mapping[str, tuple[bool, bool]]]) -> dict[str, dict[str, Any]]:
+    """Per-row outcomes as compact JSON for the store's index: ids in order plus "0"/"1" strings."""
+    return {
+        c: {
+            "ids": list(rows),
+            "correct": "".join("01"[v[0]] for v in rows.values()),
+            "hit": "".join("01"[v[1]] for v in rows.values()),
+        }
+        for c, rows in outcomes.items()
+    }
 
 
 def summaries(runs: Iterable[RunResult | RunSummary]) -> list[RunSummary]:
