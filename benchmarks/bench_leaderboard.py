@@ -32,9 +32,13 @@ RERENDER_TARGET_S = 0.200
 CHILD = r"""
 import sys, time, socket, urllib.request
 t0 = time.perf_counter()
-if sys.argv[2] == "gradio":
+if sys.argv[2] in ("gradio", "empty"):
     import gradio
-    print(f"{time.perf_counter() - t0:.3f} 0 0 0")
+    t_import = time.perf_counter()
+    if sys.argv[2] == "empty":  # gradio's own floor for any app: one Markdown in a Blocks (routes, queue)
+        with gradio.Blocks() as demo:
+            gradio.Markdown("x")
+    print(f"{t_import - t0:.3f} {time.perf_counter() - t0:.3f} 0 0")
     sys.exit()
 from zbb.leaderboard.app import build_app
 from zbb.leaderboard.store import ResultStore
@@ -120,16 +124,21 @@ def main() -> int:
         generate(root, args.results, args.items)
         print(f"generated {args.results} results ({args.items} rows per condition) in {time.perf_counter() - t:.1f} s")
 
-        gradio_s, first, restart = [], [], []
+        gradio_s, empty_s, first, restart = [], [], [], []
         for _ in range(args.repeats):  # interleaved, so load on the machine hits each kind alike
             gradio_s.append(child(root, "gradio")[0])
+            empty_s.append(child(root, "empty")[1])
             (root / INDEX_NAME).unlink(missing_ok=True)
             first.append(child(root, "serve"))  # no index: the first-ever start builds it
             restart.append(child(root, "serve"))  # index present
         g = statistics.median(gradio_s)
         runs = first[0][3]
         assert runs == args.results, f"the board shows {runs} runs of {args.results}"
-        print(f"import gradio alone, median of {args.repeats}: {g:.2f} s")
+        floor = statistics.median(empty_s)
+        print(
+            f"import gradio alone, median of {args.repeats}: {g:.2f} s; import gradio + build an empty Blocks "
+            f"(gradio's floor for any app): {floor:.2f} s = {floor / g:.2f} x"
+        )
         for name, starts in (("first-ever start (builds the index)", first), ("restart (index present)", restart)):
             built, up, page = (statistics.median(s[i] for s in starts) for i in range(3))
             print(
