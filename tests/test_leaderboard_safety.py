@@ -143,6 +143,18 @@ def test_refusal_messages_escape_what_they_quote_and_hide_server_paths():
     assert "<img" not in inner and "<script" not in inner
 
 
+_PART = st.text(alphabet=st.characters(codec="ascii", exclude_characters="/\x00"), min_size=1, max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_PART, min_size=1, max_size=4), st.text(max_size=30), st.text(max_size=30))
+def test_no_server_root_survives_in_a_message(parts, before, after):
+    root = "/tmp/zbb-upload-q1w2"
+    message = f"{before}{root}/{'/'.join(parts)}{after}"
+    shown = redact_paths(message, {root: "upload", "/srv/zbb": "dataset"})
+    assert root not in shown and "zbb-upload-q1w2" not in shown
+
+
 # ------------------------------------------------------------------------------------------------ ownership
 def _upload(model, uploader=None, sha=None, seed=0, steering=None, rates=None):
     run = synthetic_run(model, rates or {"interrupt": (0.5, 0.5)}, seed=seed, steering=steering)
