@@ -11,7 +11,6 @@ Parquet columns are `PARQUET_COLUMNS`; `audio` is a struct {bytes, path} that `d
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -45,12 +44,16 @@ PARQUET_COLUMNS = (
     "voice",
     "tts_engine",
     "claim_words",
+    "aliases",
 )
+#: Columns a dataset built by an older zbb may lack, with the value its rows read as.
+OPTIONAL_COLUMNS = {"aliases": ()}
 
 
 def _clip_from_row(row: dict) -> Clip:
     words = tuple(WordTiming(word=w["word"], start=w["start"], end=w["end"]) for w in row.get("claim_words") or ())
-    return Clip(**{k: row[k] for k in PARQUET_COLUMNS if k != "claim_words"}, claim_words=words)
+    fields = {k: row[k] for k in PARQUET_COLUMNS if k not in ("claim_words", "aliases")}
+    return Clip(**fields, claim_words=words, aliases=tuple(row.get("aliases") or ()))
 
 
 @dataclass
@@ -90,7 +93,9 @@ class ZbbDataset:
             rows: list[Clip] = []
             for shard in shards:
                 try:
-                    table = pq.read_table(shard, columns=list(PARQUET_COLUMNS))
+                    present = set(pq.read_schema(shard).names)
+                    columns = [c for c in PARQUET_COLUMNS if c in present or c not in OPTIONAL_COLUMNS]
+                    table = pq.read_table(shard, columns=columns)
                 except Exception as exc:  # pyarrow raises several types for corrupt or foreign files
                     raise DatasetError(f"{shard}: not a readable ZBB parquet shard ({exc})") from exc
                 rows.extend(_clip_from_row(r) for r in table.to_pylist())
@@ -156,8 +161,14 @@ def open_dataset(source: str | os.PathLike, *, revision: str | None = None) -> Z
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():
         raise DatasetError(f"{source}: not a ZBB dataset folder (no {MANIFEST}; build one with `zbb build`)")
+    from zbb.io import JsonInputError, read_json
+
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        manifest = read_json(manifest_path.read_bytes(), str(manifest_path))
+    except OSError as exc:
         raise DatasetError(f"{manifest_path}: unreadable build manifest ({exc})") from exc
+    except JsonInputError as exc:
+        raise DatasetError(f"{exc.where}: unreadable build manifest ({exc.message})") from exc
+    if not isinstance(manifest, dict):
+        raise DatasetError(f"{manifest_path}: build manifest is not a JSON object")
     return ZbbDataset(root=path, source=str(source), manifest=manifest, revision=resolved_revision)

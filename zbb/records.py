@@ -73,7 +73,9 @@ class Record:
 class BankItem(Record):
     """One claim of the bank: `<Subject> <description>, <confirmation>?`.
 
-    `label` is True when the claim is true. `confirmation` None lets the builder pick one by seed.
+    `label` is True when the claim is true. `confirmation` None lets the builder pick one by seed. `aliases` are
+    other accepted spellings of the subject ("donut" for doughnut, "sea gull" for seagull): IWOR counts them as
+    the subject.
     """
 
     id: str
@@ -82,6 +84,7 @@ class BankItem(Record):
     label: bool
     category: str = "uncategorised"
     confirmation: str | None = None
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,7 @@ class Clip(Record):
     voice: str
     tts_engine: str
     claim_words: tuple[WordTiming, ...] = ()  # every claim word with its span
+    aliases: tuple[str, ...] = ()  # other accepted spellings of the subject (bank column; absent in old datasets)
 
 
 # ------------------------------------------------------------------------------------------ submission side
@@ -260,7 +264,7 @@ class Provenance(Record):
     dataset_fingerprint: str | None = None
     dataset_revision: str | None = None
     normaliser: str | None = None  # e.g. "zbb-en-1 (whisper_normalizer 0.1.15 EnglishTextNormalizer)"
-    judge: str | None = None  # e.g. "rule-v1" or "openai:gpt-4.1-mini prompt-v1"
+    judge: str | None = None  # e.g. "rule-v2" or "openai:gpt-4.1-mini zbb-judge-prompt-v2"
     asr: str | None = None  # e.g. "pocketsphinx 5.1.1 en-us" or None for transcripts
     # "reference" for an ASR fit to be a reference (parakeet, whisper large), "indicative" for a weak one
     # (pocketsphinx: WER 0.4-0.9); None when the replies came as transcripts.
@@ -295,12 +299,27 @@ class RunResult(Record):
 
     @property
     def run_id(self) -> str:
-        """A stable, file-name-safe id: model, steering settings and provenance kind."""
-        import re
-
+        """A stable, file-name-safe id: model, steering settings and provenance kind (any Unicode name works)."""
         tag = "unsteered"
         if self.meta.steering is not None:
             s = self.meta.steering
             tag = f"steer-L{s.layer}-a{s.alpha}-s{s.span}"
-        parts = (self.meta.model, tag, self.provenance.kind)
-        return "--".join(re.sub(r"[^A-Za-z0-9._]+", "-", part).strip("-") for part in parts).lower()
+        return "--".join(slug(part) for part in (self.meta.model, tag, self.provenance.kind))
+
+
+def slug(text: str, max_chars: int = 60) -> str:
+    """A file-name-safe, lower-case ASCII form of `text`: letters, digits, '.', '_' and '-', starting with a letter
+    or digit. Text that does not survive that intact (non-ASCII, over `max_chars`, or nothing left) gets a short
+    hash of the original, so different names keep different slugs ("模型" -> "3f9a1c2e")."""
+    import hashlib
+    import re
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    out = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._]+", "-", plain)).lower().lstrip("-._").rstrip("-")
+    lossy = not text.isascii() or not out or len(out) > max_chars
+    if not lossy:
+        return out
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    out = out[:max_chars].rstrip("-._")
+    return f"{out}-{digest}" if out else digest

@@ -195,6 +195,7 @@ class Renderer:
                         }
                         for w in words
                     ],
+                    "aliases": list(item.aliases),
                 }
             )
         import pyarrow as pa

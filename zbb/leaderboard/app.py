@@ -7,6 +7,7 @@ be shared as a link.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import threading
@@ -510,10 +511,15 @@ def build_app(
             outcome: SubmitOutcome = submit(
                 store, [p for p in paths if p], dataset, asr=asr, allow_partial=bool(partial), uploader=user
             )
-            if outcome.ok and not outcome.duplicate_of:
+            if not outcome.ok or outcome.duplicate_of:
+                return outcome.message()
+            try:  # the run is stored; a failure mirroring it or redrawing the board is reported, not raised
                 if hub is not None:
                     hub.push(store, outcome.key)
                 source.current()
+            except Exception as exc:
+                logging.getLogger(__name__).exception("zbb leaderboard: after storing %s", outcome.key)
+                return outcome.message() + f"\n\n⚠️ but publishing it failed ({type(exc).__name__}); see the server log."
             return outcome.message()
 
         if needs_login:  # gradio fills `profile` from the visitor's Hugging Face sign-in (OAuth)

@@ -13,8 +13,9 @@ import html
 import re
 from urllib.parse import urlsplit
 
-# every ASCII punctuation character that can start or end markup; , ; ? % / = and quotes cannot, and stay readable
-_PUNCT = re.compile(r"[!#$&()*+\-.:<>@\[\\\]^_`{|}~]")
+# every ASCII punctuation character that can start or end markup ('/' and '.' break autolinks: "://", "www.");
+# , ; : ? % = and quotes cannot, and stay readable
+_PUNCT = re.compile(r"[!#$&()*+\-./<>@\[\\\]^_`{|}~]")
 _SPACE = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_URL = 500

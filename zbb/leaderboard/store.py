@@ -14,7 +14,6 @@ and optionally a Hugging Face dataset repo mirrored into that folder.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zbb.errors import Problem, ZbbError
-from zbb.io import atomic_write_bytes
+from zbb.io import JsonInputError, atomic_write_bytes, dumps_strict, read_json
 from zbb.leaderboard.table import RunSummary, pack_outcomes
 
 if TYPE_CHECKING:
@@ -79,6 +78,9 @@ class ResultStore:
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
         self.problems: list[Problem] = []  # result files that could not be read, from the last refresh
+        self._parsed: dict[str, RunSummary] = {}  # index entries' summaries, parsed while checking the index
+        # parsed summaries by file, kept across refreshes: a page load re-checks 500 entries without re-parsing
+        self._memo: dict[str, tuple[tuple, RunSummary]] = {}
 
     # ------------------------------------------------------------------------------------------- paths
     @property
@@ -111,8 +113,8 @@ class ResultStore:
     # ------------------------------------------------------------------------------------------- index
     def _read_index(self) -> dict:
         try:
-            data = json.loads(self.index_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            data = read_json(self.index_path.read_bytes(), str(self.index_path))
+        except (OSError, JsonInputError):
             return {}
         if not isinstance(data, dict) or data.get("kind") != INDEX_KIND or data.get("version") != INDEX_VERSION:
             return {}
@@ -127,6 +129,7 @@ class ResultStore:
         entries: dict[str, dict] = {}
         changed = False
         self.problems = []
+        self._parsed = {}
         for path in self._result_files():
             rel = path.relative_to(self.root).as_posix()
             stat = path.stat()
@@ -135,13 +138,16 @@ class ResultStore:
                 isinstance(cached, dict)
                 and cached.get("mtime_ns") == stat.st_mtime_ns
                 and cached.get("size") == stat.st_size
+                and self._entry_ok(rel, cached)  # a hand-edited or damaged entry is rebuilt from its file
             ):
                 entries[rel] = cached
                 changed = changed or cached is not old.get(rel)  # from `cache`: not in the index file yet
                 continue
             data = path.read_bytes()
             digest = _sha256(data)
-            if isinstance(cached, dict) and cached.get("sha256") == digest:  # touched, not changed
+            if (
+                isinstance(cached, dict) and cached.get("sha256") == digest and self._entry_ok(rel, cached)
+            ):  # touched, not changed
                 entries[rel] = {**cached, "mtime_ns": stat.st_mtime_ns, "size": stat.st_size}
                 changed = True
                 continue
@@ -151,6 +157,8 @@ class ResultStore:
                 "sha256": digest,
                 "summary": self._summarise(path, rel, data),
             }
+            if rel not in self._parsed:  # `_summarise` parsed a good result already
+                self._entry_ok(rel, entries[rel])
             changed = True
         if set(old) != set(entries):
             changed = True
@@ -160,11 +168,33 @@ class ResultStore:
                 self.problems.append(Problem(str(self.root / rel), summary["error"]))
         return entries, changed
 
+    def _entry_ok(self, rel: str, entry: dict) -> bool:
+        """Whether an index entry is well formed (its summary parses); keeps the parsed summary for `summaries`."""
+        summary = entry.get("summary")
+        if summary is None:
+            return True  # a JSON file that is not a result
+        if not isinstance(summary, dict):
+            return False
+        if "error" in summary:
+            return isinstance(summary["error"], str)
+        stamp = (entry.get("sha256"), entry.get("mtime_ns"), entry.get("size"))
+        memo = self._memo.get(rel)
+        if memo is not None and memo[0] == stamp:
+            self._parsed[rel] = memo[1]
+            return True
+        try:
+            self._parsed[rel] = RunSummary.from_dict(summary)
+        except (ZbbError, TypeError, ValueError, KeyError, AttributeError):
+            return False
+        self._memo[rel] = (stamp, self._parsed[rel])
+        return True
+
     def _summarise(self, path: Path, rel: str, data: bytes) -> dict | None:
         try:
-            obj = json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return None  # not ours (or not JSON); a broken result file still says "kind": "zbb-result" below
+            obj = read_json(data, str(path))
+        except JsonInputError as exc:  # truncated or damaged: named on the board, never silently dropped
+            line = exc.where[len(str(path)) + 1 :]
+            return {"error": f"unreadable JSON{f' (line {line})' if line else ''}: {exc.message}"}
         if not isinstance(obj, dict) or obj.get("kind") != RESULT_KIND:
             return None
         # Building ItemScore records for every row is the slow part of reading a result; the index needs only
@@ -172,16 +202,20 @@ class ResultStore:
         # still reads (and fully checks) the whole file when a run's rows are shown.
         items = obj.pop("items", [])
         obj.pop("kind")
-        try:
-            RunResult.from_dict(obj)  # checks the file; the checked JSON itself goes into the index
+        try:  # parsing the summary checks the file (RunResult.from_dict); the checked JSON goes into the index
             outcomes, missing = _outcomes(items)
-        except (ZbbError, TypeError, ValueError) as exc:
+            summary = {"key": rel[: -len(".json")], "result": obj, "outcomes": pack_outcomes(outcomes)}
+            summary["missing"] = missing
+            self._parsed[rel] = RunSummary.from_dict(summary)
+            return summary
+        except (ZbbError, TypeError, ValueError, KeyError, AttributeError) as exc:
             return {"error": f"malformed result: {exc}"}
-        return {"key": rel[: -len(".json")], "result": obj, "outcomes": pack_outcomes(outcomes), "missing": missing}
 
     def _write_index(self, entries: dict) -> None:
         body = {"kind": INDEX_KIND, "version": INDEX_VERSION, "files": entries}
-        atomic_write_bytes(self.index_path, json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
+        atomic_write_bytes(
+            self.index_path, dumps_strict(body, where=str(self.index_path), separators=(",", ":")).encode()
+        )
 
     def summaries(self) -> list[RunSummary]:
         """Every stored run's summary, refreshing the index first (written back only when it changed)."""
@@ -191,12 +225,7 @@ class ResultStore:
                 entries, changed = self._refresh(entries)  # another writer may have been first; reuse our work
                 if changed:
                     self._write_index(entries)
-        out = []
-        for entry in entries.values():
-            summary = entry.get("summary")
-            if summary and "error" not in summary:
-                out.append(RunSummary.from_dict(summary))
-        return out
+        return [self._parsed[rel] for rel in entries if rel in self._parsed]
 
     def find_upload(self, submission_sha256: str) -> RunSummary | None:
         """The stored run uploaded from exactly these submission files (same sha256), if any."""
@@ -219,7 +248,10 @@ class ResultStore:
         """Store a new run (and its output audio by (id, condition)); returns its key. Atomic, under the lock."""
         from zbb.results import save_result
 
-        body = json.dumps({"kind": RESULT_KIND, **result.to_dict()}, sort_keys=True).encode()
+        # strict JSON first: a result holding NaN/Infinity is refused before anything (audio included) is written
+        body = dumps_strict(
+            {"kind": RESULT_KIND, **result.to_dict()}, where=result.run_id, sort_keys=True, ensure_ascii=True
+        ).encode()
         stem = f"{safe_part(result.run_id, 'run id')}--{_sha256(body)[:8]}"
         prefix = f"{safe_part(subdir, 'folder')}/" if subdir else ""
         key = prefix + stem

@@ -14,6 +14,7 @@ and `RateLimiter` caps uploads per uploader.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -33,6 +34,8 @@ from zbb.records import RunResult
 
 if TYPE_CHECKING:
     from zbb.dataset import ZbbDataset
+
+log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MAX_UPLOAD_FILES = 4
@@ -176,8 +179,42 @@ def submit(
     uploader: str | None = None,
 ) -> SubmitOutcome:
     """Score (the loader checks it first) and store an upload as self-reported, owned by `uploader` (None: an
-    anonymous upload, which owns its own row). Bad input comes back as problems, never raised; no server path
-    appears in what comes back."""
+    anonymous upload, which owns its own row). Whatever goes wrong comes back as a readable outcome, never raised:
+    bad input as its problems, a failure of zbb itself as one message (with the traceback in the server log), so
+    the uploader never sees the web framework's generic error. No server path appears in what comes back."""
+    try:
+        return _submit(
+            store,
+            files,
+            dataset,
+            judge=judge,
+            asr=asr,
+            max_bytes=max_bytes,
+            allow_partial=allow_partial,
+            uploader=uploader,
+        )
+    except Exception as exc:
+        log.exception("zbb leaderboard: scoring or storing an upload failed")
+        return _refuse(
+            "server",
+            f"the upload could not be scored or stored ({type(exc).__name__}: {redact_paths(str(exc)[:300], {})}); "
+            "it was not added "
+            "to the board. The server log has the details; please report this with your submission.",
+        )
+
+
+def _submit(
+    store: ResultStore,
+    files: Sequence[str | os.PathLike],
+    dataset: ZbbDataset | None,
+    *,
+    judge: str = "rule",
+    asr: str = "pocketsphinx",
+    max_bytes: int = MAX_UPLOAD_BYTES,
+    allow_partial: bool = False,
+    uploader: str | None = None,
+) -> SubmitOutcome:
+    """`submit` without the last-resort catch: bad input comes back as problems; zbb's own failures raise."""
     if dataset is None:
         return _refuse(
             "server", "this board has no dataset configured, so it cannot score uploads (start it with --dataset)"
@@ -225,7 +262,10 @@ def submit(
         )
         audio_dir = Path(tmp) / "audio-out"
         audio_dir.mkdir()
-        key = store.add(result, audio=_output_audio(staged, result, audio_dir))
+        try:
+            key = store.add(result, audio=_output_audio(staged, result, audio_dir))
+        except ZbbError as exc:
+            return _refuse("storing", clean(str(exc)))
     return SubmitOutcome(ok=True, key=key, model=result.meta.model, warnings=[clean(n) for n in notes])
 
 
