@@ -244,3 +244,23 @@ def test_uploads_cannot_move_the_boards_dataset_and_paper_rows_rank_on_their_n()
     ranks = {r["model"]: r["rank"] for r in board.rows}
     assert ranks["PersonaPlex"] == 1 and ranks["Moshi"] == 1 and ranks["Raon-SpeechChat"] == 3
     assert all(ranks[f"Tiny{i}"] is None for i in range(5))
+
+
+# ------------------------------------------------------------------------------------------------ store
+def test_the_index_is_built_with_one_parse_per_file_and_page_loads_reparse_nothing(tmp_path, monkeypatch):
+    from zbb.leaderboard import store as store_module
+    from zbb.leaderboard.store import ResultStore
+    from zbb.results import save_result
+
+    for i in range(4):
+        save_result(_upload(f"m{i}", seed=i), tmp_path / "s" / f"m{i}.json")
+    parses = []
+    real = store_module.RunSummary.from_dict
+    monkeypatch.setattr(store_module.RunSummary, "from_dict", lambda data: parses.append(1) or real(data))
+    store = ResultStore(tmp_path / "s")
+    assert sorted(s.model for s in store.summaries()) == ["m0", "m1", "m2", "m3"]
+    assert len(parses) == 4 and store.index_path.is_file()  # not 8: the locked second pass reuses the first
+    written = store.index_path.stat().st_mtime_ns
+    parses.clear()
+    assert len(store.summaries()) == 4 and parses == [] and store.index_path.stat().st_mtime_ns == written
+    assert len(ResultStore(tmp_path / "s").summaries()) == 4 and len(parses) == 4  # a restart reads the index

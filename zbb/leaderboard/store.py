@@ -157,11 +157,15 @@ class ResultStore:
                 "sha256": digest,
                 "summary": self._summarise(path, rel, data),
             }
-            if rel not in self._parsed:  # `_summarise` parsed a good result already
+            if rel in self._parsed:  # `_summarise` parsed a good result already: remember it for later refreshes
+                self._memo[rel] = ((digest, stat.st_mtime_ns, stat.st_size), self._parsed[rel])
+            else:
                 self._entry_ok(rel, entries[rel])
             changed = True
         if set(old) != set(entries):
             changed = True
+        if len(self._memo) > len(entries):  # files removed since: forget them
+            self._memo = {rel: memo for rel, memo in self._memo.items() if rel in entries}
         for rel, entry in entries.items():
             summary = entry.get("summary")
             if isinstance(summary, dict) and "error" in summary:
