@@ -110,9 +110,26 @@ class BoardSource:
         self._lock = threading.Lock()
         self._board: Board | None = None
         self._signature: tuple | None = None
+        self._figures: dict[tuple, Any] = {}  # plots of the current board, by (plot, metric)
 
     def warm(self) -> None:
-        threading.Thread(target=self.current, name="zbb-board-warm", daemon=True).start()
+        """Read the store and draw the default plots in a background thread (a first visitor then waits less)."""
+
+        def work() -> None:
+            board = self.current()
+            self.figures(board)
+
+        threading.Thread(target=work, name="zbb-board-warm", daemon=True).start()
+
+    def figures(self, board: Board, bar_metric: str = "correct") -> tuple[Any, Any, Any, Any]:
+        """The four plots of `board` (scatter, bars by `bar_metric`, dose-response, simulated listeners), drawn
+        once per board: page loads on an unchanged store reuse them."""
+        if board is not self._board:  # an older board than the current one: draw without keeping
+            return _draw(board, bar_metric)
+        cached = self._figures.get(("all", bar_metric))
+        if cached is None:
+            cached = self._figures[("all", bar_metric)] = _draw(board, bar_metric)
+        return cached
 
     def current(self) -> Board:
         """The board as the store holds it now (the index is refreshed; the board rebuilt only if it changed)."""
@@ -122,6 +139,7 @@ class BoardSource:
             if self._board is None or signature != self._signature:
                 self._board = build_board(summaries)
                 self._signature = signature
+                self._figures = {}
             return self._board
 
     def reload(self) -> Board:
@@ -374,10 +392,7 @@ def build_app(
                 source.status(),
                 _runs_frame(board),
                 gr.Dropdown(choices=choices, value=choices[0][1] if choices else None),
-                plots.correctness_vs_iwor(board.rows),
-                plots.bars_by_condition(board.rows, bar_choice or "correct"),
-                plots.dose_response(board, "correct"),
-                plots.simulated_listeners(board),
+                *source.figures(board, bar_choice or "correct"),
             )
 
         board_outputs = [status, runs_table, run_pick, scatter, bars, dose, sims]
@@ -422,7 +437,7 @@ def build_app(
 
         refreshed = [*outputs, family, *board_outputs]
         bar_metric.change(
-            lambda m: plots.bars_by_condition(source.board.rows, m), inputs=bar_metric, outputs=bars, api_name=False
+            lambda m: source.figures(source.board, m or "correct")[1], inputs=bar_metric, outputs=bars, api_name=False
         )
 
         # ----------------------------------------------------------------------------------- samples wiring
@@ -541,6 +556,15 @@ def build_app(
         )
     demo.board_source = source  # type: ignore[attr-defined]  # for benchmarks and tests: the shared board
     return demo
+
+
+def _draw(board: Board, bar_metric: str) -> tuple[Any, Any, Any, Any]:
+    return (
+        plots.correctness_vs_iwor(board.rows),
+        plots.bars_by_condition(board.rows, bar_metric),
+        plots.dose_response(board, "correct"),
+        plots.simulated_listeners(board),
+    )
 
 
 def _empty_frame(headers: list[str]):
