@@ -286,6 +286,20 @@ def steering_text(run: RunSummary | None) -> str:
     return " ".join(p for p in parts if p) or s.method
 
 
+def made_with_text(run: RunSummary) -> str:
+    """How a run's outputs were made, where it says (runs from `zbb run` do): backend, weights, onset, vector hash."""
+    meta = run.result.meta
+    parts = [f"zbb run --backend {meta.backend}" if meta.backend else ""]
+    if meta.model_id:
+        parts.append(meta.model_id + (f"@{meta.revision[:12]}" if meta.revision else ""))
+    s = meta.steering
+    if s is not None:
+        parts.append(f"layers from {s.layer_base}" if s.layer_base is not None else "")
+        parts.append(f"{s.onset} onset" if s.onset else "")
+        parts.append(f"vector {s.vector_sha256[:12]}" if s.vector_sha256 else "")
+    return " · ".join(p for p in parts if p)
+
+
 def paired_p(a: RunSummary, b: RunSummary, condition: str, metric: str) -> tuple[float | None, int]:
     """Exact McNemar p-value of b vs a on the rows of `condition` both runs scored (None when they share none)."""
     rows_a, rows_b = a.outcomes.get(condition, {}), b.outcomes.get(condition, {})
@@ -751,6 +765,7 @@ def run_rows(board: Board) -> list[dict[str, Any]]:
                 "provenance": entry.kind,
                 "uploader": entry.uploader,
                 "steering": steering_text(run) or "off",
+                "made with": made_with_text(run),
                 "main": run is entry.unsteered or run is entry.steered,
             }
             for cond, agg in res.aggregates.items():
