@@ -13,7 +13,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from zbb.errors import ZbbError
 from zbb.leaderboard import plots
@@ -42,6 +42,13 @@ from zbb.leaderboard.table import (
     to_csv,
     to_json,
 )
+
+if TYPE_CHECKING:
+    import gradio as gr
+    import pandas as pd
+
+    from zbb.dataset import ZbbDataset
+    from zbb.records import ItemScore
 
 TITLE = "Zero-Buffer Benchmark (ZBB) leaderboard"
 INTRO = """
@@ -172,7 +179,7 @@ def _relative(path: str, root: Path) -> str:
         return Path(path).name
 
 
-def _dataframe_value(board: Board, view: ViewState):
+def _dataframe_value(board: Board, view: ViewState) -> pd.DataFrame:
     import pandas as pd
 
     headers, cells, _types = display_table(apply_view(board, view), view)
@@ -203,12 +210,12 @@ def login_required() -> bool:
 def build_app(
     store: ResultStore,
     *,
-    dataset=None,
+    dataset: ZbbDataset | None = None,
     hub: HubResults | None = None,
     asr: str = "pocketsphinx",
     require_login: bool | None = None,
     upload_limit: RateLimiter | None = None,
-):
+) -> gr.Blocks:
     """The leaderboard as a `gr.Blocks` (not launched). Every page load reads the current store.
 
     `require_login` (default: `login_required()`): uploads need a Hugging Face sign-in and belong to that user.
@@ -221,7 +228,15 @@ def build_app(
     export_dir = Path(tempfile.mkdtemp(prefix="zbb-board-"))
     default = ViewState()
 
-    def view_from(search, steering, provenance, family, sort, desc, groups) -> ViewState:
+    def view_from(
+        search: str | None,
+        steering: str | None,
+        provenance: list[str] | None,
+        family: list[str] | None,
+        sort: str | None,
+        desc: bool | None,
+        groups: list[str] | None,
+    ) -> ViewState:
         return ViewState(
             sort=sort or "rank",
             desc=bool(desc),
@@ -232,9 +247,9 @@ def build_app(
             groups=tuple(g for g in COLUMN_GROUPS if g in (groups or ())),
         )
 
-    def table_update(df, view: ViewState):
+    def table_update(df: pd.DataFrame, view: ViewState) -> gr.Dataframe:
         _h, _c, types = display_table([], view)
-        return gr.Dataframe(value=df, datatype=types, column_widths=column_widths(view))
+        return gr.Dataframe(value=df, datatype=cast(Any, types), column_widths=column_widths(view))
 
     def rerender(search, steering, provenance, family, sort, desc, groups):
         view = view_from(search, steering, provenance, family, sort, desc, groups)
@@ -280,7 +295,7 @@ def build_app(
                     )
                 table = gr.Dataframe(
                     value=_empty_frame(empty_headers),
-                    datatype=empty_types,
+                    datatype=cast(Any, empty_types),
                     column_widths=column_widths(default),
                     elem_id="zbb-table",
                     interactive=False,
@@ -363,7 +378,7 @@ def build_app(
             with gr.Tab("ℹ️ About", id="about"):
                 gr.Markdown(ABOUT)
 
-        controls = [search, steering, provenance, family, sort, desc, groups]
+        controls: list[Any] = [search, steering, provenance, family, sort, desc, groups]
         outputs = [table, csv_btn, json_btn, query]
         for control in controls:
             event = control.submit if control is search else control.change
@@ -373,7 +388,7 @@ def build_app(
                 outputs=outputs,
                 show_progress="hidden",
                 trigger_mode="always_last",
-                api_name=False,
+                api_visibility="private",
             )
         search.change(
             rerender,
@@ -381,7 +396,7 @@ def build_app(
             outputs=outputs,
             show_progress="hidden",
             trigger_mode="always_last",
-            api_name=False,
+            api_visibility="private",
         )
         query.change(None, inputs=query, outputs=None, js=URL_JS)
 
@@ -397,7 +412,7 @@ def build_app(
 
         board_outputs = [status, runs_table, run_pick, scatter, bars, dose, sims]
 
-        def on_load(request: gr.Request):  # gradio injects the page request by this annotation
+        def on_load(request: gr.Request) -> tuple[Any, ...]:  # gradio injects the page request by this annotation
             board = source.current()  # every visitor sees the store as it is now
             params = dict(request.query_params) if request is not None else {}
             view = ViewState.from_query(params)
@@ -437,13 +452,16 @@ def build_app(
 
         refreshed = [*outputs, family, *board_outputs]
         bar_metric.change(
-            lambda m: source.figures(source.board, m or "correct")[1], inputs=bar_metric, outputs=bars, api_name=False
+            lambda m: source.figures(source.board, m or "correct")[1],
+            inputs=bar_metric,
+            outputs=bars,
+            api_visibility="private",
         )
 
         # ----------------------------------------------------------------------------------- samples wiring
         import pandas as pd
 
-        def rows_of(key, condition) -> tuple[Any, Any, Any]:
+        def rows_of(key: str, condition: str) -> tuple[Any, Any, Any]:
             """The scored-rows table and its downloads for one condition of a run."""
             result = store.load(key)
             items = [it for it in result.items if it.condition == condition]
@@ -458,7 +476,7 @@ def build_app(
                 str(jsonl_path) if items else None,
             )
 
-        def show_item(key, condition, item_id) -> tuple[Any, Any, str]:
+        def show_item(key: str | None, condition: str | None, item_id: str | None) -> tuple[Any, Any, str]:
             if not key or not condition or not item_id:
                 return None, None, ""
             view = sample_view(store, dataset, key, condition, item_id)
@@ -497,16 +515,20 @@ def build_app(
         run_outputs = [cond_pick, *condition_outputs]
         # `.input` fires only on the visitor's own choice, so a handler's updates do not cascade: each handler
         # returns every component below it, all from the same run and condition.
-        run_pick.input(pick_run, inputs=run_pick, outputs=run_outputs, api_name=False)
-        cond_pick.input(pick_condition, inputs=[run_pick, cond_pick], outputs=condition_outputs, api_name=False)
-        item_pick.input(show_item, inputs=[run_pick, cond_pick, item_pick], outputs=item_outputs, api_name=False)
+        run_pick.input(pick_run, inputs=run_pick, outputs=run_outputs, api_visibility="private")
+        cond_pick.input(
+            pick_condition, inputs=[run_pick, cond_pick], outputs=condition_outputs, api_visibility="private"
+        )
+        item_pick.input(
+            show_item, inputs=[run_pick, cond_pick, item_pick], outputs=item_outputs, api_visibility="private"
+        )
 
-        demo.load(on_load, inputs=None, outputs=[*controls, *outputs, *board_outputs], api_name=False).then(
-            pick_run, inputs=run_pick, outputs=run_outputs, api_name=False
+        demo.load(on_load, inputs=None, outputs=[*controls, *outputs, *board_outputs], api_visibility="private").then(
+            pick_run, inputs=run_pick, outputs=run_outputs, api_visibility="private"
         )
-        reload_btn.click(after_reload, inputs=[*controls, bar_metric], outputs=refreshed, api_name=False).then(
-            pick_run, inputs=run_pick, outputs=run_outputs, api_name=False
-        )
+        reload_btn.click(
+            after_reload, inputs=[*controls, bar_metric], outputs=refreshed, api_visibility="private"
+        ).then(pick_run, inputs=run_pick, outputs=run_outputs, api_visibility="private")
 
         # ----------------------------------------------------------------------------------- submit wiring
         def do_submit(files, partial, profile, request):
@@ -529,7 +551,7 @@ def build_app(
             if not outcome.ok or outcome.duplicate_of:
                 return outcome.message()
             try:  # the run is stored; a failure mirroring it or redrawing the board is reported, not raised
-                if hub is not None:
+                if hub is not None and outcome.key:
                     hub.push(store, outcome.key)
                 source.current()
             except Exception as exc:
@@ -551,10 +573,10 @@ def build_app(
             submit_handler.__annotations__.update(request=gr.Request)
         submit_btn.click(
             submit_handler, inputs=[upload, allow_partial], outputs=submit_out, api_name="submit", concurrency_limit=1
-        ).then(after_reload, inputs=[*controls, bar_metric], outputs=refreshed, api_name=False).then(
-            pick_run, inputs=run_pick, outputs=run_outputs, api_name=False
+        ).then(after_reload, inputs=[*controls, bar_metric], outputs=refreshed, api_visibility="private").then(
+            pick_run, inputs=run_pick, outputs=run_outputs, api_visibility="private"
         )
-    demo.board_source = source  # type: ignore[attr-defined]  # for benchmarks and tests: the shared board
+    demo.board_source = source  # for benchmarks and tests: the shared board
     return demo
 
 
@@ -567,13 +589,13 @@ def _draw(board: Board, bar_metric: str) -> tuple[Any, Any, Any, Any]:
     )
 
 
-def _empty_frame(headers: list[str]):
+def _empty_frame(headers: list[str]) -> pd.DataFrame:
     import pandas as pd
 
     return pd.DataFrame([], columns=headers)
 
 
-def _server_roots(store: ResultStore, dataset) -> dict[str, str]:
+def _server_roots(store: ResultStore, dataset: ZbbDataset | None) -> dict[str, str]:
     roots = {str(store.root.resolve()): "results", str(store.root): "results"}
     for attr in ("source", "root"):
         if dataset is not None and getattr(dataset, attr, None):
@@ -581,7 +603,7 @@ def _server_roots(store: ResultStore, dataset) -> dict[str, str]:
     return roots
 
 
-def _runs_frame(board: Board):
+def _runs_frame(board: Board) -> pd.DataFrame:
     import pandas as pd
 
     return pd.DataFrame(run_rows(board))
@@ -611,7 +633,7 @@ class SampleView:
     warning: str = ""
 
 
-def sample_view(store: ResultStore, dataset, key: str, condition: str, item_id: str) -> SampleView:
+def sample_view(store: ResultStore, dataset: ZbbDataset | None, key: str, condition: str, item_id: str) -> SampleView:
     """One row of one stored run: its verdict, the dataset's user audio and the submitted model audio."""
     result = store.load(key)
     item = next((it for it in result.items if it.id == item_id and it.condition == condition), None)
@@ -632,7 +654,7 @@ def sample_view(store: ResultStore, dataset, key: str, condition: str, item_id: 
     )
 
 
-def _verdict_markdown(item, dataset, condition: str) -> str:
+def _verdict_markdown(item: ItemScore, dataset: ZbbDataset | None, condition: str) -> str:
     claim = ""
     if dataset is not None:
         try:
@@ -671,7 +693,7 @@ Paper-reported rows come from the paper's Table 2 (n = 100, no per-item rows, so
 def launch(
     store: ResultStore,
     *,
-    dataset=None,
+    dataset: ZbbDataset | None = None,
     hub: HubResults | None = None,
     port: int | None = None,
     share: bool = False,
@@ -680,7 +702,7 @@ def launch(
     asr: str = "pocketsphinx",
     require_login: bool | None = None,
     upload_limit: RateLimiter | None = None,
-):
+) -> gr.Blocks:
     """Build and launch the app; returns the `gr.Blocks` (non-blocking when `block` is False)."""
     import gradio as gr
 

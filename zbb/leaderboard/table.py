@@ -740,7 +740,7 @@ WIDTHS = {"rank": "96px", "model": "180px", "provenance": "130px"}
 KIND_WIDTHS = {"rate": "140px", "p": "100px", "link": "80px", "num": "100px", "text": "120px"}
 
 
-def column_widths(view: ViewState) -> list[str]:
+def column_widths(view: ViewState) -> list[str | int]:
     """Each visible column's width: its kind's width, widened so the header's longest word fits on one line
     (headers wrap between words, never inside one)."""
 
