@@ -274,6 +274,10 @@ class Provenance(Record):
     asr_grade: str | None = None
     scored_at: str | None = None  # ISO 8601 date-time (UTC)
     source_url: str | None = None  # paper or submission link
+    # Board uploads: who uploaded (Hugging Face user name when signed in; None for local or maintainer files)
+    # and the sha256 of the uploaded submission files (so the same upload is not stored twice).
+    uploader: str | None = None
+    submission_sha256: str | None = None
 
 
 @dataclass(frozen=True)
