@@ -138,6 +138,11 @@ def test_on_a_space_submitting_needs_a_sign_in(tmp_path, tiny_dataset, monkeypat
     # what a Space with `hf_oauth: true` sets (gradio reads the OAuth variables at import, hence setattr)
     monkeypatch.setenv("SYSTEM", "spaces")
     monkeypatch.setenv("SPACE_ID", "zbb/leaderboard")
+    # On a Space gradio also starts its hot-reload watcher, which needs the `spaces` package that only real Spaces
+    # have (here its thread would die with a RuntimeError): no watcher in this imitation.
+    import gradio.http_server
+
+    monkeypatch.setattr(gradio.http_server, "watchfn_spaces", lambda reloader: None)
     for name in ("OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET", "OAUTH_SCOPES", "OPENID_PROVIDER_URL"):
         monkeypatch.setattr(gradio.oauth, name, "https://huggingface.co" if name == "OPENID_PROVIDER_URL" else "x")
     assert login_required()
