@@ -12,12 +12,13 @@ fillers and greetings.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,21 @@ _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")  # letters, with an optional apo
 
 #: The fewest entries each recipe list must have (`load_recipe(min_counts=...)` can lower them for tests).
 RECIPE_MIN_COUNTS: Mapping[str, int] = {"confirmations": 8, "long_talk_prompts": 60, "fillers": 6, "greetings": 12}
+
+
+#: Version of the shipped bank: 2 = no subject a listener can mishear (homophones, flaps, very short words
+#: replaced, checked against the CMU Pronouncing Dictionary), categories fixed, US English spelling.
+BANK_VERSION = "2"
+
+
+def bank_version(sha256: str) -> str:
+    """BANK_VERSION when `sha256` is the shipped bank's content hash, else "custom"."""
+    return BANK_VERSION if sha256 == _shipped_bank_sha256() else "custom"
+
+
+@functools.cache
+def _shipped_bank_sha256() -> str:
+    return bank_sha256(None)
 
 
 def default_bank_path() -> Path:
@@ -426,7 +442,8 @@ class Recipe(Record):
 
     `confirmations` end a claim after a comma ("right?"); `long_talk_prompts` make the model talk at length
     before an interruption; `fillers` precede the claim in the buffered condition ("Um, wait, hold on,");
-    `greetings` are the short openers of the no-interrupt condition.
+    `greetings` are the short openers of the no-interrupt condition. `prompt_topics` (optional) tags a long-talk
+    prompt with the bank categories it is about, so the builder never puts it before a claim of that category.
     """
 
     version: str
@@ -434,6 +451,7 @@ class Recipe(Record):
     long_talk_prompts: tuple[str, ...]
     fillers: tuple[str, ...]
     greetings: tuple[str, ...]
+    prompt_topics: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 _RECIPE_LISTS = ("confirmations", "long_talk_prompts", "fillers", "greetings")
@@ -458,7 +476,7 @@ def load_recipe(path: str | Path | None = None, *, min_counts: Mapping[str, int]
             f"cannot read recipe {name}", [Problem(name, f"expected a JSON object, got {type(data).__name__}")]
         )
     problems: list[Problem] = []
-    expected = {"version", *_RECIPE_LISTS}
+    expected = {"version", "prompt_topics", *_RECIPE_LISTS}
     unknown = sorted(set(data) - expected)
     if unknown:
         problems.append(Problem(name, f"unknown key(s) {unknown}; expected {sorted(expected)}"))
@@ -468,9 +486,28 @@ def load_recipe(path: str | Path | None = None, *, min_counts: Mapping[str, int]
     lists: dict[str, tuple[str, ...]] = {}
     for key in _RECIPE_LISTS:
         lists[key] = _recipe_list(data.get(key), key, name, max(1, min_counts.get(key, 1)), problems)
+    topics = _prompt_topics(data.get("prompt_topics", {}), lists["long_talk_prompts"], name, problems)
     if problems:
         raise BankError(f"recipe {name} has problems", problems)
-    return Recipe(version=str(version), **lists)
+    return Recipe(version=str(version), **lists, prompt_topics=topics)
+
+
+def _prompt_topics(
+    value: Any, prompts: Sequence[str], name: str, problems: list[Problem]
+) -> dict[str, tuple[str, ...]]:
+    where = f"{name}[prompt_topics]"
+    if not isinstance(value, dict):
+        problems.append(Problem(where, f"expected an object of prompt -> list of categories, got {type(value).__name__}"))
+        return {}
+    topics: dict[str, tuple[str, ...]] = {}
+    for prompt, tags in value.items():
+        if prompt not in prompts:
+            problems.append(Problem(f"{where}[{prompt!r}]", "expected a prompt listed in long_talk_prompts"))
+        elif not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
+            problems.append(Problem(f"{where}[{prompt!r}]", f"expected a list of category names, got {tags!r}"))
+        else:
+            topics[prompt] = tuple(t.strip() for t in tags)
+    return topics
 
 
 def _recipe_list(value: Any, key: str, name: str, minimum: int, problems: list[Problem]) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zbb.builder.levels import Levels, default_levels
 from zbb.builder.plan import BuildPlan, plan_build
 from zbb.builder.render import EngineSpec, RetryPolicy, item_key, render_plan
 from zbb.conditions import CONDITIONS
@@ -28,6 +29,13 @@ class BuildReport:
     items_resumed: int
     audio_seconds: float
     elapsed_s: float
+
+
+#: Where each engine's word timings come from (the card states it); other engines are force-aligned.
+TIMINGS_SOURCES = {
+    "espeak": "eSpeak NG word events",
+    "hibari": "hibari's per-phoneme durations (ONNX tensor /Clip_output_0; aligner for words it cannot pair)",
+}
 
 
 def work_dir(out: Path) -> Path:
@@ -48,7 +56,7 @@ def build_dataset(
     bank: str | Path | None = None,
     recipe: str | Path | None = None,
     seed: int = 0,
-    engine: str | Any = "espeak",
+    engine: str | Any = "hibari",
     engine_options: dict[str, Any] | None = None,
     voices: Sequence[str] | None = None,
     conditions: Sequence[str] = CONDITIONS,
@@ -58,14 +66,18 @@ def build_dataset(
     progress: bool = True,
     retry: RetryPolicy = RetryPolicy(),
     keep_work: bool = False,
+    levels: Levels | None = None,
 ) -> BuildReport:
     """Build the ZBB dataset into `out` (a Hugging Face dataset folder), resuming any earlier partial build.
 
     `engine` is a registry name (constructed with `engine_options`) or an engine instance (single process).
     The bank and recipe are checked before anything is written; `out` is replaced only by a complete build.
+    `voices` default to the engine's `default_voices()` (hibari: its bundled voice) or else all its voices;
+    `levels` default to `default_levels(engine)` (v2: -23 LUFS, -1 dBTP, room tone; espeak: v1 levels).
     """
     from zbb import __version__
-    from zbb.bank import bank_sha256, load_bank, load_recipe
+    from zbb.bank import bank_sha256, bank_version, load_bank, load_recipe
+    from zbb.builder.levels import LEGACY
     from zbb.builder.card import render_card
     from zbb.builder.writer import ShardWriter, check_replaceable, fingerprint, publish, write_manifest
     from zbb.io import atomic_write_text
@@ -85,11 +97,16 @@ def build_dataset(
             raise ZbbError("num_proc > 1 needs the engine by registry name, not an instance")
     engine_name = getattr(engine_obj, "name", str(engine))
     available = list(engine_obj.voices())
-    chosen = list(voices) if voices else available
+    defaults = getattr(engine_obj, "default_voices", None)
+    chosen = list(voices) if voices else (list(defaults()) if defaults else available)
     unknown = [v for v in chosen if v not in available]
     if unknown:
         raise ZbbError(f"engine {engine_name!r} has no voice(s) {unknown}; available: {', '.join(available)}")
+    ensure = getattr(engine_obj, "ensure_voices", None)
+    if ensure is not None:  # fetch voices that are not on this machine once, here, before any worker needs them
+        ensure(chosen)
     engine_label = engine_obj.describe()
+    levels = levels if levels is not None else default_levels(engine_name)
     plan = plan_build(
         items,
         rec,
@@ -100,6 +117,7 @@ def build_dataset(
         preset=preset,
         sample_rate=sample_rate,
         bank_sha256=bank_sha256(items),
+        levels=levels,
     )
 
     partial = work_dir(out)
@@ -129,10 +147,8 @@ def build_dataset(
         shards.abort()
         raise
     stats = shards.close()
-    has_timings = (
-        "eSpeak NG word events"
-        if engine_name == "espeak"
-        else "pocketsphinx forced alignment (words it cannot place share the rest by letters)"
+    has_timings = TIMINGS_SOURCES.get(
+        engine_name, "pocketsphinx forced alignment (words it cannot place share the rest by letters)"
     )
     manifest = {
         "fingerprint": fingerprint(staging),
@@ -145,6 +161,9 @@ def build_dataset(
         "sample_rate": sample_rate,
         "audio_format": "FLAC PCM_16 mono",
         "bank_sha256": plan.bank_sha256,
+        "bank_version": bank_version(plan.bank_sha256),
+        "stimulus_version": 1 if levels == LEGACY else 2,
+        "levels": levels.to_dict(),
         "recipe_version": plan.recipe_version,
         "plan_sha256": plan.digest(),
         "word_timings": has_timings,

@@ -137,6 +137,19 @@ def assemble(
     return RowAudio(tuple(pieces), onset, onset + claim.n, buffer_onset)
 
 
+def mix_floor(audio: RowAudio, floor: np.ndarray) -> RowAudio:
+    """`audio` (int16 pieces) on top of `floor` (int16, as long as the row): one joined int16 row."""
+    if floor.shape[0] != audio.n:
+        raise ValueError(f"mix_floor: the floor has {floor.shape[0]} samples, the row {audio.n}")
+    mixed = floor.astype(np.int32)
+    cursor = 0
+    for piece in audio.pieces:
+        mixed[cursor : cursor + piece.shape[0]] += piece
+        cursor += piece.shape[0]
+    row = np.clip(mixed, -32768, 32767).astype(np.int16)
+    return RowAudio((row,), audio.onset, audio.end, audio.buffer_onset)
+
+
 def encode_flac(pieces: tuple[np.ndarray, ...], sample_rate: int) -> bytes:
     """FLAC PCM_16 bytes of int16 `pieces` played in order, streamed to the encoder piece by piece.
 
