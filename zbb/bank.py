@@ -497,7 +497,9 @@ def _prompt_topics(
 ) -> dict[str, tuple[str, ...]]:
     where = f"{name}[prompt_topics]"
     if not isinstance(value, dict):
-        problems.append(Problem(where, f"expected an object of prompt -> list of categories, got {type(value).__name__}"))
+        problems.append(
+            Problem(where, f"expected an object of prompt -> list of categories, got {type(value).__name__}")
+        )
         return {}
     topics: dict[str, tuple[str, ...]] = {}
     for prompt, tags in value.items():

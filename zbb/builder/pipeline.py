@@ -29,6 +29,7 @@ class BuildReport:
     items_resumed: int
     audio_seconds: float
     elapsed_s: float
+    screen: dict[str, Any] | None = None  # the ASR screen's manifest entry, when one ran
 
 
 #: Where each engine's word timings come from (the card states it); other engines are force-aligned.
@@ -50,6 +51,35 @@ def _work_key(plan: BuildPlan, spec_options: dict[str, Any], engine_label: str) 
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+def _screen(
+    plan: BuildPlan, asr_spec: Any, engine: Any, retry: RetryPolicy, progress: bool, *, drop: bool
+) -> tuple[dict[str, Any], set[str]]:
+    """Run the ASR screen on the plan's claims; (manifest entry, subjects to leave out)."""
+    from zbb.builder.levels import normalise
+    from zbb.builder.render import synthesize
+    from zbb.builder.screen import screen_claims, screening_asr
+    from zbb.builder.splice import prepare
+
+    asr = screening_asr(asr_spec)
+    sr = plan.sample_rate
+
+    def speak(text: str, voice: str, where: str):
+        utt = prepare(synthesize(engine, text, voice, where=where, retry=retry), sr, where=where)
+        return normalise(utt.samples, sr, plan.levels)
+
+    claims = [(ip.item.id, ip.item.subject, ip.claim, ip.voice) for ip in plan.items]
+    results = screen_claims(claims, speak, asr, sample_rate=sr, progress=progress)
+    missed = [r for r in results if not r.recognised]
+    dropped = {r.subject.lower() for r in missed} if drop else set()
+    entry = {
+        "asr": asr.describe(),
+        "claims": len(results),
+        "unrecognised": [{"id": r.id, "subject": r.subject, "heard": r.heard} for r in missed],
+        "dropped_subjects": sorted(dropped),
+    }
+    return entry, dropped
+
+
 def build_dataset(
     out: str | Path,
     *,
@@ -67,6 +97,8 @@ def build_dataset(
     retry: RetryPolicy = RetryPolicy(),
     keep_work: bool = False,
     levels: Levels | None = None,
+    screen_asr: str | Any | None = None,
+    screen_drop: bool = False,
 ) -> BuildReport:
     """Build the ZBB dataset into `out` (a Hugging Face dataset folder), resuming any earlier partial build.
 
@@ -74,6 +106,8 @@ def build_dataset(
     The bank and recipe are checked before anything is written; `out` is replaced only by a complete build.
     `voices` default to the engine's `default_voices()` (hibari: its bundled voice) or else all its voices;
     `levels` default to `default_levels(engine)` (v2: -23 LUFS, -1 dBTP, room tone; espeak: v1 levels).
+    `screen_asr` ("whisper", "nemo:MODEL", an engine...) transcribes every claim first and records the items
+    whose subject it did not hear; with `screen_drop` their subjects are left out of the build.
     """
     from zbb import __version__
     from zbb.bank import bank_sha256, bank_version, load_bank, load_recipe
@@ -107,18 +141,27 @@ def build_dataset(
         ensure(chosen)
     engine_label = engine_obj.describe()
     levels = levels if levels is not None else default_levels(engine_name)
-    plan = plan_build(
-        items,
-        rec,
-        seed=seed,
-        engine_name=engine_name,
-        voices=chosen,
-        conditions=conditions,
-        preset=preset,
-        sample_rate=sample_rate,
-        bank_sha256=bank_sha256(items),
-        levels=levels,
-    )
+
+    def make_plan(items: list) -> BuildPlan:
+        return plan_build(
+            items,
+            rec,
+            seed=seed,
+            engine_name=engine_name,
+            voices=chosen,
+            conditions=conditions,
+            preset=preset,
+            sample_rate=sample_rate,
+            bank_sha256=bank_sha256(items),
+            levels=levels,
+        )
+
+    plan = make_plan(items)
+    screened: dict[str, Any] | None = None
+    if screen_asr is not None:
+        screened, dropped = _screen(plan, screen_asr, engine_obj, retry, progress, drop=screen_drop)
+        if dropped:
+            plan = make_plan([item for item in items if item.subject.lower() not in dropped])
 
     partial = work_dir(out)
     work = partial / _work_key(plan, options, engine_label)
@@ -164,6 +207,7 @@ def build_dataset(
         "bank_version": bank_version(plan.bank_sha256),
         "stimulus_version": 1 if levels == LEGACY else 2,
         "levels": levels.to_dict(),
+        **({"screen": screened} if screened is not None else {}),
         "recipe_version": plan.recipe_version,
         "plan_sha256": plan.digest(),
         "word_timings": has_timings,
@@ -185,4 +229,5 @@ def build_dataset(
         items_resumed=counts["resumed"],
         audio_seconds=manifest["audio_seconds"],
         elapsed_s=time.perf_counter() - started,
+        screen=screened,
     )

@@ -183,7 +183,9 @@ class Renderer:
             )
         if levels.noise_dbfs is not None:  # one room tone per item, lined up with the claim's onset in every row
             before = max(a.onset for a in laid_out)
-            floor = room_tone(before + max(a.n - a.onset for a in laid_out), self.plan.noise_seed(ip.item.id), levels, sr)
+            floor = room_tone(
+                before + max(a.n - a.onset for a in laid_out), self.plan.noise_seed(ip.item.id), levels, sr
+            )
             laid_out = [mix_floor(a, floor[before - a.onset : before - a.onset + a.n]) for a in laid_out]
         rows = []
         for row, audio in zip(ip.rows, laid_out):

@@ -56,7 +56,9 @@ def _session_with_durations(path: str) -> Any:
     model = onnx.load(path)
     produced = {name for node in model.graph.node for name in node.output}
     if DURATION_TENSOR not in produced:
-        raise EngineError(f"hibari: the graph {path} has no tensor {DURATION_TENSOR!r} (an unsupported hibari version?)")
+        raise EngineError(
+            f"hibari: the graph {path} has no tensor {DURATION_TENSOR!r} (an unsupported hibari version?)"
+        )
     model.graph.output.append(onnx.ValueInfoProto(name=DURATION_TENSOR))
     options = ort.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = 1  # one vs two threads differ slightly
