@@ -414,7 +414,36 @@ def load_bank(path: str | Path | None = None) -> list[BankItem]:
     if problems:
         problems.sort(key=lambda p: _line_of(p.where))
         raise BankError(f"claim bank {name} has problems", problems)
+    if path != default_bank_path():  # the shipped bank is checked by its tests; a user's is checked here
+        warn_mishearable(items, name)
     return items
+
+
+class MishearableSubjectWarning(UserWarning):
+    """A bank subject sounds like another common word, or is very short (see zbb.homophones)."""
+
+
+def warn_mishearable(items: Sequence[BankItem], source: str) -> list[str]:
+    """Warn (once per subject) about subjects a listener can mishear; returns the messages."""
+    import warnings
+
+    from zbb.homophones import confusions
+
+    messages: list[str] = []
+    seen: set[str] = set()
+    for item in items:
+        subject = item.subject.lower()
+        if subject in seen:
+            continue
+        seen.add(subject)
+        found = confusions(subject)
+        if found:
+            messages.append(
+                f"{source}: item {item.id}: subject {'; '.join(str(c) for c in found)}: a listener may mishear it"
+            )
+    for message in messages:
+        warnings.warn(message, MishearableSubjectWarning, stacklevel=3)
+    return messages
 
 
 def _line_of(where: str) -> int:
