@@ -6,6 +6,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zbb.bank import (
     BANK_COLUMNS,
@@ -241,6 +243,80 @@ def test_shipped_bank_round_trips_through_jsonl(bank, tmp_path):
     assert load_bank(path) == bank
 
 
+def test_aliases_column_reads_alike_from_csv_and_jsonl(tmp_path):
+    rows = [
+        ("doughnut-t", "doughnut", "food", "true", "has a hole in the middle", "donut| dough  nut "),
+        ("doughnut-f", "doughnut", "food", "false", "is a kind of fish", "donut|dough nut"),
+        ("owl-t", "owl", "animals", "true", "hunts at night", ""),
+        ("owl-f", "owl", "animals", "false", "sings opera", ""),
+    ]
+    from_csv = load_bank(write_csv(tmp_path / "b.csv", rows, header=f"{HEADER},aliases"))
+    objects = [dict(zip(("id", "subject", "category", "label", "description"), r[:5], strict=True)) for r in rows]
+    objects[0]["aliases"] = ["donut", "dough nut"]  # JSONL: a list, or the same '|'-separated text
+    objects[1]["aliases"] = "donut|dough nut"
+    from_jsonl = load_bank(write_jsonl(tmp_path / "b.jsonl", objects))
+    assert from_csv == from_jsonl
+    assert [i.aliases for i in from_csv] == [("donut", "dough nut")] * 2 + [()] * 2
+    assert bank_sha256(from_csv) == bank_sha256(from_jsonl)
+
+
+def test_a_bank_without_aliases_keeps_its_fingerprint(tmp_path):
+    """The hash of an alias-free bank is the one it had before the column existed (sha of the plain fields)."""
+    import hashlib
+
+    items = load_bank(write_csv(tmp_path / "b.csv", GOOD_ROWS))
+    plain = [
+        {
+            "id": i.id,
+            "subject": i.subject,
+            "description": i.description,
+            "label": i.label,
+            "category": i.category,
+            "confirmation": i.confirmation,
+        }
+        for i in items
+    ]
+    canonical = json.dumps(plain, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert bank_sha256(items) == hashlib.sha256(canonical.encode()).hexdigest()
+    with_alias = [items[0].__class__(**{**items[0].to_dict(), "aliases": ("giraffa",)}), *items[1:]]
+    assert bank_sha256(with_alias) != bank_sha256(items)
+
+
+@pytest.mark.parametrize(
+    ("subject", "aliases"),
+    [
+        ("doughnut", {"donut"}),
+        ("racket", {"racquet"}),
+        ("ketchup", {"catsup"}),
+        ("seagull", {"sea gull"}),
+        ("yogurt", {"yoghurt"}),
+        ("cactus", {"cacti"}),
+    ],
+)
+def test_shipped_bank_carries_spelling_variants(bank, subject, aliases):
+    claims = [item for item in bank if item.subject == subject]
+    assert len(claims) == 2 and all(aliases <= set(item.aliases) for item in claims)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cell=st.text(alphabet=st.sampled_from(list("ab |-'0é\t")), max_size=20))
+def test_any_aliases_cell_loads_or_is_refused_with_its_line(tmp_path_factory, cell):
+    """Whatever an aliases cell holds, the bank loads with clean aliases or the error names the row's line."""
+    path = tmp_path_factory.mktemp("alias") / "b.jsonl"
+    objects = [
+        {"subject": "owl", "description": "hunts at night", "label": True, "aliases": cell},
+        {"subject": "owl", "description": "sings opera", "label": False, "aliases": cell},
+    ]
+    try:
+        items = load_bank(write_jsonl(path, objects))
+    except BankError as exc:
+        assert exc.problems and all(p.where in (f"{path}:1", f"{path}:2") for p in exc.problems)
+        return
+    for alias in items[0].aliases:
+        assert alias == alias.strip() and "|" not in alias and "  " not in alias and alias.lower() != "owl"
+        assert re.fullmatch(r"[^\W\d_]+(?:'[^\W\d_]+)?(?:[ -][^\W\d_]+(?:'[^\W\d_]+)?)*", alias)
+
+
 def test_confirmation_column_is_kept_and_bom_blank_lines_are_tolerated(tmp_path):
     path = tmp_path / "b.csv"
     path.write_bytes(
@@ -354,6 +430,49 @@ MALFORMED = {
         [(1, "subject must be text, got int 7")],
     ),
     "empty file": ("b.csv", "", [(1, "got an empty file")]),
+    "alias with digits": (
+        "b.csv",
+        f"{HEADER},aliases\nowl-t,owl,animals,true,hunts at night,0wl\nowl-f,owl,animals,false,sings,0wl\n",
+        [(2, "alias '0wl' is not a spelling"), (3, "alias '0wl' is not a spelling")],
+    ),
+    "empty alias between separators": (
+        "b.csv",
+        f"{HEADER},aliases\nowl-t,owl,animals,true,hunts at night,owel||owle\nowl-f,owl,animals,false,sings,owel|owle\n",
+        [(2, "alias '' is not a spelling")],
+    ),
+    "alias that is the subject": (
+        "b.csv",
+        f"{HEADER},aliases\nowl-t,owl,animals,true,hunts at night,Owl\nowl-f,owl,animals,false,sings,\n",
+        [(2, "alias 'Owl' is the subject itself")],
+    ),
+    "duplicate alias": (
+        "b.csv",
+        f"{HEADER},aliases\nowl-t,owl,animals,true,hunts at night,owel|Owel\nowl-f,owl,animals,false,sings,owel\n",
+        [(2, "alias 'Owel' appears more than once")],
+    ),
+    "aliases differ between the two claims": (
+        "b.csv",
+        f"{HEADER},aliases\nowl-t,owl,animals,true,hunts at night,owel\nowl-f,owl,animals,false,sings,\n",
+        [(3, "aliases [] of 'owl' differ from ['owel'] at {p}:2")],
+    ),
+    "alias that is another subject": (
+        "b.csv",
+        f"{HEADER},aliases\nowl-t,owl,animals,true,hunts at night,cat\nowl-f,owl,animals,false,sings,cat\n"
+        "cat-t,cat,animals,true,purrs,\ncat-f,cat,animals,false,barks,\n",
+        [(2, "alias 'cat' of 'owl' is itself a subject of the bank (at {p}:4)")],
+    ),
+    "JSON aliases not text": (
+        "b.jsonl",
+        '{"subject": "owl", "description": "hunts at night", "label": true, "aliases": 3}\n'
+        '{"subject": "owl", "description": "sings", "label": false}\n',
+        [(1, "aliases must be '|'-separated text or a list of strings, got int")],
+    ),
+    "JSON alias list holding a number": (
+        "b.jsonl",
+        '{"subject": "owl", "description": "hunts at night", "label": true, "aliases": ["owel", 3]}\n'
+        '{"subject": "owl", "description": "sings", "label": false, "aliases": ["owel", 3]}\n',
+        [(1, "alias 3 is not a spelling"), (2, "alias 3 is not a spelling")],
+    ),
 }
 
 

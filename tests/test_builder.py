@@ -448,6 +448,7 @@ def test_hand_written_features_match_datasets(sample_rate):
         "voice": string,
         "tts_engine": string,
         "claim_words": List({"word": string, "start": f64, "end": f64}),
+        "aliases": List(string),
     }
     features = Features({name: types[name] for name in COLUMN_ORDER})
     assert arrow_schema(sample_rate).equals(features.arrow_schema, check_metadata=True)
@@ -494,3 +495,26 @@ def test_shard_writer_gives_the_bytes_of_whole_shard_writes(tiny_dataset, tmp_pa
             )
             assert (tmp_path / "out" / c / name).read_bytes() == expected.read_bytes(), (c, name)
             assert pq.ParquetFile(tmp_path / "out" / c / name).metadata.num_row_groups == -(-whole.num_rows // 2)
+
+
+def test_a_banks_aliases_reach_the_dataset_rows(tiny_bank, tmp_path):
+    """The bank's aliases column is a dataset column (a list of strings, empty where a subject has none)."""
+    from zbb.dataset import open_dataset
+
+    bank = tmp_path / "bank.csv"
+    bank.write_text(
+        "subject,description,label,aliases\n"
+        "doughnut,has a hole in the middle,true,donut|dough nut\ndoughnut,is a kind of fish,false,donut|dough nut\n"
+        "owl,hunts at night,true,\nowl,sings opera,false,\n",
+        encoding="utf-8",
+    )
+    build_dataset(tmp_path / "out", bank=bank, recipe=tiny_bank[1], preset="tiny", progress=False)
+    ds = open_dataset(tmp_path / "out")
+    for condition in ds.conditions():
+        got = {c.id: c.aliases for c in ds.clips(condition)}
+        assert got == {
+            "doughnut-t": ("donut", "dough nut"),
+            "doughnut-f": ("donut", "dough nut"),
+            "owl-t": (),
+            "owl-f": (),
+        }

@@ -155,3 +155,18 @@ def test_normalise_many_in_workers_equals_one_process(monkeypatch):
     monkeypatch.setattr(norm, "PARALLEL_MIN", 10)
     assert norm.normalise_many(corpus, workers=2) == one
     assert one == [norm.library_normalizer()(t).strip() for t in corpus]
+
+
+@pytest.mark.parametrize(
+    ("response", "hit"),
+    [
+        ("i love donuts", True),
+        ("a dough-nut", True),  # hyphen normalised to a space: the open spelling
+        ("doughnuts are sweet", True),  # the subject itself still counts
+        ("dough is sticky", False),  # part of a multi-word alias
+        ("donate it", False),
+    ],
+)
+def test_aliases_count_as_the_subject(response, hit):
+    assert contains_subject("doughnut", normalise(response), ("donut", "dough nut")) is hit
+    assert contains_subject("doughnut", normalise(response)) is (hit and "doughnut" in response)

@@ -220,3 +220,34 @@ def test_cli_score_with_the_openai_judge_stores_its_verdicts(tmp_path, capsys):
     assert all(s.stance == "affirm" and s.judge_reason == "fake judge says yes" for s in result.items)
     assert result.aggregates["interrupt"].correctness.k == sum(LABEL.values())
     assert len(server.requests) == len(CLAIMS)
+
+
+def test_an_alias_of_the_subject_counts_for_iwor_and_old_datasets_without_the_column_still_score(tmp_path):
+    """A dataset row's aliases ("donut" for doughnut) count as the subject; a dataset written before the aliases
+    column existed reads its rows with no aliases and scores as before."""
+    import dataclasses
+
+    import pyarrow.parquet as pq
+    from test_score_helpers import SR
+    from test_submission_helpers import write_dataset
+
+    from zbb.dataset import open_dataset
+
+    clips = [
+        dataclasses.replace(c, aliases=("donut", "dough nut")) if c.subject == "Butterfly" else c
+        for c in make_clips(conditions=("interrupt",))
+    ]
+    replies = {"fly-t": "yes donuts have wings", "fly-f": "no dough nut is a word", "sub-t": "yes a donut"}
+    responses = responses_for(clips, lambda c: replies.get(c.id, "yes"))
+    hits = {s.id: s.subject_hit for s in score_responses(responses, clips, meta=RunMeta(model="m")).items}
+    assert hits == {c.id: c.id in ("fly-t", "fly-f") for c in clips}
+
+    root = write_dataset(tmp_path / "old", clips, SR)
+    for shard in root.glob("*/*.parquet"):  # as an older zbb wrote it: no aliases column
+        table = pq.read_table(shard)
+        pq.write_table(table.drop_columns(["aliases"]), shard)
+    old = open_dataset(root)
+    assert "aliases" not in pq.read_schema(next(root.glob("*/*.parquet"))).names
+    assert all(c.aliases == () for c in old.clips("interrupt"))
+    rescored = score_responses(responses, old.clips("interrupt"), meta=RunMeta(model="m"), dataset=old)
+    assert not any(s.subject_hit for s in rescored.items)

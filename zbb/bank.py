@@ -1,9 +1,11 @@
 """The claim bank and build recipe: read them, check every row, and say how a claim is spoken.
 
 A bank is a CSV or JSONL file of claims, one row each, with columns `subject, description, label` and optionally
-`category, id, confirmation`. Every subject has exactly one TRUE and one FALSE claim. The spoken claim is
+`category, id, confirmation, aliases`. Every subject has exactly one TRUE and one FALSE claim. The spoken claim is
 `<Subject> <description>, <confirmation>` ("Submarine flies in the clouds, right?"): the subject is its very
-first word, which is what makes the benchmark zero-buffer.
+first word, which is what makes the benchmark zero-buffer. An optional `aliases` column lists other accepted
+spellings of the subject, `|`-separated ("donut", "sea gull|seagul" ...; a JSON list in JSONL), which IWOR counts
+as the subject.
 
 The recipe (`builders/recipe.json`) holds the other texts a build needs: confirmations, long-talk prompts,
 fillers and greetings.
@@ -28,8 +30,8 @@ from zbb.io import jsonl_objects
 from zbb.records import BankItem, Record
 
 REQUIRED_COLUMNS = ("subject", "description", "label")
-OPTIONAL_COLUMNS = ("category", "id", "confirmation")
-BANK_COLUMNS = ("id", "subject", "category", "label", "description", "confirmation")  # order of the shipped CSV
+OPTIONAL_COLUMNS = ("category", "id", "confirmation", "aliases")
+BANK_COLUMNS = ("id", "subject", "category", "label", "description", "confirmation", "aliases")  # shipped CSV order
 DEFAULT_CATEGORY = "uncategorised"
 
 _TRUE = frozenset({"true", "1", "yes", "t", "y"})
@@ -37,6 +39,10 @@ _FALSE = frozenset({"false", "0", "no", "f", "n"})
 _ARTICLES = frozenset({"a", "an", "the"})
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # row keys end up in file and folder names
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")  # letters, with an optional apostrophe ("giraffe's")
+#: an alias: words of letters joined by single spaces or hyphens ("donut", "sea gull", "fire-fighter")
+_ALIAS = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?(?:[ -][^\W\d_]+(?:'[^\W\d_]+)?)*")
+ALIAS_SEPARATOR = "|"
+MAX_ALIASES = 8
 
 #: The fewest entries each recipe list must have (`load_recipe(min_counts=...)` can lower them for tests).
 RECIPE_MIN_COUNTS: Mapping[str, int] = {"confirmations": 8, "long_talk_prompts": 60, "fillers": 6, "greetings": 12}
@@ -229,14 +235,52 @@ def _text_field(fields: dict[str, Any], column: str, where: str, problems: list[
     return value.strip()
 
 
+def _aliases_field(fields: dict[str, Any], subject: str, where: str, problems: list[Problem]) -> tuple[str, ...]:
+    """The row's aliases: a `|`-separated cell (CSV, or a JSON string) or a JSON list of strings; each a word or
+    words of letters, distinct, and not the subject itself. Problems are reported at `where`."""
+    value = fields.get("aliases")
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        entries: list[Any] = value.split(ALIAS_SEPARATOR) if value.strip() else []
+    elif isinstance(value, (list, tuple)):
+        entries = list(value)
+    else:
+        problems.append(
+            Problem(where, f"aliases must be '|'-separated text or a list of strings, got {type(value).__name__}")
+        )
+        return ()
+    aliases: list[str] = []
+    for entry in entries:
+        alias = " ".join(entry.split()) if isinstance(entry, str) else entry
+        if not isinstance(alias, str) or not _ALIAS.fullmatch(alias):
+            problems.append(
+                Problem(
+                    where,
+                    f"alias {entry!r} is not a spelling of the subject; expected words of letters such as 'donut' "
+                    "or 'sea gull', separated by '|'",
+                )
+            )
+        elif alias.lower() == subject.lower():
+            problems.append(Problem(where, f"alias {alias!r} is the subject itself; expected another spelling"))
+        elif alias.lower() in (a.lower() for a in aliases):
+            problems.append(Problem(where, f"alias {alias!r} appears more than once; expected each alias once"))
+        else:
+            aliases.append(alias)
+    if len(aliases) > MAX_ALIASES:
+        problems.append(Problem(where, f"expected at most {MAX_ALIASES} aliases, got {len(aliases)}"))
+    return tuple(aliases)
+
+
 @dataclass(frozen=True)
 class _Key:
-    """What the cross-row checks need from a row: its id, subject and label (None when unreadable)."""
+    """What the cross-row checks need from a row: its id, subject, label (None when unreadable) and aliases."""
 
     where: str
     id: str | None
     subject: str
     label: bool | None
+    aliases: tuple[str, ...] = ()
 
 
 def _row_to_item(row: _Row, where: str, problems: list[Problem]) -> tuple[BankItem | None, _Key | None]:
@@ -252,6 +296,7 @@ def _row_to_item(row: _Row, where: str, problems: list[Problem]) -> tuple[BankIt
     category = _text_field(f, "category", where, problems) or DEFAULT_CATEGORY
     confirmation = _text_field(f, "confirmation", where, problems) or None
     given_id = _text_field(f, "id", where, problems) or ""
+    aliases = _aliases_field(f, subject or "", where, problems)
 
     label: bool | None = None
     raw_label = f.get("label")
@@ -315,7 +360,7 @@ def _row_to_item(row: _Row, where: str, problems: list[Problem]) -> tuple[BankIt
     item_id = given_id or (
         f"{subject.lower()}-{'t' if label else 'f'}" if usable_subject and label is not None else None
     )
-    key = _Key(where, item_id, subject.lower(), label) if usable_subject else None
+    key = _Key(where, item_id, subject.lower(), label, tuple(a.lower() for a in aliases)) if usable_subject else None
     if len(problems) > before or label is None or not row.encoding_ok:
         return None, key
     item = BankItem(
@@ -325,12 +370,14 @@ def _row_to_item(row: _Row, where: str, problems: list[Problem]) -> tuple[BankIt
         label=label,
         category=category,
         confirmation=confirmation,
+        aliases=aliases,
     )
     return item, key
 
 
 def _check_pairs(keys: Sequence[_Key], problems: list[Problem]) -> None:
-    """Unique ids, and exactly one TRUE and one FALSE claim per subject (case-insensitive)."""
+    """Unique ids, exactly one TRUE and one FALSE claim per subject (case-insensitive), the same aliases on both,
+    and no alias that is another subject of the bank."""
     first_seen: dict[str, str] = {}
     for key in keys:
         if key.id is None:
@@ -347,6 +394,25 @@ def _check_pairs(keys: Sequence[_Key], problems: list[Problem]) -> None:
     for key in keys:
         by_subject.setdefault(key.subject, []).append(key)
     for subject, claims in by_subject.items():
+        for key in claims[1:]:
+            if sorted(key.aliases) != sorted(claims[0].aliases):
+                problems.append(
+                    Problem(
+                        key.where,
+                        f"aliases {list(key.aliases)} of {subject!r} differ from {list(claims[0].aliases)} at "
+                        f"{claims[0].where}; expected the same aliases on every claim of a subject",
+                    )
+                )
+        for key in claims[:1]:
+            for alias in key.aliases:
+                if alias in by_subject and alias != subject:
+                    problems.append(
+                        Problem(
+                            key.where,
+                            f"alias {alias!r} of {subject!r} is itself a subject of the bank (at "
+                            f"{by_subject[alias][0].where}); expected a spelling only this subject has",
+                        )
+                    )
         labels = [key.label for key in claims]
         if None in labels or sorted(labels) == [False, True]:  # an unreadable label is reported on its own row
             continue
@@ -455,12 +521,12 @@ def bank_sha256(source: str | Path | Sequence[BankItem] | None = None) -> str:
     """A fingerprint of the bank's content (ids, subjects, texts, labels, categories, confirmations, in order).
 
     The same claims give the same hash whether they come from CSV or JSONL, so it identifies the content, not
-    the file format. `source` is a bank path (None = the shipped bank) or already-loaded items.
+    the file format; a bank without aliases hashes as it did before the column existed. `source` is a bank path
+    (None = the shipped bank) or already-loaded items.
     """
     items = load_bank(source) if source is None or isinstance(source, (str, Path)) else list(source)
-    canonical = json.dumps(
-        [item.to_dict() for item in items], sort_keys=True, ensure_ascii=False, separators=(",", ":")
-    )
+    records = [{k: v for k, v in item.to_dict().items() if k != "aliases" or v} for item in items]
+    canonical = json.dumps(records, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

@@ -45,12 +45,16 @@ PARQUET_COLUMNS = (
     "voice",
     "tts_engine",
     "claim_words",
+    "aliases",
 )
+#: Columns a dataset built by an older zbb may lack, with the value its rows read as.
+OPTIONAL_COLUMNS = {"aliases": ()}
 
 
 def _clip_from_row(row: dict) -> Clip:
     words = tuple(WordTiming(word=w["word"], start=w["start"], end=w["end"]) for w in row.get("claim_words") or ())
-    return Clip(**{k: row[k] for k in PARQUET_COLUMNS if k != "claim_words"}, claim_words=words)
+    fields = {k: row[k] for k in PARQUET_COLUMNS if k not in ("claim_words", "aliases")}
+    return Clip(**fields, claim_words=words, aliases=tuple(row.get("aliases") or ()))
 
 
 @dataclass
@@ -90,7 +94,9 @@ class ZbbDataset:
             rows: list[Clip] = []
             for shard in shards:
                 try:
-                    table = pq.read_table(shard, columns=list(PARQUET_COLUMNS))
+                    present = set(pq.read_schema(shard).names)
+                    columns = [c for c in PARQUET_COLUMNS if c in present or c not in OPTIONAL_COLUMNS]
+                    table = pq.read_table(shard, columns=columns)
                 except Exception as exc:  # pyarrow raises several types for corrupt or foreign files
                     raise DatasetError(f"{shard}: not a readable ZBB parquet shard ({exc})") from exc
                 rows.extend(_clip_from_row(r) for r in table.to_pylist())

@@ -72,7 +72,9 @@ class Record:
 class BankItem(Record):
     """One claim of the bank: `<Subject> <description>, <confirmation>?`.
 
-    `label` is True when the claim is true. `confirmation` None lets the builder pick one by seed.
+    `label` is True when the claim is true. `confirmation` None lets the builder pick one by seed. `aliases` are
+    other accepted spellings of the subject ("donut" for doughnut, "sea gull" for seagull): IWOR counts them as
+    the subject.
     """
 
     id: str
@@ -81,6 +83,7 @@ class BankItem(Record):
     label: bool
     category: str = "uncategorised"
     confirmation: str | None = None
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,7 @@ class Clip(Record):
     voice: str
     tts_engine: str
     claim_words: tuple[WordTiming, ...] = ()  # every claim word with its span
+    aliases: tuple[str, ...] = ()  # other accepted spellings of the subject (bank column; absent in old datasets)
 
 
 # ------------------------------------------------------------------------------------------ submission side

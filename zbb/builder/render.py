@@ -217,6 +217,7 @@ class Renderer:
                         }
                         for w in words
                     ],
+                    "aliases": list(item.aliases),
                 }
             )
         import pyarrow as pa

@@ -42,6 +42,7 @@ _COLUMN_TYPES = {
     "voice": "string",
     "tts_engine": "string",
     "claim_words": "words",
+    "aliases": "strings",
 }
 _WORD_FIELDS = (("word", "string"), ("start", "float64"), ("end", "float64"))
 
@@ -55,6 +56,8 @@ def _feature(kind: str, sample_rate: int) -> dict:
         return {"sampling_rate": sample_rate, "_type": "Audio"}
     if kind == "words":
         return {"feature": {name: _feature(k, sample_rate) for name, k in _WORD_FIELDS}, "_type": "List"}
+    if kind == "strings":
+        return {"feature": _feature("string", sample_rate), "_type": "List"}
     return {"dtype": kind, "_type": "Value"}
 
 
@@ -66,6 +69,8 @@ def features_yaml(sample_rate: int) -> list[dict]:
             return {"name": name, "dtype": {"audio": {"sampling_rate": sample_rate}}}
         if kind == "words":
             return {"name": name, "list": [entry(n, k) for n, k in _WORD_FIELDS]}
+        if kind == "strings":
+            return {"name": name, "list": "string"}
         return {"name": name, "dtype": kind}
 
     return [entry(name, _COLUMN_TYPES[name]) for name in COLUMN_ORDER]
@@ -88,6 +93,7 @@ def chunk_schema(sample_rate: int):
     types = {
         "audio": pa.struct([("bytes", pa.binary()), ("path", pa.string())]),
         "words": pa.list_(pa.struct([(name, scalars[kind]) for name, kind in _WORD_FIELDS])),
+        "strings": pa.list_(pa.string()),
         **scalars,
     }
     return pa.schema([(name, types[_COLUMN_TYPES[name]]) for name in COLUMN_ORDER])
@@ -100,13 +106,14 @@ def _shard_names(n_rows: int) -> list[str]:
 
 def _compression() -> dict[str, str]:
     """zstd for every column but the audio bytes: FLAC is already compressed, zstd only spends time on it."""
-    paths = [c for c in COLUMN_ORDER if c not in ("audio", "claim_words")]
+    paths = [c for c in COLUMN_ORDER if c not in ("audio", "claim_words", "aliases")]
     paths += [
         "audio.bytes",
         "audio.path",
         "claim_words.list.element.word",
         "claim_words.list.element.start",
         "claim_words.list.element.end",
+        "aliases.list.element",
     ]
     return {path: "none" if path == "audio.bytes" else "zstd" for path in paths}
 

@@ -27,6 +27,7 @@ class JudgeInput:
     description: str
     response: str  # raw response text
     normalised: str  # the response after `zbb.score.normalise.normalise`
+    aliases: tuple[str, ...] = ()  # other accepted spellings of the subject ("donut" for doughnut)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import functools
 import multiprocessing
 import os
 import re
+from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
 
 #: Bump when anything below changes what a text normalises to or what counts as a subject hit.
@@ -210,12 +211,17 @@ def words_of(normalised: str) -> list[str]:
     return normalised.split()
 
 
-def contains_subject(subject: str, normalised_response: str) -> bool:
-    """IWOR: does the subject occur, as whole words, in an already normalised response?
+def contains_subject(subject: str, normalised_response: str, aliases: Iterable[str] = ()) -> bool:
+    """IWOR: does the subject, or one of its accepted spellings (`aliases`: "donut" for doughnut), occur as whole
+    words in an already normalised response?
 
     Every subject word may appear in any simple inflection ("submarines", "cat's"); a multi-word subject must
     appear as a contiguous run. A subject that normalises to nothing never matches.
     """
+    return any(_contains_words(name, normalised_response) for name in (subject, *aliases))
+
+
+def _contains_words(subject: str, normalised_response: str) -> bool:
     target = subject_words(subject)
     if not target:
         return False

@@ -103,6 +103,7 @@ def score_responses(
             description=c.description,
             response=text,
             normalised=norm,
+            aliases=c.aliases,
         )
         for c, text, norm in zip(answered, said, normalise_many(said))
     ]
@@ -148,7 +149,7 @@ def score_responses(
                 normalised=j.normalised,
                 stance=v.stance,
                 correct=is_correct(v.stance, c.label),
-                subject_hit=contains_subject(c.subject, j.normalised),
+                subject_hit=contains_subject(c.subject, j.normalised, c.aliases),
                 judge_reason=v.reason,
                 source=by_key[key].source,
                 **common,

@@ -65,7 +65,7 @@ def heard_words(clip: Clip, delay_ms: int, fraction: float = HEARD_FRACTION) -> 
 
 def listener_reply(clip: Clip, delay_ms: int) -> str:
     words = heard_words(clip, delay_ms)
-    if contains_subject(clip.subject, normalise(" ".join(words))):
+    if contains_subject(clip.subject, normalise(" ".join(words)), clip.aliases):
         template = _pick(_YES if clip.label else _NO, clip, delay_ms)
         return template.format(s=clip.subject.lower(), d=clip.description.rstrip(".?!").lower())
     template = _pick(_LOST, clip, delay_ms)
