@@ -6,7 +6,9 @@
 
 Each creates (or reuses) the virtual environment `.venv/` beside this file and installs zbb into it. The
 environment is reinstalled only when pyproject.toml or setup.py change. Extra arguments go to the command:
-`python3 tasks.py test -k bank`, `python3 tasks.py demo --preset tiny`.
+`python3 tasks.py test -k bank`, `python3 tasks.py demo --preset tiny`. `test` with no arguments first runs
+the lint (ruff check), the format check (ruff format --check) and the type check (mypy), and stops at the
+first that fails; with arguments it runs only pytest with them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,14 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 
+# The static checks `test` runs before pytest (the same hooks as .pre-commit-config.yaml).
+CHECKS = (
+    ("lint", ["ruff", "check", "."]),
+    ("format", ["ruff", "format", "--check", "."]),
+    ("types", ["mypy"]),
+)
+
+
 def _install_fingerprint(extras: str) -> str:
     digest = hashlib.sha256(extras.encode())
     for name in ("pyproject.toml", "setup.py"):
@@ -33,7 +43,7 @@ def _install_fingerprint(extras: str) -> str:
 
 def ensure_venv(extras: str = "") -> None:
     """Create .venv and install zbb (editable) with `extras`, unless the same install is already there."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - tasks.py runs under whatever python3 the user has
         sys.exit(f"zbb needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     stamp = VENV / f".zbb-installed{'-' + extras if extras else ''}"
     wanted = _install_fingerprint(extras)
@@ -59,6 +69,12 @@ def main(argv: list[str]) -> int:
         ensure_venv()
         return subprocess.run([str(BIN / "zbb"), "demo", *rest], cwd=ROOT, env=env).returncode
     ensure_venv("test")
+    if not rest:  # the whole suite: the static checks first, each must pass
+        for name, command in CHECKS:
+            print(f"== {name}: {' '.join(command)}", flush=True)
+            if subprocess.run([str(BIN / command[0]), *command[1:]], cwd=ROOT, env=env).returncode != 0:
+                print(f"tasks.py test: {name} failed", file=sys.stderr)
+                return 1
     return subprocess.run([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT, env=env).returncode
 
 

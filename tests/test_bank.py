@@ -43,7 +43,7 @@ def write_jsonl(path: Path, objects) -> Path:
 
 
 def as_objects(rows):
-    return [dict(zip(("id", "subject", "category", "label", "description"), r)) for r in rows]
+    return [dict(zip(("id", "subject", "category", "label", "description"), r, strict=True)) for r in rows]
 
 
 # ------------------------------------------------------------------------------------------- the shipped bank

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -186,7 +187,7 @@ def test_onsets_hold_in_the_audio_itself(tiny_dataset, condition):
         words = row["claim_words"]
         assert words[0]["start"] == row["onset_s"] and words[0]["word"].lower() == row["subject"].lower()
         assert row["onset_s"] < row["subject_end_s"] == words[0]["end"] < row["end_s"]
-        assert all(a["end"] <= b["start"] + 1e-6 for a, b in zip(words, words[1:]))
+        assert all(a["end"] <= b["start"] + 1e-6 for a, b in pairwise(words))
 
 
 def test_conditions_share_the_claim_and_the_interruption(tiny_dataset):

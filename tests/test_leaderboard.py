@@ -257,7 +257,7 @@ def test_display_table_formats_rates_intervals_and_missing():
     board = build_board(paper_moshi())
     view = ViewState(groups=("correct", "steering"))
     headers, cells, types = display_table(board.rows, view)
-    row = dict(zip(headers, cells[0]))
+    row = dict(zip(headers, cells[0], strict=True))
     assert row["Interrupt correctness"].startswith("**0.22** <sub>[0.15, 0.31]")
     assert row["Δ steer correctness"] == "+0.12" and row["McNemar p (correctness)"] == "–"
     assert len(types) == len(headers)

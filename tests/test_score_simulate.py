@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from test_score_helpers import make_clip, small_dataset
 
@@ -54,8 +56,8 @@ def test_iwor_falls_monotonically_on_the_tiny_build(tiny_dataset, tmp_path):
     iwor = [r.aggregates["interrupt"].iwor.rate for r in results]
     correct = [r.aggregates["interrupt"].correctness.rate for r in results]
     assert iwor[0] == 1.0 and correct[0] == 1.0
-    assert all(x >= y for x, y in zip(iwor, iwor[1:])) and iwor[-1] < iwor[0]
-    assert all(x >= y for x, y in zip(correct, correct[1:]))
+    assert all(x >= y for x, y in pairwise(iwor)) and iwor[-1] < iwor[0]
+    assert all(x >= y for x, y in pairwise(correct))
     assert all(r.aggregates["no_interrupt"].correctness.rate == 1.0 for r in results)
 
 

@@ -1,5 +1,7 @@
 """The embedded eSpeak NG engine: real synthesis, distinct voices, word spans that match the audio."""
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -46,7 +48,7 @@ def test_word_spans_cover_every_word_in_order(engine, voice):
     assert [w.word for w in syn.words] == ["Submarine", "flies", "in", "the", "clouds", "isn't", "it"]
     bounds = [(w.start, w.end) for w in syn.words]
     assert all(s <= e for s, e in bounds)
-    assert all(a[1] <= b[0] for a, b in zip(bounds, bounds[1:]))
+    assert all(a[1] <= b[0] for a, b in pairwise(bounds))
     assert bounds[-1][1] <= syn.n_samples
 
 

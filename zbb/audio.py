@@ -46,7 +46,7 @@ def resample(samples: np.ndarray, sr_from: int, sr_to: int) -> np.ndarray:
     return soxr.resample(samples, sr_from, sr_to, quality="HQ").astype(np.float32, copy=False)
 
 
-def encode(samples: np.ndarray, sample_rate: int, fmt: str = "FLAC", subtype: str = "PCM_16") -> bytes:
+def encode(samples: np.ndarray, sample_rate: int, fmt: str = "FLAC", subtype: str | None = "PCM_16") -> bytes:
     """Encode mono float32 audio to an in-memory file (FLAC or WAV, 16-bit by default)."""
     buf = io.BytesIO()
     sf.write(buf, np.clip(samples, -1.0, 1.0), sample_rate, format=fmt, subtype=subtype)

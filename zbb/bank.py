@@ -109,10 +109,7 @@ def claim_text(item: BankItem, confirmation: str | None = None) -> str:
             f"claim_text[{item.id}]: no confirmation given and the item has none; expected a question such as 'right?'"
         )
     description = item.description.strip()
-    if _first_word(description) == item.subject.lower():
-        body = description
-    else:
-        body = f"{item.subject} {description}"
+    body = description if _first_word(description) == item.subject.lower() else f"{item.subject} {description}"
     return f"{body[:1].upper()}{body[1:]}, {confirmation}"
 
 
@@ -172,7 +169,7 @@ def _read_csv(text: str, name: str, bad_lines: set[int], problems: list[Problem]
                 )
                 continue
             ok = not any(n in bad_lines for n in range(start, reader.line_num + 1))
-            rows.append(_Row(start, dict(zip(header, record)), ok))
+            rows.append(_Row(start, dict(zip(header, record, strict=False)), ok))
     except csv.Error as exc:
         problems.append(
             Problem(
@@ -414,7 +411,10 @@ def _check_pairs(keys: Sequence[_Key], problems: list[Problem]) -> None:
                         )
                     )
         labels = [key.label for key in claims]
-        if None in labels or sorted(labels) == [False, True]:  # an unreadable label is reported on its own row
+        if None in labels or sorted(label for label in labels if label is not None) == [
+            False,
+            True,
+        ]:  # an unreadable label is reported on its own row
             continue
         got = ", ".join(f"{'TRUE' if key.label else 'FALSE'} at {key.where}" for key in claims)
         problems.append(

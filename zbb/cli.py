@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from types import ModuleType
 
 from zbb import __version__
 from zbb.errors import ZbbError
@@ -13,7 +14,7 @@ from zbb.errors import ZbbError
 VERBS = ("build", "export", "validate", "score", "simulate", "leaderboard", "demo")
 
 
-def _load(verb: str):
+def _load(verb: str) -> ModuleType:
     return importlib.import_module(f"zbb.commands.{verb}")
 
 

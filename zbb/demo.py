@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,7 +85,7 @@ def run_demo(
     num_proc: int | None = None,
     rebuild: bool = False,
     progress: bool = True,
-    log=print,
+    log: Callable[[str], object] = print,
 ) -> DemoReport:
     """Build (or reuse) the dataset, write the simulated-listener and paper-reported results into `results`,
     and return the default leaderboard view as text."""

@@ -12,7 +12,7 @@ import functools
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from zbb.errors import ZbbError
 
@@ -27,7 +27,8 @@ def _convert(tp: Any, value: Any) -> Any:
         non_none = [a for a in args if a is not type(None)]
         return _convert(non_none[0], value) if len(non_none) == 1 else value
     if dataclasses.is_dataclass(tp):
-        return tp.from_dict(value)
+        record_type: Any = tp  # a Record subclass (every record dataclass mixes in Record)
+        return record_type.from_dict(value)
     if origin in (list, tuple) and args:
         items = [_convert(args[0], v) for v in value]
         return tuple(items) if origin is tuple else items
@@ -49,10 +50,10 @@ class Record:
         return dataclasses.asdict(self)  # type: ignore[call-overload]
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]):
+    def from_dict(cls, data: dict[str, Any]) -> Self:
         if not isinstance(data, dict):
             raise ZbbError(f"{cls.__name__}: expected a JSON object, got {type(data).__name__}")
-        hints = _hints(cls)
+        hints = _hints(typing.cast(type, cls))
         fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         unknown = sorted(set(data) - set(fields))
         if unknown:

@@ -11,9 +11,10 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], *, right:
     table = [list(header), *[list(r) for r in rows]]
     widths = [max(len(str(line[i])) for line in table) for i in range(len(header))]
 
-    def line(cells) -> str:
+    def line(cells: Sequence[object]) -> str:
         return "  ".join(
-            str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths))
+            str(c).rjust(w) if i in right else str(c).ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=False))
         ).rstrip()
 
     return "\n".join([line(table[0]), "  ".join("-" * w for w in widths), *(line(r) for r in table[1:])])

@@ -70,7 +70,7 @@ def speech_segments(
     if not voiced.any():
         return []
     edges = np.flatnonzero(np.diff(np.concatenate(([0], voiced.astype(np.int8), [0]))))
-    runs = [[int(s), int(e)] for s, e in zip(edges[::2], edges[1::2])]  # frame indices, end exclusive
+    runs = [[int(s), int(e)] for s, e in zip(edges[::2], edges[1::2], strict=True)]  # frame indices, end exclusive
     merged = [runs[0]]
     max_gap = int(round(min_pause_s / FRAME_S))
     for s, e in runs[1:]:
@@ -123,6 +123,10 @@ def item_timing(
 
     Without words, take-over falls back to >= 1 s of voiced audio after the onset (the word count is unknown).
     """
+    if sample_rate is None:
+        if samples is not None or segments is not None:
+            raise ValueError("item_timing: output audio or its segments need sample_rate")
+        sample_rate = 1  # unused: there is no audio
     if samples is not None:
         segments = speech_segments(samples, sample_rate)
     talking = stop = None

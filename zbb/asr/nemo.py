@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ class NemoEngine:
             raise EngineError("the nemo ASR needs NeMo: pip install 'zbb[nemo]'") from exc
         self.model_name = model or DEFAULT_MODEL
         self.batch_size = batch_size
-        self._model = None
+        self._model: Any = None
 
     def _load(self):
         if self._model is None:

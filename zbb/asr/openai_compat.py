@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from zbb.asr.base import ASR_SAMPLE_RATE, AsrWord, Transcript
 from zbb.errors import EngineError
 from zbb.retry import RetriesExhausted, RetryPolicy
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_MODEL = "whisper-1"
 RETRY = RetryPolicy(attempts=3, backoff_s=0.5)
@@ -48,7 +52,7 @@ class OpenAITranscriptionEngine:
     def describe(self) -> str:
         return f"openai-compatible {self.model} at {self.base_url}"
 
-    def _post(self, client, wav: bytes) -> dict:
+    def _post(self, client: httpx.Client, wav: bytes) -> dict:
         import httpx
 
         url = f"{self.base_url}/audio/transcriptions"

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from importlib.metadata import version
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,7 @@ _VARIANT = re.compile(r"\(\d+\)$")  # pronunciation variants: can(2) -> can
 _decoder = None  # one per worker process
 
 
-def _get_decoder(hmm: str | None = None):
+def _get_decoder(hmm: str | None = None) -> Any:
     global _decoder
     if _decoder is None:
         from pocketsphinx import Decoder
@@ -48,7 +49,7 @@ def decode_pcm(pcm: bytes, hmm: str | None = None) -> Transcript:
     return Transcript(text=words_text(words), words=tuple(words))
 
 
-def words_from_segments(segments) -> list[AsrWord]:
+def words_from_segments(segments: Iterable[Any]) -> list[AsrWord]:
     """PocketSphinx segments as words, seconds from the start of the decoded audio: fillers (<s>, <sil>, [NOISE],
     ++GARBAGE++) dropped, pronunciation variants folded (can(2) -> can), 10 ms frames converted."""
     return [

@@ -4,12 +4,14 @@
 `push_to_hub` uploads a built folder; `export_fdb` writes the Full-Duplex-Bench layout.
 """
 
+from typing import Any
+
 from zbb.builder.plan import PRESETS, BuildPlan, ItemPlan, RowPlan, plan_build
 
 __all__ = ["PRESETS", "BuildPlan", "ItemPlan", "RowPlan", "plan_build", "build_dataset", "push_to_hub", "export_fdb"]
 
 
-def __getattr__(name: str):  # the heavier parts load on first use
+def __getattr__(name: str) -> Any:  # the heavier parts load on first use
     if name == "build_dataset":
         from zbb.builder.pipeline import build_dataset
 

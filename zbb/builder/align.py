@@ -47,7 +47,7 @@ def align_words(samples: np.ndarray, sample_rate: int, text: str, *, where: str)
     def to_sample(seconds: float) -> int:  # via the whole 10 ms frame, so spans land on the same sample as ever
         return min(int(round(round(seconds / FRAME_S) * scale)), n)
 
-    for word, heard in zip(words, words_from_segments(decoder.seg())):
+    for word, heard in zip(words, words_from_segments(decoder.seg()), strict=False):
         if heard.word != word.lower():
             break
         start = to_sample(heard.start)

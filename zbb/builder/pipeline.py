@@ -13,9 +13,10 @@ from typing import Any
 
 from zbb.builder.levels import Levels, default_levels
 from zbb.builder.plan import BuildPlan, plan_build
-from zbb.builder.render import EngineSpec, RetryPolicy, item_key, render_plan
+from zbb.builder.render import EngineSpec, item_key, render_plan
 from zbb.conditions import CONDITIONS
 from zbb.errors import ZbbError
+from zbb.retry import RetryPolicy
 
 
 @dataclass(frozen=True)
@@ -122,11 +123,12 @@ def build_dataset(
     rec = load_recipe(recipe)
     check_replaceable(out)
     options = dict(engine_options or {})
+    spec: EngineSpec | None = None
     if isinstance(engine, str):
-        spec: EngineSpec | None = EngineSpec(engine, options)
+        spec = EngineSpec(engine, options)
         engine_obj = spec.create()
     else:
-        spec, engine_obj = None, engine
+        engine_obj = engine
         if num_proc > 1:
             raise ZbbError("num_proc > 1 needs the engine by registry name, not an instance")
     engine_name = getattr(engine_obj, "name", str(engine))

@@ -12,11 +12,15 @@ import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from zbb.builder.levels import LEGACY, Levels
 from zbb.conditions import CONDITIONS, INTERRUPT, INTERRUPT_BUFFERED, NO_INTERRUPT
 from zbb.errors import UnknownNameError, ZbbError
 from zbb.records import BankItem, Record
+
+if TYPE_CHECKING:
+    from zbb.bank import Recipe
 
 #: Silences, in seconds; the plan turns them into integer sample counts at the output rate.
 LEAD_IN_S = 0.5  # silence before the context utterance
@@ -118,7 +122,7 @@ def _samples(rng: random.Random, span_s: tuple[float, float], sample_rate: int) 
 
 def plan_build(
     bank: Sequence[BankItem],
-    recipe,
+    recipe: Recipe,
     *,
     seed: int = 0,
     engine_name: str = "espeak",

@@ -26,7 +26,7 @@ from zbb.builder.splice import RowAudio, Utterance, assemble, encode_flac, mix_f
 from zbb.conditions import NO_INTERRUPT
 from zbb.errors import EngineError, ZbbError
 from zbb.retry import RetriesExhausted, RetryPolicy
-from zbb.tts.base import Synthesis, WordSpan
+from zbb.tts.base import Synthesis, TTSEngine, WordSpan
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class EngineSpec:
             raise EngineError(f"engine {self.name!r} does not take options {sorted(self.options)} ({exc})") from exc
 
 
-def synthesize(engine, text: str, voice: str, *, where: str, retry: RetryPolicy) -> Synthesis:
+def synthesize(engine: TTSEngine, text: str, voice: str, *, where: str, retry: RetryPolicy) -> Synthesis:
     """Call the engine under `retry` (any failure is retried, then reported with its item; none is swallowed).
 
     After the last attempt raises EngineError naming `where` (the item id) and the last failure.
@@ -71,7 +71,7 @@ def item_key(item_id: str) -> str:
     return hashlib.sha256(item_id.encode()).hexdigest()[:24]
 
 
-def _save_atomic(path: Path, write) -> None:
+def _save_atomic(path: Path, write: Callable[[Path], object]) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         write(tmp)
@@ -280,7 +280,7 @@ def render_plan(
     plan: BuildPlan,
     work: Path,
     *,
-    engine,
+    engine: TTSEngine | None,
     spec: EngineSpec | None,
     engine_label: str,
     num_proc: int = 1,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from zbb.tts.base import Synthesis, WordSpan
 
@@ -99,7 +100,7 @@ class RowAudio:
         return np.concatenate(self.pieces)
 
 
-def silence(n: int, dtype) -> np.ndarray:
+def silence(n: int, dtype: npt.DTypeLike) -> np.ndarray:
     """`n` zero samples: a read-only view of one shared buffer per dtype (rows are mostly silence)."""
     dtype = np.dtype(dtype)
     zeros = _ZEROS.get(dtype)

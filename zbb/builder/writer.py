@@ -12,9 +12,13 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zbb.dataset import MANIFEST, PARQUET_COLUMNS, SPLIT
 from zbb.errors import DatasetError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 ROWS_PER_SHARD = 1000
 ROWS_PER_GROUP = 64
@@ -77,7 +81,7 @@ def features_yaml(sample_rate: int) -> list[dict]:
 
 
 @functools.lru_cache(maxsize=8)
-def arrow_schema(sample_rate: int):
+def arrow_schema(sample_rate: int) -> pa.Schema:
     """The shard schema, carrying the `huggingface` features metadata that `datasets` reads back (audio as an
     Audio feature at `sample_rate`)."""
     features = {name: _feature(_COLUMN_TYPES[name], sample_rate) for name in COLUMN_ORDER}
@@ -85,7 +89,7 @@ def arrow_schema(sample_rate: int):
 
 
 @functools.lru_cache(maxsize=8)
-def chunk_schema(sample_rate: int):
+def chunk_schema(sample_rate: int) -> pa.Schema:
     """`arrow_schema` without the features metadata: the type of a work chunk."""
     import pyarrow as pa
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 HELP = "Check a submission (folder or .zip) against a dataset; print every problem, or OK with the row counts."
 EXAMPLES = [
     "zbb validate my_run/ --dataset data/zbb",
@@ -10,7 +12,7 @@ EXAMPLES = [
 ]
 
 
-def add_arguments(parser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("submission", help="submission folder or .zip (see docs/SUBMISSION.md)")
     parser.add_argument("--dataset", required=True, help="built dataset folder or Hub dataset id")
     parser.add_argument(
@@ -25,7 +27,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--max-total-mb", type=float, default=None, help="largest total size (default 8192)")
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from zbb.dataset import open_dataset
     from zbb.submission import check_submission
     from zbb.submission.report import limits_from_mb, summarise

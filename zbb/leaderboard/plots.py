@@ -5,10 +5,13 @@ runs (from table.py) and returns a `plotly.graph_objects.Figure`; plotly is impo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zbb.conditions import INTERRUPT
 from zbb.leaderboard.table import BOARD_CONDITIONS, METRIC_LABELS, Board, RunSummary
+
+if TYPE_CHECKING:
+    from plotly.graph_objects import Figure
 
 PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D", "#BAB0AC", "#EECA3B")
 CONDITION_COLOURS = {"ni": "#54A24B", "int": "#E45756", "steer": "#4C78A8", "buf": "#EECA3B"}
@@ -16,7 +19,7 @@ CONDITION_COLOURS = {"ni": "#54A24B", "int": "#E45756", "steer": "#4C78A8", "buf
 MISSED_MS_KEYS = ("missed_ms", "miss_ms", "missed_onset_ms")
 
 
-def _layout(fig, title: str, x: str, y: str, *, height: int = 440):
+def _layout(fig: Figure, title: str, x: str, y: str, *, height: int = 440) -> Figure:
     fig.update_layout(
         title=dict(text=title, x=0.01, font=dict(size=16)),
         template="plotly_white",
@@ -30,7 +33,7 @@ def _layout(fig, title: str, x: str, y: str, *, height: int = 440):
     return fig
 
 
-def _empty(fig, message: str):
+def _empty(fig: Figure, message: str) -> Figure:
     fig.add_annotation(
         text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=dict(size=14, color="#777")
     )
@@ -52,7 +55,7 @@ def _err(row: dict[str, Any], key: str) -> tuple[float, float]:
     return row[key] - row[f"{key}_lo"], row[f"{key}_hi"] - row[key]
 
 
-def correctness_vs_iwor(rows: Sequence[dict[str, Any]]):
+def correctness_vs_iwor(rows: Sequence[dict[str, Any]]) -> Figure:
     """Each model's interrupt point (circle), steered point (diamond) and no-interrupt point (star), with an arrow
     from interrupt to steered. One trace per condition (not per model), so hundreds of models draw quickly."""
     import plotly.graph_objects as go
@@ -145,7 +148,7 @@ def correctness_vs_iwor(rows: Sequence[dict[str, Any]]):
     )
 
 
-def bars_by_condition(rows: Sequence[dict[str, Any]], metric: str = "correct", max_models: int = 20):
+def bars_by_condition(rows: Sequence[dict[str, Any]], metric: str = "correct", max_models: int = 20) -> Figure:
     """Grouped bars: one group per model (the first `max_models` in board order), one bar per condition, 95%
     intervals as error bars."""
     import plotly.graph_objects as go
@@ -186,25 +189,28 @@ def dose_response_points(board: Board, metric: str = "correct") -> dict[str, lis
     for entry in board.entries:
         points: dict[float, RunSummary] = {}
         for run in entry.steered_runs:
-            alpha = run.result.meta.steering.alpha
-            if alpha is not None and run.rate(INTERRUPT, metric) is not None:
-                if alpha not in points or run.scored_at > points[alpha].scored_at:
-                    points[alpha] = run
+            steering = run.result.meta.steering
+            alpha = steering.alpha if steering is not None else None
+            if alpha is None or run.rate(INTERRUPT, metric) is None:
+                continue
+            if alpha not in points or run.scored_at > points[alpha].scored_at:
+                points[alpha] = run
         if len(points) < 2:
             continue
         if entry.unsteered is not None and entry.unsteered.rate(INTERRUPT, metric) is not None:
             points.setdefault(0.0, entry.unsteered)
         name = entry.model if entry.kind == "reproduced" else f"{entry.model} ({entry.kind})"
-        out[name] = [(a, (r := points[a].rate(INTERRUPT, metric)).rate, r.ci_low, r.ci_high) for a in sorted(points)]
+        rates = {a: run.rate(INTERRUPT, metric) for a, run in points.items()}
+        out[name] = [(a, r.rate, r.ci_low, r.ci_high) for a in sorted(rates) if (r := rates[a]) is not None]
     return out
 
 
-def dose_response(board: Board, metric: str = "correct"):
+def dose_response(board: Board, metric: str = "correct") -> Figure:
     import plotly.graph_objects as go
 
     fig = go.Figure()
     for i, (name, pts) in enumerate(dose_response_points(board, metric).items()):
-        xs, ys, lo, hi = zip(*pts)
+        xs, ys, lo, hi = zip(*pts, strict=True)
         fig.add_trace(
             go.Scatter(
                 x=xs,
@@ -215,8 +221,8 @@ def dose_response(board: Board, metric: str = "correct"):
                 error_y=dict(
                     type="data",
                     symmetric=False,
-                    array=[h - y for h, y in zip(hi, ys)],
-                    arrayminus=[y - low for y, low in zip(ys, lo)],
+                    array=[h - y for h, y in zip(hi, ys, strict=True)],
+                    arrayminus=[y - low for y, low in zip(ys, lo, strict=True)],
                     thickness=1,
                 ),
                 hovertemplate=f"{name}<br>α=%{{x}}<br>%{{y:.2f}}<extra></extra>",
@@ -253,7 +259,7 @@ def simulated_listener_points(
     return sorted(pts)
 
 
-def simulated_listeners(board: Board):
+def simulated_listeners(board: Board) -> Figure:
     import plotly.graph_objects as go
 
     fig = go.Figure()
@@ -261,7 +267,7 @@ def simulated_listeners(board: Board):
         pts = simulated_listener_points(board, metric=metric)
         if not pts:
             continue
-        xs, ys, lo, hi, names = zip(*pts)
+        xs, ys, lo, hi, names = zip(*pts, strict=True)
         fig.add_trace(
             go.Scatter(
                 x=xs,
@@ -273,8 +279,8 @@ def simulated_listeners(board: Board):
                 error_y=dict(
                     type="data",
                     symmetric=False,
-                    array=[h - y for h, y in zip(hi, ys)],
-                    arrayminus=[y - low for y, low in zip(ys, lo)],
+                    array=[h - y for h, y in zip(hi, ys, strict=True)],
+                    arrayminus=[y - low for y, low in zip(ys, lo, strict=True)],
                     thickness=1,
                 ),
                 hovertemplate="%{customdata}<br>missed %{x:.0f} ms<br>%{y:.2f}<extra></extra>",

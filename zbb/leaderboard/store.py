@@ -19,10 +19,14 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zbb.errors import Problem, ZbbError
 from zbb.io import atomic_write_bytes, atomic_write_json
 from zbb.leaderboard.table import RunSummary
+
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
 from zbb.records import RunResult
 from zbb.results import RESULT_KIND, load_result
 
@@ -47,7 +51,7 @@ def safe_part(text: str, what: str) -> str:
     return text
 
 
-def _outcomes(items) -> dict[str, dict[str, tuple[bool, bool]]]:
+def _outcomes(items: object) -> dict[str, dict[str, tuple[bool, bool]]]:
     if not isinstance(items, list):
         raise ZbbError(f"items: expected a list, got {type(items).__name__}")
     out: dict[str, dict[str, tuple[bool, bool]]] = {}
@@ -241,7 +245,7 @@ class HubResults:
 
     PREFIX = "results/"
 
-    def __init__(self, repo_id: str, *, token: str | None = None, api=None):
+    def __init__(self, repo_id: str, *, token: str | None = None, api: HfApi | None = None):
         self.repo_id = repo_id
         self.token = token
         self._api = api

@@ -14,9 +14,14 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zbb.errors import Problem, ProblemsError, ZbbError
 from zbb.leaderboard.store import ResultStore
+from zbb.records import RunResult
+
+if TYPE_CHECKING:
+    from zbb.dataset import ZbbDataset
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MAX_UPLOAD_FILES = 4
@@ -80,7 +85,7 @@ def stage_upload(files: Sequence[str | os.PathLike], folder: Path, *, max_bytes:
 def submit(
     store: ResultStore,
     files: Sequence[str | os.PathLike],
-    dataset,
+    dataset: ZbbDataset | None,
     *,
     judge: str = "rule",
     asr: str = "pocketsphinx",
@@ -113,7 +118,7 @@ def submit(
     return SubmitOutcome(ok=True, key=key, model=result.meta.model)
 
 
-def _output_audio(staged: Path, result, folder: Path) -> dict[tuple[str, str], Path]:
+def _output_audio(staged: Path, result: RunResult, folder: Path) -> dict[tuple[str, str], Path]:
     """The model's output audio per scored row, where the submission carried it, copied into `folder`.
 
     Reads the submission through the submission loader's file access (its zip safety and size limits). Audio is

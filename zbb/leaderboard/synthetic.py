@@ -32,7 +32,7 @@ def synthetic_run(
 ) -> RunResult:
     """A run whose `rates[condition] = (correctness, iwor)` hold exactly on n rows `item-000`..."""
     aggregates, scored = {}, []
-    for c_index, (condition, (correct_rate, hit_rate)) in enumerate(rates.items()):
+    for condition, (correct_rate, hit_rate) in rates.items():
         rng = random.Random(f"{seed}-{condition}")
         k_correct, k_hit = round(correct_rate * n), round(hit_rate * n)
         order = list(range(n))
@@ -67,7 +67,11 @@ def synthetic_run(
             decoding=dict(decoding or {}),
         ),
         provenance=Provenance(
-            kind=kind, zbb_version=__version__, dataset_fingerprint=fingerprint, judge="rule-v1", scored_at=scored_at
+            kind=kind,  # type: ignore[arg-type]  # one of ProvenanceKind, passed through
+            zbb_version=__version__,
+            dataset_fingerprint=fingerprint,
+            judge="rule-v1",
+            scored_at=scored_at,
         ),
         aggregates=aggregates,
         items=tuple(scored),

@@ -32,7 +32,7 @@ def _cell(row: dict[str, Any], key: str, kind: str) -> str:
     return str(value)
 
 
-def format_board(rows: Sequence[dict[str, Any]], columns=TEXT_COLUMNS) -> str:
+def format_board(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str, str]] = TEXT_COLUMNS) -> str:
     """Rows from `zbb.leaderboard.table.apply_view` as an aligned text table (rate [95% CI] cells)."""
     from zbb.tables import format_table
 

@@ -6,6 +6,7 @@ Names are loaded on first use so `import zbb.score` stays cheap.
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 _EXPORTS = {
     "score_submission": "zbb.score.scorer",
@@ -27,7 +28,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         return getattr(importlib.import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'zbb.score' has no attribute {name!r}")

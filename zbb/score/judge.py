@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from zbb.registry import Registry
 
@@ -53,7 +53,7 @@ JUDGES.register("rule", "zbb.score.rule_judge:RuleJudge")
 JUDGES.register("openai", "zbb.score.openai_judge:OpenAIJudge")
 
 
-def make_judge(judge: str | Judge, **options) -> Judge:
+def make_judge(judge: str | Judge, **options: Any) -> Judge:
     """A judge instance from a registered name (options go to its constructor) or an instance as is."""
     if isinstance(judge, str):
         return JUDGES.get(judge)(**options)

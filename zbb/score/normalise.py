@@ -7,6 +7,7 @@ normalised words, so "cat" matches "cats" and "cat's" but never "category".
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import multiprocessing
 import os
@@ -169,7 +170,7 @@ def normalise_many(texts: list[str], *, workers: int | None = None) -> list[str]
         chunks = [distinct[i : i + size] for i in range(0, len(distinct), size)]
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             done = [n for part in pool.map(_normalise_chunk, chunks) for n in part]
-        for text, normal in zip(distinct, done):
+        for text, normal in zip(distinct, done, strict=True):
             _remember(text, normal)
     return [normalise(t) for t in texts]  # from the cache (recomputed if it overflowed meanwhile)
 
@@ -194,10 +195,9 @@ def word_forms(word: str) -> frozenset[str]:
         singular = engine.singular_noun(w)
         if singular:
             forms.add(singular)
-        try:
+        # inflect refuses some inputs (e.g. very short words); the rules above suffice
+        with contextlib.suppress(ValueError, TypeError):
             forms.add(engine.plural_noun(singular or w))
-        except (ValueError, TypeError):  # inflect refuses some inputs (e.g. very short words); the rules above suffice
-            pass
     return frozenset(f for f in forms if f)
 
 
@@ -228,7 +228,4 @@ def _contains_words(subject: str, normalised_response: str) -> bool:
     tokens = normalised_response.split()
     forms = [word_forms(w) for w in target]
     n = len(target)
-    for i in range(len(tokens) - n + 1):
-        if all(tokens[i + j] in forms[j] for j in range(n)):
-            return True
-    return False
+    return any(all(tokens[i + j] in forms[j] for j in range(n)) for i in range(len(tokens) - n + 1))

@@ -13,12 +13,16 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zbb.errors import EngineError
 from zbb.retry import RetriesExhausted, RetryPolicy
 from zbb.score.judge import STANCES, JudgeInput, Verdict
+
+if TYPE_CHECKING:
+    import httpx
 
 PROMPT_VERSION = "zbb-judge-prompt-v1"
 
@@ -121,7 +125,7 @@ class OpenAIJudge:
         self.calls = 0  # HTTP requests made (tests and progress reports read these)
         self.cache_hits = 0
 
-    def _request(self, client, claim: str, response: str) -> Verdict:
+    def _request(self, client: httpx.Client, claim: str, response: str) -> Verdict:
         import httpx
 
         body = {
@@ -152,7 +156,7 @@ class OpenAIJudge:
             raise _Retryable(f"unexpected reply shape: {reply.text[:200]!r}") from exc
         return parse_verdict(content)
 
-    def judge_one(self, client, item: JudgeInput) -> Verdict:
+    def judge_one(self, client: httpx.Client, item: JudgeInput) -> Verdict:
         key = VerdictCache.key(self.model, item.claim, item.response)
         if self.cache is not None:
             hit = self.cache.get(key)
@@ -175,7 +179,7 @@ class OpenAIJudge:
             import httpx
         except ImportError as exc:
             raise EngineError("the openai judge needs httpx: pip install 'zbb[openai]'") from exc
-        rows = inputs
+        rows: Iterable[JudgeInput] = inputs
         if self.progress:
             from tqdm import tqdm
 

@@ -558,9 +558,8 @@ def _restatement(tokens: Sequence[str], description: str) -> str | None:
 def read_stance(item: JudgeInput) -> Verdict:
     tokens = item.normalised.split()
     # The normaliser drops "uh"/"mm" fillers, so "uh-huh" (yes) arrives as "huh" (what?): read it from the raw text.
-    if _RAW_AFFIRM.search(item.response.lower()):
-        if not tokens or tokens[0] == "huh":
-            tokens = ["yes", *tokens[1:]]
+    if _RAW_AFFIRM.search(item.response.lower()) and (not tokens or tokens[0] == "huh"):
+        tokens = ["yes", *tokens[1:]]
     if not tokens:
         return Verdict("no_answer", "no answer: empty response")
     events = _scan(tokens)
@@ -595,7 +594,10 @@ def read_stance(item: JudgeInput) -> Verdict:
             echo = _restatement(tokens[end:], item.description) if len(tokens) - end >= 2 else None
             if echo == "deny" and stance == "affirm":
                 return Verdict("deny", f'denies: negated restatement after "{phrase}"')
-            return Verdict(stance, f'{"affirms" if stance == "affirm" else "denies"}: "{phrase}"')
+            return Verdict(
+                "affirm" if stance == "affirm" else "deny",
+                f'{"affirms" if stance == "affirm" else "denies"}: "{phrase}"',
+            )
         if stance == "hedge":
             return Verdict("no_answer", f'no answer: hedges "{phrase}"')
         return Verdict("no_answer", f'no answer: asks back "{phrase}"')

@@ -9,13 +9,16 @@ from __future__ import annotations
 import datetime as _dt
 import os
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zbb.errors import Problem, SubmissionError
 from zbb.records import Clip, ItemScore, Provenance, Response, RunMeta, RunResult
 from zbb.score.judge import Judge, JudgeInput, is_correct, make_judge
 from zbb.score.metrics import aggregates_by_condition, breakdowns
 from zbb.score.normalise import contains_subject, normalise_many, normaliser_id
+
+if TYPE_CHECKING:
+    from zbb.dataset import ZbbDataset
 
 Key = tuple[str, str]
 MISSING_REASON = "missing: the submission has no output for this row (scored as wrong)"
@@ -48,7 +51,7 @@ def score_responses(
     judge: str | Judge = "rule",
     judge_options: Mapping[str, Any] | None = None,
     provenance_kind: str = "reproduced",
-    dataset=None,
+    dataset: ZbbDataset | None = None,
     timings: Mapping[Key, Any] | None = None,
     conditions: Iterable[str] | None = None,
     allow_partial: bool = False,
@@ -105,7 +108,7 @@ def score_responses(
             normalised=norm,
             aliases=c.aliases,
         )
-        for c, text, norm in zip(answered, said, normalise_many(said))
+        for c, text, norm in zip(answered, said, normalise_many(said), strict=True)
     ]
     verdicts = judge_obj.judge_many(inputs)
     if len(verdicts) != len(inputs):
@@ -113,7 +116,7 @@ def score_responses(
             "judge returned the wrong number of verdicts",
             [Problem(judge_obj.id, f"expected {len(inputs)} verdicts, got {len(verdicts)}")],
         )
-    verdict_by_key = {(j.id, j.condition): (j, v) for j, v in zip(inputs, verdicts)}
+    verdict_by_key = {(j.id, j.condition): (j, v) for j, v in zip(inputs, verdicts, strict=True)}
 
     timings = timings or {}
     items: list[ItemScore] = []
@@ -126,7 +129,9 @@ def score_responses(
             stop_latency_s=getattr(t, "stop_latency_s", None),
             talking_at_onset=getattr(t, "talking_at_onset", None),
         )
-        common = dict(id=c.id, condition=c.condition, label=c.label, category=c.category, voice=c.voice, **timing)
+        common: dict[str, Any] = dict(
+            id=c.id, condition=c.condition, label=c.label, category=c.category, voice=c.voice, **timing
+        )
         if key not in verdict_by_key:
             items.append(
                 ItemScore(
@@ -181,7 +186,7 @@ def score_responses(
 
 def score_submission(
     path: str | os.PathLike,
-    dataset,
+    dataset: ZbbDataset | str | os.PathLike,
     *,
     judge: str | Judge = "rule",
     asr: str = "pocketsphinx",

@@ -19,12 +19,17 @@ from __future__ import annotations
 import json
 import os
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zbb.conditions import INTERRUPT, INTERRUPT_BUFFERED
 from zbb.io import atomic_write_json, atomic_write_text
-from zbb.records import Clip, Response, RunMeta
+from zbb.records import Clip, Response, RunMeta, RunResult
 from zbb.score.normalise import contains_subject, normalise
+
+if TYPE_CHECKING:
+    from zbb.dataset import ZbbDataset
 
 DELAYS_MS: tuple[int, ...] = (0, 200, 400, 600)
 #: Share of a word that must fall after the cut for the listener to catch it.
@@ -78,7 +83,7 @@ def listener_reply(clip: Clip, delay_ms: int) -> str:
     return template.format(heard=heard)
 
 
-def listener_meta(delay_ms: int, dataset=None) -> RunMeta:
+def listener_meta(delay_ms: int, dataset: ZbbDataset | None = None) -> RunMeta:
     return RunMeta(
         model=f"Simulated listener (misses {delay_ms} ms)",
         model_family="simulation",
@@ -97,7 +102,7 @@ def simulate_responses(clips: list[Clip], delay_ms: int) -> list[Response]:
     return [Response(id=c.id, condition=c.condition, response=listener_reply(c, delay_ms)) for c in clips]
 
 
-def write_submission(dataset, out_dir: str | os.PathLike, delay_ms: int) -> Path:
+def write_submission(dataset: ZbbDataset, out_dir: str | os.PathLike, delay_ms: int) -> Path:
     """Write one listener's transcript submission folder (meta.json + responses.jsonl) for every dataset row."""
     folder = Path(out_dir)
     clips = [c for cond in dataset.conditions() for c in dataset.clips(cond)]
@@ -112,20 +117,26 @@ def write_submission(dataset, out_dir: str | os.PathLike, delay_ms: int) -> Path
     return folder
 
 
-def simulate_all(dataset, out_dir: str | os.PathLike, delays_ms: tuple[int, ...] = DELAYS_MS) -> list[Path]:
+def simulate_all(
+    dataset: ZbbDataset | str | os.PathLike, out_dir: str | os.PathLike, delays_ms: tuple[int, ...] = DELAYS_MS
+) -> list[Path]:
     """One submission folder per delay under `out_dir` (`listener-<d>ms/`). `dataset`: folder, Hub id or ZbbDataset."""
     ds = _open(dataset)
     return [write_submission(ds, Path(out_dir) / f"listener-{d}ms", d) for d in delays_ms]
 
 
-def _open(dataset):
-    from zbb.dataset import ZbbDataset, open_dataset
+def _open(dataset: ZbbDataset | str | os.PathLike) -> ZbbDataset:
+    from zbb.dataset import ZbbDataset, open_dataset  # noqa: F811 - at run time, not only for the checker
 
     return dataset if isinstance(dataset, ZbbDataset) else open_dataset(dataset)
 
 
 def score_simulations(
-    dataset, submission_dirs: list[Path], results_dir: str | os.PathLike = "submissions", *, judge: str = "rule"
+    dataset: ZbbDataset | str | os.PathLike,
+    submission_dirs: list[Path],
+    results_dir: str | os.PathLike = "submissions",
+    *,
+    judge: str = "rule",
 ) -> list[Path]:
     """Score listener submissions with the normal loader and scorer (provenance "simulation"); save the results
     as `<results_dir>/<run_id>.json` and return their paths."""
@@ -141,7 +152,7 @@ def score_simulations(
 
 
 def simulate_and_score(
-    dataset,
+    dataset: ZbbDataset | str | os.PathLike,
     work_dir: str | os.PathLike,
     results_dir: str | os.PathLike = "submissions",
     delays_ms: tuple[int, ...] = DELAYS_MS,
@@ -153,7 +164,7 @@ def simulate_and_score(
     return score_simulations(ds, simulate_all(ds, work_dir, delays_ms), results_dir, judge=judge)
 
 
-def curve_table(results) -> str:
+def curve_table(results: Sequence[RunResult]) -> str:
     """Markdown table: missed ms vs IWOR and correctness per condition, from scored listener results."""
     rows = sorted(results, key=lambda r: r.meta.decoding.get("missed_ms", 0))
     conds = [c for c in ("no_interrupt", "interrupt", "interrupt_buffered") if any(c in r.aggregates for r in rows)]

@@ -244,5 +244,5 @@ class SubmissionFiles:
     def __enter__(self) -> SubmissionFiles:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

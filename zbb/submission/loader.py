@@ -18,6 +18,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +27,11 @@ from zbb.io import jsonl_objects
 from zbb.records import Response, RunMeta, WordTiming
 from zbb.submission.files import FileTooLarge, Limits, SubmissionFiles
 from zbb.timing import ItemTiming, item_timing, speech_segments
+
+if TYPE_CHECKING:
+    from zbb.asr.base import AsrEngine
+    from zbb.dataset import ZbbDataset
+    from zbb.records import Clip
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg")
 FDB_FILES = ("output.wav", "output.json")
@@ -228,7 +234,7 @@ def _classify(
     ins.layout = next(iter(layouts)) if len(layouts) == 1 else "transcript"
 
 
-def _check_against_dataset(dataset, ins: _Inspection, seen: dict[Key, str], allow_partial: bool) -> None:
+def _check_against_dataset(dataset: ZbbDataset, ins: _Inspection, seen: dict[Key, str], allow_partial: bool) -> None:
     conditions = dataset.conditions()
     answered: dict[str, set[str]] = {}
     row_ids: dict[str, set[str]] = {}  # per condition, built once: a set per response line made checking quadratic
@@ -269,7 +275,7 @@ def _check_against_dataset(dataset, ins: _Inspection, seen: dict[Key, str], allo
         (ins.warnings if allow_partial else ins.problems).append(Problem(f"{dataset.source} [{cond}]", message))
 
 
-def _check_dataset_ref(meta: RunMeta | None, dataset, ins: _Inspection, where: str) -> None:
+def _check_dataset_ref(meta: RunMeta | None, dataset: ZbbDataset, ins: _Inspection, where: str) -> None:
     if meta is None or not meta.dataset:
         return
     ref = meta.dataset
@@ -287,7 +293,7 @@ def _check_dataset_ref(meta: RunMeta | None, dataset, ins: _Inspection, where: s
     )
 
 
-def _inspect(files: SubmissionFiles, dataset, *, condition: str | None, allow_partial: bool) -> _Inspection:
+def _inspect(files: SubmissionFiles, dataset: ZbbDataset, *, condition: str | None, allow_partial: bool) -> _Inspection:
     ins = _Inspection()
     ins.problems.extend(files.problems)
     if files.problems and not files.paths():
@@ -360,7 +366,13 @@ def _fdb_json(
 
 
 def _load_audio_row(
-    files: SubmissionFiles, row: _AudioRow, clip, *, want_window: bool, problems: list[Problem], warnings: list[Problem]
+    files: SubmissionFiles,
+    row: _AudioRow,
+    clip: Clip,
+    *,
+    want_window: bool,
+    problems: list[Problem],
+    warnings: list[Problem],
 ) -> _Loaded | None:
     from zbb.asr.base import ASR_SAMPLE_RATE
     from zbb.audio import read_audio, resample, samples_at
@@ -430,7 +442,9 @@ def _load_audio_row(
     return _Loaded(segments, sr, window, fdb_words, fdb_text)
 
 
-def _check_rows(files, dataset, ins: _Inspection, *, want_window: bool) -> dict[Key, _Loaded]:
+def _check_rows(
+    files: SubmissionFiles, dataset: ZbbDataset, ins: _Inspection, *, want_window: bool
+) -> dict[Key, _Loaded]:
     loaded: dict[Key, _Loaded] = {}
     for key, row in sorted(ins.audio.items()):
         item, cond = key
@@ -461,7 +475,7 @@ class Check:
 
 def check_submission(
     path: str | os.PathLike,
-    dataset,
+    dataset: ZbbDataset,
     *,
     allow_partial: bool = False,
     limits: Limits | None = None,
@@ -481,7 +495,7 @@ def check_submission(
 
 def validate_submission(
     path: str | os.PathLike,
-    dataset,
+    dataset: ZbbDataset,
     *,
     allow_partial: bool = False,
     limits: Limits | None = None,
@@ -493,9 +507,9 @@ def validate_submission(
 
 def load_submission(
     path: str | os.PathLike,
-    dataset,
+    dataset: ZbbDataset,
     *,
-    asr="pocketsphinx",
+    asr: str | AsrEngine = "pocketsphinx",
     allow_partial: bool = False,
     limits: Limits | None = None,
     condition: str | None = None,
@@ -538,8 +552,8 @@ def load_submission(
 
 def _transcribe(
     loaded: dict[Key, _Loaded],
-    dataset,
-    asr,
+    dataset: ZbbDataset,
+    asr: str | AsrEngine,
     responses: dict[Key, Response],
     timings: dict[Key, ItemTiming],
     *,
@@ -554,10 +568,11 @@ def _transcribe(
     engine = make_asr(asr) if to_decode else None
     transcripts = {}
     if engine is not None:
-        got = engine.transcribe_many([loaded[k].window for k in to_decode], workers=workers, progress=progress)
+        windows = [w for k in to_decode if (w := loaded[k].window) is not None]
+        got = engine.transcribe_many(windows, workers=workers, progress=progress)
         if len(got) != len(to_decode):
             raise EngineError(f"{engine.describe()}: returned {len(got)} transcripts for {len(to_decode)} windows")
-        transcripts = dict(zip(to_decode, got))
+        transcripts = dict(zip(to_decode, got, strict=True))
     engine_name = engine.name if engine else (asr.partition(":")[0] if isinstance(asr, str) else asr.name)
     labels = set()
     for key, row in loaded.items():

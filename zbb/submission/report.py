@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 from zbb.submission.files import MIB, Limits
@@ -17,7 +18,7 @@ def limits_from_mb(max_file_mb: float | None, max_total_mb: float | None) -> Lim
     return limits
 
 
-def summarise(path, check: Check) -> str:
+def summarise(path: str | os.PathLike, check: Check) -> str:
     """What `zbb validate` prints: warnings, then every problem or one OK line with the row counts."""
     lines = [f"warning: {w}" for w in check.warnings]
     if check.problems:

@@ -12,6 +12,7 @@ import ctypes
 import re
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -100,13 +101,15 @@ class _Library:
         self._events: list[tuple[int, int, int]] = []  # (text_position, length, audio_position ms)
         self._callback = _Callback(self._on_audio)  # keep a reference: the library holds only a raw pointer
 
+    _instance: _Library | None = None
+
     @classmethod
     def get(cls) -> _Library:
-        if not hasattr(cls, "_instance"):
+        if cls._instance is None:
             cls._instance = cls()
         return cls._instance
 
-    def _on_audio(self, wav, n_samples, events) -> int:
+    def _on_audio(self, wav: Any, n_samples: int, events: Any) -> int:
         if n_samples > 0:
             self._chunks.append(np.ctypeslib.as_array(wav, shape=(n_samples,)).copy())
         i = 0
@@ -181,7 +184,7 @@ class _Library:
         return pcm, events, sample_rate
 
 
-def _unload(lib) -> None:
+def _unload(lib: ctypes.CDLL) -> None:
     import _ctypes
 
     _ctypes.dlclose(lib._handle)
@@ -236,7 +239,7 @@ def _word_spans(
         else:
             groups[-1].append((pos, word))
     spans: list[WordSpan] = []
-    for g, group in enumerate(groups):
+    for group in groups:
         start = starts.get(group[0][0], 0)
         next_starts = [starts[p] for p in event_positions if p > group[-1][0]]
         end = max(next_starts[0] if next_starts else n_samples, start)
