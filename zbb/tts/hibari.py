@@ -30,6 +30,8 @@ from zbb.tts.base import Synthesis, WordSpan
 #: The graph tensor holding one duration per phoneme token, and its unit in output samples.
 DURATION_TENSOR = "/Clip_output_0"
 DURATION_UNIT = 600
+#: Half of hibari's synthesis window (n_fft 1200 at 24 kHz): how much earlier than its frames a token sounds.
+LEAD = 600
 SAMPLE_RATE = 24000
 DEFAULT_VOICES = ("heart",)  # bundled in the wheel: a build with no network uses it
 
@@ -167,9 +169,13 @@ def word_spans(
     """Word spans (samples) from each chunk's phoneme string and its per-token durations.
 
     A chunk's tokens are a boundary pad, one token per phoneme character in the vocabulary, and a closing pad;
-    words are the space-separated groups of its phoneme string. A word starts where its first phoneme starts and
-    ends where its last non-punctuation phoneme ends. When the phoneme words do not pair one to one with the
-    text's words (a number read as several words, say) no spans are returned and the builder aligns the words.
+    words are the space-separated groups of its phoneme string. A word starts where the previous word's last
+    phoneme ends (the space token between them is the transition into the word: in running speech there is no
+    pause there) and ends where its own last non-punctuation phoneme ends. Every boundary is then moved
+    `LEAD` samples earlier: the vocoder's frames are centred on their hop, so a token starts to sound half a
+    synthesis window before its first frame. Checked against pocketsphinx forced alignment (see the README).
+    When the phoneme words do not pair one to one with the text's words (a number read as several words, say)
+    no spans are returned and the builder aligns the words itself.
     """
     words = _TEXT_WORD.findall(text)
     spans: list[tuple[int, int]] = []
@@ -180,14 +186,17 @@ def word_spans(
             return ()
         edges = np.concatenate([[0.0], np.cumsum(durations)]) * unit  # edges[k] = start of token k
         current: list[int] = []  # token indices of the current word's phoneme letters
+        previous_end: int | None = None  # token after the previous word's last letter, in this chunk
         for k, c in enumerate([*kept, " "], start=1):  # token 0 is the opening pad; a closing space ends the last
             if c == " ":
                 if current:
-                    spans.append((offset + int(edges[current[0]]), offset + int(edges[current[-1] + 1])))
+                    first = current[0] if previous_end is None else previous_end
+                    spans.append((offset + int(edges[first]), offset + int(edges[current[-1] + 1])))
+                    previous_end = current[-1] + 1
                     current = []
             elif _PHONE_LETTER.match(c):
                 current.append(k)
         offset += int(round(edges[-1]))
     if len(spans) != len(words):
         return ()
-    return tuple(WordSpan(w, s, e) for w, (s, e) in zip(words, spans))
+    return tuple(WordSpan(w, max(s - LEAD, 0), max(e - LEAD, s - LEAD, 0)) for w, (s, e) in zip(words, spans))
