@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +19,6 @@ from zbb.builder.splice import Utterance, assemble, prepare
 from zbb.conditions import CONDITIONS
 from zbb.errors import BankError, DatasetError, EngineError, UnknownNameError
 from zbb.tts.base import Synthesis, WordSpan
-from zbb.tts.espeak import EspeakEngine
 from zbb.tts.hibari import HibariEngine
 
 SR = 24000
@@ -207,7 +205,7 @@ def test_onsets_hold_in_the_audio_itself(tiny_dataset, condition):
         words = row["claim_words"]
         assert words[0]["start"] == row["onset_s"] and words[0]["word"].lower() == row["subject"].lower()
         assert row["onset_s"] < row["subject_end_s"] == words[0]["end"] < row["end_s"]
-        assert all(a["end"] <= b["start"] + 1e-6 for a, b in zip(words, words[1:]))
+        assert all(a["end"] <= b["start"] + 1e-6 for a, b in zip(words, words[1:], strict=False))
 
 
 @pytest.mark.parametrize("condition", CONDITIONS)
@@ -227,7 +225,7 @@ def test_every_row_has_a_floor_broadcast_loudness_and_no_full_scale_sample(tiny_
 
 def test_the_floor_is_seeded_and_the_same_under_the_claim_in_every_condition(tiny_dataset):
     rows = {c: {r["id"]: r for r in _rows(tiny_dataset, c)} for c in CONDITIONS}
-    for id_, plain in rows["interrupt"].items():
+    for id_ in rows["interrupt"]:
         tails = []
         for c in CONDITIONS:
             x = _decode(rows[c][id_])

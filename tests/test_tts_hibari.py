@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,7 +26,7 @@ def test_word_spans_cover_every_word_in_order_and_stay_in_the_audio(engine):
     assert result.sample_rate == 24000
     assert [w.word for w in result.words] == ["Giraffe", "has", "a", "very", "long", "neck", "right"]
     assert all(0 <= w.start < w.end <= result.n_samples for w in result.words)
-    assert all(a.end <= b.start for a, b in zip(result.words, result.words[1:]))
+    assert all(a.end <= b.start for a, b in zip(result.words, result.words[1:], strict=False))
     # the subject holds the first sound: nothing above -40 dB of the peak before its span starts
     peak = np.max(np.abs(result.samples))
     first_sound = int(np.flatnonzero(np.abs(result.samples) > peak * 0.01)[0])
@@ -114,7 +115,7 @@ def _fake_hub(monkeypatch, tmp_path, payload: bytes | None):
 def test_a_hub_voice_is_downloaded_once_checked_and_cached(monkeypatch, tmp_path):
     from hibari.voices import voice_path
 
-    bundled = open(voice_path("heart"), "rb").read()  # a stand-in model: the same graph under another name
+    bundled = Path(voice_path("heart")).read_bytes()  # a stand-in model: the same graph under another name
     requested = _fake_hub(monkeypatch, tmp_path, bundled)
     engine = HibariEngine()
     engine.ensure_voices(["heart", "fenrir"])

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from zbb.builder.levels import Levels, default_levels
 from zbb.builder.plan import BuildPlan, plan_build
 from zbb.builder.render import EngineSpec, item_key, render_plan
@@ -64,7 +66,7 @@ def _screen(
     asr = screening_asr(asr_spec)
     sr = plan.sample_rate
 
-    def speak(text: str, voice: str, where: str):
+    def speak(text: str, voice: str, where: str) -> np.ndarray:
         utt = prepare(synthesize(engine, text, voice, where=where, retry=retry), sr, where=where)
         return normalise(utt.samples, sr, plan.levels)
 
@@ -112,8 +114,8 @@ def build_dataset(
     """
     from zbb import __version__
     from zbb.bank import bank_sha256, bank_version, load_bank, load_recipe
-    from zbb.builder.levels import LEGACY
     from zbb.builder.card import render_card
+    from zbb.builder.levels import LEGACY
     from zbb.builder.writer import ShardWriter, check_replaceable, fingerprint, publish, write_manifest
     from zbb.io import atomic_write_text
 

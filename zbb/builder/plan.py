@@ -193,8 +193,8 @@ def plan_build(
     )
 
 
-def prompts_away_from(recipe, category: str) -> tuple[str, ...]:
+def prompts_away_from(recipe: Recipe, category: str) -> tuple[str, ...]:
     """The recipe's long-talk prompts not tagged with `category` (all of them if every one is)."""
-    topics = getattr(recipe, "prompt_topics", None) or {}
+    topics = recipe.prompt_topics
     away = tuple(p for p in recipe.long_talk_prompts if category not in topics.get(p, ()))
     return away or tuple(recipe.long_talk_prompts)

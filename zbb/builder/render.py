@@ -190,7 +190,7 @@ class Renderer:
             )
             laid_out = [mix_floor(a, floor[before - a.onset : before - a.onset + a.n]) for a in laid_out]
         rows = []
-        for row, audio in zip(ip.rows, laid_out):
+        for row, audio in zip(ip.rows, laid_out, strict=True):
             item = ip.item
             rows.append(
                 {

@@ -78,5 +78,5 @@ def screen_claims(
         raise ZbbError(f"screen: the ASR returned {len(transcripts)} transcripts for {len(claims)} claims")
     return [
         ScreenResult(id_, subject, t.text, heard_subject(subject, t.text))
-        for (id_, subject, _, _), t in zip(claims, transcripts)
+        for (id_, subject, _, _), t in zip(claims, transcripts, strict=True)
     ]

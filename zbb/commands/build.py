@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from zbb.builder.levels import Levels
 
 HELP = "build the ZBB dataset (one Hugging Face config per condition) from a claim bank with a TTS engine"
 EXAMPLES = (
@@ -92,7 +96,7 @@ def _split(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
 
 
-def _levels(args: argparse.Namespace):
+def _levels(args: argparse.Namespace) -> Levels:
     """The engine's default levels with any flag given on the command line put in."""
     from dataclasses import replace
 

@@ -199,4 +199,6 @@ def word_spans(
         offset += int(round(edges[-1]))
     if len(spans) != len(words):
         return ()
-    return tuple(WordSpan(w, max(s - LEAD, 0), max(e - LEAD, s - LEAD, 0)) for w, (s, e) in zip(words, spans))
+    return tuple(
+        WordSpan(w, max(s - LEAD, 0), max(e - LEAD, s - LEAD, 0)) for w, (s, e) in zip(words, spans, strict=True)
+    )
