@@ -122,7 +122,7 @@ def test_room_tone_is_seeded_at_its_level_and_bounded():
     assert a.dtype == np.int16 and np.array_equal(a, b)
     assert not np.array_equal(a, room_tone(SR * 2, "s2", STIMULUS_V2, SR))
     x = a.astype(np.float64) / 32768
-    assert abs(20 * np.log10(np.sqrt(np.mean(x**2))) + 58.0) < 0.1
+    assert abs(20 * np.log10(np.sqrt(np.mean(x**2))) + 58.0) < 0.5
     assert np.max(np.abs(x)) <= 4 * STIMULUS_V2.noise_rms + 1 / 32768
     spectrum = np.abs(np.fft.rfft(x)) ** 2
     freqs = np.fft.rfftfreq(x.size, 1 / SR)

@@ -268,6 +268,8 @@ def test_effort_gain_raises_only_the_interruption(tiny_bank, tmp_path):
             claim = x[round(row["onset_s"] * SR) : round(row["end_s"] * SR)]
             assert abs(loudness(claim, SR) - expected) < 0.6 or np.max(np.abs(claim)) > 0.85, (condition, row["id"])
             assert np.max(np.abs(x)) < 10 ** (-1 / 20)
+    card = (out / "README.md").read_text()
+    assert "--effort-db 6" in card and "+6 dB on the claim and filler" in card
 
 
 def test_conditions_share_the_claim_and_the_interruption(tiny_dataset):

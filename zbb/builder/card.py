@@ -58,6 +58,8 @@ def _header(manifest: dict, license_id: str) -> dict:
 
 def _levels_values(manifest: dict) -> dict[str, str]:
     """Card sentences for the stimulus levels and voices (manifests from before v2 have no `levels`: v1)."""
+    from zbb.builder.levels import default_levels
+
     levels = manifest.get("levels") or {}
     lufs, peak, noise = levels.get("loudness_lufs"), levels.get("true_peak_dbfs"), levels.get("noise_dbfs")
     effort = float(levels.get("effort_db") or 0.0)
@@ -84,6 +86,11 @@ def _levels_values(manifest: dict) -> dict[str, str]:
     flags = ""
     if manifest.get("engine") == "hibari" and voices != ["heart"]:
         flags += f" --voices {','.join(voices)}"
+    default = default_levels(str(manifest.get("engine", "")))
+    if lufs is not None and lufs != default.loudness_lufs:
+        flags += f" --loudness {lufs:g}"
+    if noise is not None and noise != default.noise_dbfs:
+        flags += f" --noise-dbfs {noise:g}"
     if effort:
         flags += f" --effort-db {effort:g}"
     return {

@@ -4,12 +4,15 @@ Every utterance is normalised to one integrated loudness (pyloudnorm's BS.1770-4
 true peak (4x oversampled, BS.1770 Annex 2) would pass the ceiling less the largest noise sample, so no row
 sample reaches full scale once the floor is added. The floor is seeded room tone: white Gaussian noise through
 a 2nd-order Butterworth low-pass at 300 Hz (the low rumble of a quiet room; it also keeps FLAC rows small),
-scaled to an exact RMS and bounded at 4 sigma. An item draws one floor long enough for all of its rows and every row takes the window of it that
-lines up with the claim's onset, so the claim and the tail sit on the very same noise in every condition.
+scaled to an exact RMS and bounded at 4 sigma. One seeded minute of it is made once per process and each item's
+floor is cut from it at places its seed picks. An item takes one floor long enough for all of its rows and every
+row takes the window of it that lines up with the claim's onset, so the claim and the tail sit on the very same
+noise in every condition.
 """
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass
 
@@ -20,6 +23,8 @@ from zbb.records import Record
 NOISE_PEAK_SIGMAS = 4.0  # the floor never goes past this many RMS
 NOISE_CORNER_HZ = 300.0  # low-pass corner of the room tone (2nd-order Butterworth)
 OVERSAMPLE = 4  # true-peak measurement (BS.1770-4 Annex 2)
+TONE_BANK_S = 60  # seconds of room tone every item's floor is cut from
+TONE_BANK_SEED = 20261130
 
 
 @dataclass(frozen=True)
@@ -110,17 +115,38 @@ def with_effort(pcm: np.ndarray, levels: Levels) -> np.ndarray:
 
 
 def room_tone(n: int, seed: str, levels: Levels, sample_rate: int) -> np.ndarray:
-    """`n` int16 samples of seeded room tone at `levels.noise_dbfs` RMS (zeros when the floor is off)."""
+    """`n` int16 samples of room tone at `levels.noise_dbfs` RMS (zeros when the floor is off).
+
+    Windows of one seeded minute of tone (made once per process): `seed` picks where each window starts, so every
+    item gets its own floor without drawing and filtering a row's worth of noise each time.
+    """
+    if levels.noise_dbfs is None or n == 0:
+        return np.zeros(n, np.int16)
+    bank = _tone_bank(levels.noise_dbfs, sample_rate)
+    rng = random.Random(seed)
+    pieces, left = [], n
+    while left > 0:
+        take = min(left, bank.shape[0] // 2)
+        start = rng.randrange(bank.shape[0] - take + 1)
+        pieces.append(bank[start : start + take])
+        left -= take
+    return np.concatenate(pieces) if len(pieces) > 1 else pieces[0].copy()
+
+
+@functools.cache
+def _tone_bank(noise_dbfs: float, sample_rate: int) -> np.ndarray:
+    """TONE_BANK_S seconds of room tone at `noise_dbfs` RMS, int16, from a fixed seed (read-only)."""
     from scipy.signal import butter, lfilter
 
     from zbb.builder.splice import to_pcm16
 
-    if levels.noise_dbfs is None or n == 0:
-        return np.zeros(n, np.int16)
-    rng = np.random.default_rng(random.Random(seed).getrandbits(64))
-    white = rng.standard_normal(n + sample_rate // 10)  # 100 ms more: the filter's start-up is cut off
+    rms = 10 ** (noise_dbfs / 20)
+    n = TONE_BANK_S * sample_rate
+    white = np.random.default_rng(TONE_BANK_SEED).standard_normal(n + sample_rate // 10)
     b, a = butter(2, NOISE_CORNER_HZ / (sample_rate / 2))
-    tone = lfilter(b, a, white)[sample_rate // 10 :]
-    tone *= levels.noise_rms / float(np.sqrt(np.mean(np.square(tone))))
-    bound = NOISE_PEAK_SIGMAS * levels.noise_rms
-    return to_pcm16(np.clip(tone, -bound, bound).astype(np.float32))
+    tone = lfilter(b, a, white)[sample_rate // 10 :]  # 100 ms more: the filter's start-up is cut off
+    tone *= rms / float(np.sqrt(np.mean(np.square(tone))))
+    bound = NOISE_PEAK_SIGMAS * rms
+    bank = to_pcm16(np.clip(tone, -bound, bound).astype(np.float32))
+    bank.flags.writeable = False
+    return bank
