@@ -6,6 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property-based tests stay fast in the default run; `pytest -m fuzz --hypothesis-profile=fuzz` runs them long.
+_SLOW_DATA = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture]
+settings.register_profile("zbb", max_examples=25, deadline=None, suppress_health_check=_SLOW_DATA)
+settings.register_profile("fuzz", max_examples=2000, deadline=None, suppress_health_check=_SLOW_DATA)
+settings.load_profile("zbb")
 
 # Used only while the shipped bank/recipe are absent (a fresh tree): enough for a tiny build, same rules.
 _FALLBACK_BANK = """id,subject,category,label,description

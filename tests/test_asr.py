@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import numpy as np
 import pytest
 
-from zbb.asr import ASR_ENGINES, ASR_SAMPLE_RATE, Transcript, make_asr
+from zbb.asr import ASR_ENGINES, ASR_GRADES, ASR_SAMPLE_RATE, Transcript, asr_grade_of, make_asr
 from zbb.audio import resample
 from zbb.errors import EngineError, UnknownNameError
 
@@ -38,6 +38,47 @@ def test_every_engine_works_or_says_what_is_missing(name, speech, monkeypatch):
         return
     assert isinstance(engine.describe(), str) and engine.describe()
     assert len(out) == 1 and isinstance(out[0], Transcript) and out[0].words
+
+
+@pytest.mark.parametrize("name", ASR_ENGINES.names())
+def test_every_engine_declares_whether_it_is_fit_as_a_reference(name):
+    engine_class = ASR_ENGINES.get(name)  # the class: its optional backend need not be installed
+    assert asr_grade_of(engine_class) == engine_class.grade and engine_class.grade in ASR_GRADES
+
+
+@pytest.mark.parametrize(
+    "engine, grade",
+    [
+        ("pocketsphinx", "indicative"),  # WER 0.4-0.9 on synthetic speech
+        ("nemo", "reference"),  # parakeet, the paper's ASR
+        ("whisper", "reference"),  # large-v3 by default
+        ("openai", "reference"),
+    ],
+)
+def test_asr_grades(engine, grade):
+    assert ASR_ENGINES.get(engine).grade == grade
+
+
+@pytest.mark.parametrize(
+    "model, grade",
+    [
+        ("tiny", "indicative"),
+        ("small.en", "indicative"),
+        ("large-v3", "reference"),
+        ("/m/whisper-large-v3-turbo", "reference"),
+    ],
+)
+def test_whisper_grade_follows_the_model(model, grade):
+    from zbb.asr.whisper import whisper_grade
+
+    assert whisper_grade(model) == grade
+
+
+def test_an_engine_declaring_no_grade_is_not_taken_as_a_reference():
+    class Homemade:
+        name = "homemade"
+
+    assert asr_grade_of(Homemade()) == "indicative"
 
 
 def test_unknown_engine_suggests_close_names():

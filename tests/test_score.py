@@ -14,6 +14,7 @@ from zbb.results import load_result
 from zbb.score.metrics import buffer_gap, compare_runs, inertia_gap, recovery_of
 from zbb.score.reference import PAPER_URL, paper_results, write_paper_results
 from zbb.score.scorer import score_responses, score_submission
+from zbb.score.summary import format_summary
 
 LABEL = {c[0]: c[3] for c in CLAIMS}
 SUBJECT = {c[0]: c[1] for c in CLAIMS}
@@ -57,7 +58,7 @@ def test_scores_transcripts_per_row_and_per_condition():
     assert (item.stance, item.correct, item.subject_hit, item.label) == ("deny", True, True, False)
     assert item.judge_reason and item.normalised == "no that is not right about the submarine"
     p = result.provenance
-    assert p.kind == "reproduced" and p.judge == "rule-v1" and p.normaliser.startswith("zbb-en-1")
+    assert p.kind == "self-reported" and p.judge == "rule-v1" and p.normaliser.startswith("zbb-en-1")
     assert p.scored_at.endswith("Z") and p.asr is None
 
 
@@ -112,7 +113,13 @@ def test_score_submission_through_the_loader_keeps_timings(tmp_path):
     assert result.aggregates["no_interrupt"].timing is None
     timing = result.aggregates["interrupt"].timing
     assert timing.n_measured == len(CLAIMS) and timing.takeover.rate == 1.0
-    assert timing.latency_s == pytest.approx(0.2, abs=0.02)
+    assert timing.latency_s == pytest.approx(0.2, abs=0.02) and timing.latency_n == len(CLAIMS)
+    assert timing.answer_latency_s == pytest.approx(0.2, abs=0.02) and timing.answer_latency_n == len(CLAIMS)
+    assert timing.stop_latency_s is None and timing.stop_latency_n == 0  # transcripts have no audio
+    assert result.aggregates["interrupt"].valid_interruptions is None  # nothing says whether the model talked
+    printed = format_summary(result)
+    assert f"0.20 (n={len(CLAIMS)})" in printed and "TOR (FDB)" in printed
+    assert result.provenance.asr_grade is None and "indicative" not in printed
 
 
 def _run(correct_ids, model="m"):
@@ -151,6 +158,7 @@ def test_paper_results_reproduce_table_2():
     assert (raon.layer, raon.alpha) == (26, 1.2)
     assert recovery_of(pp, pp_steer) == pytest.approx((0.45 - 0.28) / (0.49 - 0.28))
     assert all(r.provenance.source_url == PAPER_URL for r in results)
+    assert all(r.provenance.asr_grade == "reference" for r in results)  # the paper transcribed with parakeet
 
 
 def test_paper_results_round_trip_through_result_files(tmp_path):
@@ -177,6 +185,24 @@ def test_cli_score_writes_result_and_prints_summary(tmp_path, capsys):
     saved = json.loads(out.read_text())
     assert saved["kind"] == "zbb-result" and saved["aggregates"]["interrupt"]["missing"] == 1
     assert load_result(out).aggregates["interrupt"].correctness.k == 7
+    assert saved["provenance"]["kind"] == "self-reported"  # reproduced only when the maintainers say so
+    args = ["score", str(sub), "--dataset", str(ds.root), "--out", str(out), "--allow-partial", "--quiet"]
+    assert main([*args, "--provenance", "reproduced"]) == 0
+    assert load_result(out).provenance.kind == "reproduced"
+
+
+def test_an_indicative_asr_is_said_in_the_summary_and_the_result():
+    clips = make_clips(conditions=("interrupt",))
+    result = score_responses(
+        responses_for(clips, lambda c: right_answer(c.id)),
+        clips,
+        meta=RunMeta(model="toy"),
+        asr="pocketsphinx 5.0.4 en-us",
+        asr_grade="indicative",
+    )
+    assert result.provenance.asr_grade == "indicative"
+    printed = format_summary(result)
+    assert "asr pocketsphinx 5.0.4 en-us (indicative)" in printed and "not fit to be a reference" in printed
 
 
 def test_cli_score_with_the_openai_judge_stores_its_verdicts(tmp_path, capsys):

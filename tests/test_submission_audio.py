@@ -65,14 +65,17 @@ def test_audio_submission_is_transcribed_after_the_onset(tmp_path, ds, voice):
     }
     sub = load_submission(write_submission(tmp_path / "sub", files), ds, workers=2)
     assert sub.layout == "audio" and sub.asr.startswith("pocketsphinx") and sub.warnings == []
+    assert sub.asr_grade == "indicative"  # pocketsphinx is not fit to be a reference
     for key in (("a1", "interrupt"), ("a2", "interrupt")):
         r = sub.responses[key]
         assert r.source == "asr:pocketsphinx" and r.words
         assert all(w.start >= 2.0 for w in r.words), r.words  # only the window from the onset is decoded
         assert HEARD & {w.word for w in r.words}, r.response  # pocketsphinx is weak: some words suffice
     t1, t2 = sub.timings[("a1", "interrupt")], sub.timings[("a2", "interrupt")]
-    assert t1.talking_at_onset is True and t1.stop_latency_s == pytest.approx(0.3, abs=0.05)
-    assert t2.talking_at_onset is False and t2.stop_latency_s == 0.0
+    assert t1.talking_at_onset is True and t1.claim_stop_latency_s == pytest.approx(0.3, abs=0.05)
+    assert t2.talking_at_onset is False and t2.claim_stop_latency_s == 0.0
+    # FDB: the overlap of the claim (from 2.0 s) and the model's talk (to 2.3 s), both VAD-padded by 30 ms
+    assert t1.stop_latency_s == pytest.approx(0.36, abs=0.05) and t2.stop_latency_s is None
     assert t2.takeover is True and t2.latency_s == pytest.approx(0.1, abs=0.15)  # answer 3.6 s, claim end 3.5 s
     assert t1.takeover is True and t1.latency_s == pytest.approx(0.3, abs=0.15)  # answer 3.8 s
 
@@ -114,10 +117,9 @@ def _float_wav(samples):
     [
         (b"RIFF....WAVEnot really", "unreadable audio"),
         (_float_wav(np.zeros(0, np.float32)), "audio is empty (0 samples)"),
-        (_float_wav(np.zeros(6 * OUT_SR, np.float32)), "audio is silent (every sample is zero)"),
         (_float_wav(np.full(6 * OUT_SR, np.nan, np.float32)), "NaN or infinite"),
     ],
-    ids=["unreadable", "empty", "silent", "nan"],
+    ids=["unreadable", "empty", "nan"],
 )
 def test_bad_audio_is_refused_naming_file_and_row(tmp_path, ds, voice, content, message):
     good = wav(output_channel(voice, talk_until_s=None, answer_at_s=3.0))
@@ -128,6 +130,22 @@ def test_bad_audio_is_refused_naming_file_and_row(tmp_path, ds, voice, content, 
         load_submission(path, ds)
     (problem,) = info.value.problems
     assert problem.where.endswith("audio/interrupt/a2.wav [a2]") and message in problem.message, problem
+
+
+@pytest.mark.parametrize("layout", ["audio", "fdb"])
+def test_exact_digital_silence_is_an_ordinary_row(tmp_path, ds, voice, layout):
+    # FDB's own inference scripts write zeros for silence: the row is scored (said nothing, no take-over)
+    good = wav(output_channel(voice, talk_until_s=None, answer_at_s=3.0))
+    silent = _float_wav(np.zeros(6 * OUT_SR, np.float32))
+    paths = ("audio/interrupt/a1.wav", "audio/interrupt/a2.wav")
+    if layout == "fdb":
+        paths = ("interrupt/a1/output.wav", "interrupt/a2/output.wav")
+    sub = load_submission(write_submission(tmp_path / "sub", {"meta.json": META, paths[0]: good, paths[1]: silent}), ds)
+    assert sub.responses[("a2", "interrupt")].response == ""
+    t = sub.timings[("a2", "interrupt")]
+    assert t.takeover is False and t.latency_s is None and t.stop_latency_s is None
+    assert t.talking_at_onset is False and t.claim_stop_latency_s == 0.0
+    assert sub.timings[("a1", "interrupt")].takeover is True
 
 
 def test_duplicate_audio_for_one_row(tmp_path, ds, voice):

@@ -5,8 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from zbb.fdb_timing import fdb_takeover
 from zbb.records import WordTiming
-from zbb.timing import FRAME_S, ItemTiming, item_timing, speech_segments, stop_latency, takeover, talking_at
+from zbb.timing import (
+    FRAME_S,
+    ItemTiming,
+    claim_stop_latency,
+    item_timing,
+    speech_segments,
+    talking_at,
+    vad_segments,
+)
 
 SR = 16_000
 
@@ -48,7 +57,7 @@ def test_quiet_noise_and_clicks_are_not_speech():
     ],
 )
 def test_takeover_follows_fdb(words, expected):
-    assert takeover(words) is expected
+    assert fdb_takeover(words) is expected
 
 
 def test_listening_model_answering_after_the_claim():
@@ -56,7 +65,14 @@ def test_listening_model_answering_after_the_claim():
     audio = bursts(6.0, [(4.0, 5.5)])
     words = [w("no", 4.0, 4.3), w("submarines", 4.4, 5.0), w("swim", 5.1, 5.5)]
     t = item_timing(onset_s=2.0, end_s=3.5, words=words, samples=audio, sample_rate=SR)
-    assert t == ItemTiming(takeover=True, latency_s=0.5, stop_latency_s=0.0, talking_at_onset=False)
+    assert t == ItemTiming(
+        takeover=True,
+        latency_s=0.5,
+        stop_latency_s=None,  # FDB: the model never talked over the user, so no stop-latency entry
+        answer_latency_s=0.5,
+        claim_stop_latency_s=0.0,
+        talking_at_onset=False,
+    )
 
 
 def test_talking_model_keeps_on_then_answers():
@@ -64,32 +80,48 @@ def test_talking_model_keeps_on_then_answers():
     audio = bursts(6.0, [(0.0, 2.6), (4.2, 5.4)])
     words = [w("and", 1.8, 2.1), w("then", 2.2, 2.6), w("no", 4.2, 4.5), w("never", 4.6, 5.4)]
     t = item_timing(onset_s=2.0, end_s=3.5, words=words, samples=audio, sample_rate=SR)
-    assert t.talking_at_onset is True and t.stop_latency_s == pytest.approx(0.6)
-    # 'then' (2.2 s) continues the monologue; the response starts with 'no' at 4.2 s: 0.7 s after the claim ends
+    assert t.talking_at_onset is True and t.claim_stop_latency_s == pytest.approx(0.6)
+    # 'then' (2.2 s) continues the monologue; the answer starts with 'no' at 4.2 s: 0.7 s after the claim ends
+    assert t.answer_latency_s == pytest.approx(0.7)
+    # FDB: the first word after the claim's end is 'no' too (the monologue stopped before it), so the same 0.7 s;
+    # stop latency = overlap [2.0 - pad, 2.6 + pad] of the user's claim and the model's talk (Silero-style pads)
     assert t.takeover is True and t.latency_s == pytest.approx(0.7)
+    assert t.stop_latency_s == pytest.approx(0.66)
 
 
 def test_answer_starting_before_the_claim_ends_has_zero_latency():
     t = item_timing(onset_s=2.0, end_s=3.5, words=[w("no", 3.0, 3.4), w("way", 3.5, 4.2)])
-    assert t == ItemTiming(takeover=True, latency_s=0.0, stop_latency_s=None, talking_at_onset=None)
+    assert t == ItemTiming(takeover=False, answer_latency_s=0.0)  # FDB crops at 3.5 s: only "way", 0.7 s
+    t = item_timing(onset_s=2.0, end_s=3.5, words=[w("no", 3.0, 3.6), w("way", 3.7, 4.2), w("not", 4.3, 4.6)])
+    assert t == ItemTiming(takeover=True, latency_s=0.0, answer_latency_s=0.0)  # 'no' cut by the crop: 1.1 s
 
 
 def test_audio_only_timing_uses_voiced_time():
     audio = bursts(6.0, [(0.5, 1.0), (4.0, 5.5)])  # stopped 1 s before the onset: not talking at it
     t = item_timing(onset_s=2.0, end_s=3.5, samples=audio, sample_rate=SR)
-    assert t == ItemTiming(takeover=True, latency_s=0.5, stop_latency_s=0.0, talking_at_onset=False)
+    assert t == ItemTiming(
+        takeover=True, latency_s=0.5, answer_latency_s=0.5, claim_stop_latency_s=0.0, talking_at_onset=False
+    )
     short = item_timing(onset_s=2.0, end_s=3.5, samples=bursts(6.0, [(4.0, 4.5)]), sample_rate=SR)
-    assert short.takeover is False and short.latency_s is None
+    assert short.takeover is False and short.latency_s is None and short.answer_latency_s is None
 
 
 def test_talking_at_onset_window_edges():
     seg = [(0, int(1.8 * SR))]  # voiced until 0.2 s before the onset
     assert talking_at(seg, 2 * SR, SR, window_s=0.25) is True
     assert talking_at(seg, 2 * SR, SR, window_s=0.15) is False
-    assert stop_latency(seg, 2 * SR, SR) == 0.0
-    assert stop_latency([(0, int(2.5 * SR))], 2 * SR, SR) == pytest.approx(0.5)
+    assert claim_stop_latency(seg, 2 * SR, SR) == 0.0
+    assert claim_stop_latency([(0, int(2.5 * SR))], 2 * SR, SR) == pytest.approx(0.5)
 
 
 def test_no_audio_no_words_measures_nothing():
     assert item_timing(onset_s=1.0, end_s=2.0) == ItemTiming()
     assert FRAME_S == 0.01
+
+
+def test_silero_shaped_segments_split_short_silences_and_drop_short_speech():
+    audio = bursts(5.0, [(0.5, 1.2), (1.4, 2.0), (3.0, 3.15)])
+    # zbb's segmentation joins the 0.2 s gap and keeps the 0.15 s burst; Silero's defaults (silence >= 0.1 s splits,
+    # speech < 0.25 s is dropped) do the opposite
+    assert speech_segments(audio, SR) == [(int(0.5 * SR), int(2.0 * SR)), (int(3.0 * SR), int(3.15 * SR))]
+    assert vad_segments(audio, SR) == [(int(0.5 * SR), int(1.2 * SR)), (int(1.4 * SR), int(2.0 * SR))]

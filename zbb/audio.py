@@ -13,17 +13,26 @@ from zbb.errors import AudioError
 
 
 def read_audio(
-    source: str | os.PathLike | bytes, *, where: str | None = None, mono: bool = True, allow_silent: bool = True
+    source: str | os.PathLike | bytes,
+    *,
+    where: str | None = None,
+    mono: bool = True,
+    allow_silent: bool = True,
+    frames: int | None = None,
 ) -> tuple[np.ndarray, int]:
     """Read WAV/FLAC/OGG/MP3 (path or bytes) as float32 samples in [-1, 1] and the sample rate.
 
-    Multi-channel audio is averaged to mono when `mono`. Raises AudioError naming `where` (or the path) when the
-    file is unreadable, empty, holds NaN/inf, or (unless `allow_silent`) is all zeros.
+    Only the first `frames` samples are decoded when given. Multi-channel audio is averaged to mono when `mono`.
+    Raises AudioError naming `where` (or the path) when the file is unreadable, empty, holds NaN/inf, or (unless
+    `allow_silent`) is all zeros.
     """
     label = where or (str(source) if not isinstance(source, bytes) else "<audio bytes>")
     try:
         data, sr = sf.read(
-            io.BytesIO(source) if isinstance(source, bytes) else str(source), dtype="float32", always_2d=True
+            io.BytesIO(source) if isinstance(source, bytes) else str(source),
+            dtype="float32",
+            always_2d=True,
+            frames=-1 if frames is None else frames,
         )
     except (sf.LibsndfileError, RuntimeError, OSError, TypeError, ValueError) as exc:
         raise AudioError(f"{label}: unreadable audio ({exc})") from exc

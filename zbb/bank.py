@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from zbb.errors import BankError, Problem, ZbbError
-from zbb.io import jsonl_objects
+from zbb.io import JsonInputError, jsonl_objects, read_json
 from zbb.records import BankItem, Record
 
 REQUIRED_COLUMNS = ("subject", "description", "label")
@@ -557,14 +557,14 @@ def load_recipe(path: str | Path | None = None, *, min_counts: Mapping[str, int]
     path = default_recipe_path() if path is None else Path(path)
     name = str(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_json(path.read_bytes(), name)
     except OSError as exc:
         raise BankError(
             f"cannot read recipe {name}", [Problem(name, f"unreadable file ({exc.strerror or exc})")]
         ) from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except JsonInputError as exc:
         raise BankError(
-            f"cannot read recipe {name}", [Problem(name, f"expected a UTF-8 JSON object, got invalid input ({exc})")]
+            f"cannot read recipe {name}", [Problem(exc.where, f"expected a UTF-8 JSON object: {exc.message}")]
         ) from exc
     if not isinstance(data, dict):
         raise BankError(

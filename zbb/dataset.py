@@ -11,7 +11,6 @@ Parquet columns are `PARQUET_COLUMNS`; `audio` is a struct {bytes, path} that `d
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -162,8 +161,14 @@ def open_dataset(source: str | os.PathLike, *, revision: str | None = None) -> Z
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():
         raise DatasetError(f"{source}: not a ZBB dataset folder (no {MANIFEST}; build one with `zbb build`)")
+    from zbb.io import JsonInputError, read_json
+
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        manifest = read_json(manifest_path.read_bytes(), str(manifest_path))
+    except OSError as exc:
         raise DatasetError(f"{manifest_path}: unreadable build manifest ({exc})") from exc
+    except JsonInputError as exc:
+        raise DatasetError(f"{exc.where}: unreadable build manifest ({exc.message})") from exc
+    if not isinstance(manifest, dict):
+        raise DatasetError(f"{manifest_path}: build manifest is not a JSON object")
     return ZbbDataset(root=path, source=str(source), manifest=manifest, revision=resolved_revision)

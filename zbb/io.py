@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import math
 import os
+import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from zbb.errors import ZbbError
 
 
 def _umask() -> int:
@@ -15,9 +21,30 @@ def _umask() -> int:
     return mask
 
 
+class NoSpaceError(ZbbError, OSError):
+    """The disk filled up while writing a file (an OSError with errno ENOSPC, and a ZbbError with a plain message)."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write `data` to `path` via a temporary file in the same folder and an atomic rename."""
+    """Write `data` to `path` via a temporary file in the same folder and an atomic rename.
+
+    A full disk raises NoSpaceError naming the path and the bytes needed; the file is left as it was.
+    """
     path = Path(path)
+    try:
+        return _atomic_write_bytes(path, data)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT) or isinstance(exc, NoSpaceError):
+            raise
+        raise NoSpaceError(
+            exc.errno, f"no space left on device while writing {path} ({len(data):,} bytes needed)", str(path)
+        ) from exc
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -38,33 +65,204 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
-    return atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
+    """Write `obj` as strict JSON (no NaN/Infinity), atomically; a non-finite number raises ZbbError naming it."""
+    text = dumps_strict(obj, where=str(path), indent=2) + "\n"
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ZbbError(f"{path}: cannot write text holding a lone UTF-16 surrogate ({exc.reason})") from None
+    return atomic_write_bytes(path, data)
 
 
-def jsonl_objects(text: str, name: str, problems: list) -> list[tuple[int, dict]]:
+# ------------------------------------------------------------------------------------------- strict JSON
+#: Deepest nesting any JSON input may have: zbb's own files nest about 6 levels; Python's JSON reader and writer
+#: recurse once per level and fail with RecursionError near 1000.
+MAX_JSON_DEPTH = 64
+
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+# A float literal can overflow to inf only with a 3-digit exponent or 309+ digits. Texts are scanned for those at C
+# speed (digits mapped to "0", "e"/"E" to "e"; then plain substring searches); only texts that may hold one pay for
+# the per-float check (a Python call per number). A regular expression took seconds on a 60 MB reply.
+_NUMBER_SHAPE = str.maketrans({**{str(d): "0" for d in range(10)}, "E": "e"})
+_LONG_DIGITS = "0" * 309
+
+
+def _may_overflow(text: str) -> bool:
+    shape = text.translate(_NUMBER_SHAPE)
+    return "e000" in shape or "e+000" in shape or _LONG_DIGITS in shape
+
+
+_DEPTH_CHUNK = 1 << 20
+# JSON can spell a lone UTF-16 surrogate ("\\ud800"), which Python keeps in a str that cannot be written as UTF-8;
+# only texts holding such an escape pay for the check of every parsed string.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+class JsonInputError(ZbbError):
+    """A JSON input is not strict JSON zbb can read: malformed, nested too deep, or a number that is not finite.
+
+    `where` is the file (with `:line` when known); `message` says what is wrong.
+    """
+
+    def __init__(self, where: str, message: str):
+        self.where = where
+        self.message = message
+        super().__init__(f"{where}: {message}")
+
+
+class _NotFinite(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotFinite(f"{name} is not a JSON number (JSON holds only finite numbers)")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotFinite(f"the number {text[:40]}{'...' if len(text) > 40 else ''} is too large (not a finite number)")
+    return value
+
+
+def _too_deep_at(text: str, max_depth: int) -> int | None:
+    """Offset (in `text` with strings removed) where nesting first passes `max_depth`, or None; linear, chunked."""
+    if text.count("[") + text.count("{") <= max_depth:
+        return None  # cannot nest deeper than the number of openers
+    import numpy as np
+
+    data = np.frombuffer(_STRING.sub('""', text).encode("utf-8", "surrogatepass"), np.uint8)
+    depth = 0
+    for begin in range(0, len(data), _DEPTH_CHUNK):
+        chunk = data[begin : begin + _DEPTH_CHUNK]
+        delta = (chunk == 0x5B).astype(np.int8) + (chunk == 0x7B) - (chunk == 0x5D) - (chunk == 0x7D)
+        at = np.flatnonzero(delta)
+        if not at.size:
+            continue
+        depths = depth + np.cumsum(delta[at], dtype=np.int64)
+        over = np.flatnonzero(depths > max_depth)
+        if over.size:
+            offset = begin + int(at[over[0]])
+            return int(np.count_nonzero(data[:offset] == 0x0A)) + 1  # line number (strings hold no raw newline)
+        depth = int(depths[-1])
+    return None
+
+
+def read_json(text: str | bytes, where: str, *, line: int | None = None, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Parse one JSON document strictly, for every JSON input zbb reads (submissions, banks, results, indexes).
+
+    Refuses, with a `JsonInputError` naming `where` and the line: malformed JSON, nesting deeper than `max_depth`,
+    NaN/Infinity and numbers too large for a float, and integers too long for Python to convert. `line` is the
+    line `text` sits on in its file (a JSON Lines line), when the caller knows it.
+    """
+
+    def located(lineno: int | None) -> str:
+        shown = line if line is not None else lineno
+        return f"{where}:{shown}" if shown is not None else where
+
+    if isinstance(text, bytes):
+        data = text
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise JsonInputError(
+                located(data[: exc.start].count(b"\n") + 1),
+                f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            ) from None
+    deep_line = _too_deep_at(text, max_depth)
+    if deep_line is not None:
+        raise JsonInputError(
+            located(deep_line), f"JSON nested deeper than {max_depth} levels; zbb's JSON files nest a few levels"
+        )
+    hooks: dict[str, Any] = {"parse_constant": _refuse_constant}
+    if _may_overflow(text):
+        hooks["parse_float"] = _finite_float
+    try:
+        value = json.loads(text, **hooks)
+    except json.JSONDecodeError as exc:
+        raise JsonInputError(located(exc.lineno), f"malformed JSON ({exc.msg} at column {exc.colno})") from None
+    except _NotFinite as exc:
+        raise JsonInputError(located(None), str(exc)) from None
+    except ValueError as exc:  # Python's int() refuses integers of more than 4300 digits
+        raise JsonInputError(located(None), f"a number JSON cannot hold here ({str(exc)[:100]})") from None
+    except RecursionError:
+        raise JsonInputError(located(None), "JSON nested too deep to read") from None
+    if _SURROGATE_ESCAPE.search(text):
+        bad = _lone_surrogate(value)
+        if bad is not None:
+            raise JsonInputError(located(None), f"{bad} holds a lone UTF-16 surrogate escape (not a character)")
+    return value
+
+
+def _lone_surrogate(obj: Any) -> str | None:
+    """Where a string (or key) in parsed JSON holds a lone surrogate, or None."""
+    stack: list[tuple[Any, str]] = [(obj, "the text")]
+    while stack:
+        value, at = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return at
+        elif isinstance(value, dict):
+            stack.extend((k, f"a key in {at}") for k in value)
+            stack.extend((v, f"field {k!a}") for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, at) for v in value)
+    return None
+
+
+def _non_finite_path(obj: Any, path: str = "") -> str | None:
+    """Where the first NaN/infinite float sits in `obj` (`items[3].latency_s`), or None."""
+    stack: list[tuple[Any, str]] = [(obj, path)]
+    while stack:
+        value, at = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"{at or '(top)'} = {value}"
+        if isinstance(value, dict):
+            stack.extend((v, f"{at}.{k}" if at else str(k)) for k, v in reversed(list(value.items())))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((v, f"{at}[{i}]") for i, v in reversed(list(enumerate(value))))
+    return None
+
+
+def dumps_strict(obj: Any, *, where: str = "JSON", **options: Any) -> str:
+    """`json.dumps` that never writes NaN/Infinity (not JSON): a non-finite number raises ZbbError naming it."""
+    options.setdefault("ensure_ascii", False)
+    try:
+        return json.dumps(obj, allow_nan=False, **options)
+    except ValueError:
+        bad = _non_finite_path(obj)
+        raise ZbbError(
+            f"{where}: cannot write {bad or 'a non-finite number'}; JSON holds only finite numbers"
+        ) from None
+    except RecursionError:
+        raise ZbbError(f"{where}: cannot write JSON nested this deep") from None
+
+
+def jsonl_objects(
+    text: str, name: str, problems: list, *, max_problems: int | None = None
+) -> Iterator[tuple[int, dict]]:
     """The JSON objects of a JSON Lines text as (physical line number, object), skipping blank lines.
 
-    A line that is not valid JSON, or not a JSON object, adds a `Problem` named `name:line` to `problems` and is
-    skipped, so a caller can report every bad line at once.
+    Each line is read with `read_json` (strict). A line that is not strict JSON, or not a JSON object, adds a
+    `Problem` named `name:line` to `problems` and is skipped, so a caller can report every bad line at once.
+    Reading stops once `problems` holds `max_problems` (the caller says so), which bounds the cost of a file of
+    nothing but bad lines.
     """
     from zbb.errors import Problem
 
-    objects = []
     for number, line in enumerate(text.split("\n"), start=1):
+        if max_problems is not None and len(problems) >= max_problems:
+            return
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(
-                Problem(
-                    f"{name}:{number}",
-                    f"malformed JSON ({exc.msg} at column {exc.colno}); expected one JSON object per line",
-                )
-            )
+            obj = read_json(line, name, line=number)
+        except JsonInputError as exc:
+            problems.append(Problem(exc.where, exc.message + "; expected one JSON object per line"))
             continue
         if not isinstance(obj, dict):
             problems.append(Problem(f"{name}:{number}", f"expected a JSON object per line, got {type(obj).__name__}"))
             continue
-        objects.append((number, obj))
-    return objects
+        yield number, obj

@@ -184,17 +184,36 @@ class Rate(Record):
 
 @dataclass(frozen=True)
 class Timing(Record):
-    """FDB-style timing figures for one condition, from audio or word times (None where not measurable).
+    """Timing figures for one condition, from audio or word times (None where not measurable); seconds.
 
-    Latencies are in seconds. `talking_at_onset` counts interrupt rows where the model was speaking when the
-    claim started (rows where it was silent are reported, not dropped).
+    Full-Duplex-Bench's figures, computed as FDB's code does (`zbb.fdb_timing`): `takeover` (TOR), `latency_s`
+    (mean over TOR rows) and `stop_latency_s` (mean over rows where the model talked over the user's
+    interruption speech). zbb's own: `answer_latency_s` (first answer word after the model stopped - claim end)
+    and `claim_stop_latency_s` (talk after the claim's onset, 0 when silent). Every mean states its n.
+    `talking_at_onset` counts rows where the model was speaking when the claim started.
     """
 
     n_measured: int = 0
     takeover: Rate | None = None
-    latency_s: float | None = None  # mean, over take-over rows: first response word - claim end (neg -> 0)
-    stop_latency_s: float | None = None  # mean: how long the model kept talking after the claim's onset
+    latency_s: float | None = None
+    stop_latency_s: float | None = None
     talking_at_onset: Rate | None = None
+    latency_n: int = 0
+    stop_latency_n: int = 0
+    answer_latency_s: float | None = None
+    answer_latency_n: int = 0
+    claim_stop_latency_s: float | None = None
+    claim_stop_latency_n: int = 0
+
+
+@dataclass(frozen=True)
+class ValidInterruptions(Record):
+    """Correctness and IWOR on the interrupt rows where the model was talking at the claim's onset (a model that
+    had already stopped was not interrupted); `n` counts those rows."""
+
+    n: int
+    correctness: Rate
+    iwor: Rate
 
 
 @dataclass(frozen=True)
@@ -207,6 +226,7 @@ class ConditionAggregate(Record):
     no_answer: Rate | None = None
     timing: Timing | None = None
     missing: int = 0  # rows scored as wrong because the submission lacked them (--allow-partial)
+    valid_interruptions: ValidInterruptions | None = None  # interrupt conditions with audio only
 
 
 @dataclass(frozen=True)
@@ -225,11 +245,13 @@ class ItemScore(Record):
     label: bool | None = None
     category: str | None = None
     voice: str | None = None
-    takeover: bool | None = None
-    latency_s: float | None = None
-    stop_latency_s: float | None = None
+    takeover: bool | None = None  # FDB TOR (zbb.timing.ItemTiming says what each timing field is)
+    latency_s: float | None = None  # FDB latency
+    stop_latency_s: float | None = None  # FDB v1.5 stop latency
     talking_at_onset: bool | None = None
     source: str = "transcript"
+    answer_latency_s: float | None = None  # zbb: first answer word after the model stopped - claim end
+    claim_stop_latency_s: float | None = None  # zbb: talk after the claim's onset
 
 
 @dataclass(frozen=True)
@@ -265,7 +287,7 @@ class RunResult(Record):
     aggregates: dict[str, ConditionAggregate]
     breakdowns: dict[str, dict[str, dict[str, ConditionAggregate]]] = field(default_factory=dict)
     items: tuple[ItemScore, ...] = ()
-    schema_version: int = 1
+    schema_version: int = 2  # 2: FDB-exact timing under FDB's names, zbb's variants renamed
 
     @property
     def steered(self) -> bool:
@@ -273,12 +295,27 @@ class RunResult(Record):
 
     @property
     def run_id(self) -> str:
-        """A stable, file-name-safe id: model, steering settings and provenance kind."""
-        import re
-
+        """A stable, file-name-safe id: model, steering settings and provenance kind (any Unicode name works)."""
         tag = "unsteered"
         if self.meta.steering is not None:
             s = self.meta.steering
             tag = f"steer-L{s.layer}-a{s.alpha}-s{s.span}"
-        parts = (self.meta.model, tag, self.provenance.kind)
-        return "--".join(re.sub(r"[^A-Za-z0-9._]+", "-", part).strip("-") for part in parts).lower()
+        return "--".join(slug(part) for part in (self.meta.model, tag, self.provenance.kind))
+
+
+def slug(text: str, max_chars: int = 60) -> str:
+    """A file-name-safe, lower-case ASCII form of `text`: letters, digits, '.', '_' and '-', starting with a letter
+    or digit. Text that does not survive that intact (non-ASCII, over `max_chars`, or nothing left) gets a short
+    hash of the original, so different names keep different slugs ("模型" -> "3f9a1c2e")."""
+    import hashlib
+    import re
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    out = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._]+", "-", plain)).lower().lstrip("-._").rstrip("-")
+    lossy = not text.isascii() or not out or len(out) > max_chars
+    if not lossy:
+        return out
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    out = out[:max_chars].rstrip("-._")
+    return f"{out}-{digest}" if out else digest

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from zbb.errors import ZbbError
-from zbb.io import atomic_write_json
+from zbb.io import JsonInputError, atomic_write_json, read_json
 from zbb.records import RunResult
 
 RESULT_KIND = "zbb-result"
 
 
 def save_result(result: RunResult, path: str | os.PathLike) -> Path:
-    """Write `result` as JSON, atomically."""
+    """Write `result` as strict JSON, atomically; a NaN or infinite figure raises ZbbError naming the field (and
+    nothing is written)."""
     return atomic_write_json(path, {"kind": RESULT_KIND, **result.to_dict()})
 
 
@@ -22,11 +22,11 @@ def load_result(path: str | os.PathLike) -> RunResult:
     """Read a result JSON written by `save_result`; errors name the file."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+        data = read_json(path.read_bytes(), str(path))
+    except OSError as exc:
         raise ZbbError(f"{path}: cannot read result file: {exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise ZbbError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+    except JsonInputError as exc:
+        raise ZbbError(f"{exc.where}: not a readable result file: {exc.message}") from exc
     if not isinstance(data, dict) or data.pop("kind", None) != RESULT_KIND:
         raise ZbbError(f'{path}: not a zbb result (expected a JSON object with "kind": "{RESULT_KIND}")')
     try:

@@ -4,7 +4,7 @@ Every engine transcribes 16 kHz mono float32 windows into words timed in seconds
 Heavy backends import only when an engine is made (`import zbb.asr` loads none of them).
 """
 
-from zbb.asr.base import ASR_SAMPLE_RATE, AsrEngine, AsrWord, Transcript, make_asr
+from zbb.asr.base import ASR_GRADES, ASR_SAMPLE_RATE, AsrEngine, AsrWord, Transcript, asr_grade_of, make_asr
 from zbb.registry import Registry
 
 ASR_ENGINES: Registry = Registry("ASR engine")
@@ -13,4 +13,13 @@ ASR_ENGINES.register("whisper", "zbb.asr.whisper:WhisperEngine")
 ASR_ENGINES.register("openai", "zbb.asr.openai_compat:OpenAITranscriptionEngine")
 ASR_ENGINES.register("nemo", "zbb.asr.nemo:NemoEngine")
 
-__all__ = ["ASR_ENGINES", "ASR_SAMPLE_RATE", "AsrEngine", "AsrWord", "Transcript", "make_asr"]
+__all__ = [
+    "ASR_ENGINES",
+    "ASR_GRADES",
+    "ASR_SAMPLE_RATE",
+    "AsrEngine",
+    "AsrWord",
+    "Transcript",
+    "asr_grade_of",
+    "make_asr",
+]

@@ -28,10 +28,17 @@ class Transcript:
     words: tuple[AsrWord, ...] = ()
 
 
+ASR_GRADES = ("reference", "indicative")
+
+
 class AsrEngine(Protocol):
-    """What the submission loader needs from an ASR engine (constructed with an optional model name/path)."""
+    """What the submission loader needs from an ASR engine (constructed with an optional model name/path).
+
+    `grade` is "reference" when the engine (with its model) is fit to produce reference results (parakeet,
+    whisper large), "indicative" when its errors are large enough to move the scores (pocketsphinx)."""
 
     name: str
+    grade: str
 
     def describe(self) -> str:
         """Engine, version and model id, for provenance (e.g. "pocketsphinx 5.1.1 en-us")."""
@@ -51,6 +58,12 @@ def make_asr(spec: str | AsrEngine) -> AsrEngine:
     name, _, model = spec.partition(":")
     cls = ASR_ENGINES.get(name)
     return cls(model=model or None)
+
+
+def asr_grade_of(engine: object) -> str:
+    """The engine's declared grade; an engine that declares none is not known to be fit as a reference."""
+    grade = getattr(engine, "grade", None)
+    return grade if grade in ASR_GRADES else "indicative"
 
 
 def words_text(words: Sequence[AsrWord]) -> str:

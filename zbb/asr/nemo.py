@@ -20,6 +20,7 @@ DEFAULT_MODEL = "nvidia/parakeet-tdt-0.6b-v2"
 
 class NemoEngine:
     name = "nemo"
+    grade = "reference"  # the paper's ASR family (parakeet)
 
     def __init__(self, model: str | None = None, batch_size: int = 16):
         try:

@@ -30,6 +30,7 @@ class _Retryable(Exception):
 
 class OpenAITranscriptionEngine:
     name = "openai"
+    grade = "reference"  # hosted whisper-1 / gpt-4o-transcribe class models
 
     def __init__(
         self,

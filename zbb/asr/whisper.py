@@ -16,8 +16,15 @@ from zbb.errors import EngineError
 DEFAULT_MODEL = "large-v3"
 
 
+def whisper_grade(model: str) -> str:
+    """Large (and turbo) whisper models are fit as a reference; the smaller ones make too many errors."""
+    name = model.lower()
+    return "reference" if "large" in name or "turbo" in name else "indicative"
+
+
 class WhisperEngine:
     name = "whisper"
+    grade = whisper_grade(DEFAULT_MODEL)  # per instance: the grade of the model it loads
 
     def __init__(self, model: str | None = None, device: str = "auto", compute_type: str = "default"):
         try:
@@ -25,6 +32,7 @@ class WhisperEngine:
         except ImportError as exc:
             raise EngineError("the whisper ASR needs faster-whisper: pip install 'zbb[whisper]'") from exc
         self.model_name = model or os.environ.get("ZBB_ASR_MODEL") or DEFAULT_MODEL
+        self.grade = whisper_grade(self.model_name)
         self.device, self.compute_type = device, compute_type
         self._model = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import shutil
@@ -112,12 +113,8 @@ def build_dataset(
     `screen_asr` ("whisper", "nemo:MODEL", an engine...) transcribes every claim first and records the items
     whose subject it did not hear; with `screen_drop` their subjects are left out of the build.
     """
-    from zbb import __version__
-    from zbb.bank import bank_sha256, bank_version, load_bank, load_recipe
-    from zbb.builder.card import render_card
-    from zbb.builder.levels import LEGACY
-    from zbb.builder.writer import ShardWriter, check_replaceable, fingerprint, publish, write_manifest
-    from zbb.io import atomic_write_text
+    from zbb.bank import bank_sha256, load_bank, load_recipe
+    from zbb.builder.writer import check_replaceable
 
     started = time.perf_counter()
     out = Path(out)
@@ -169,6 +166,94 @@ def build_dataset(
 
     partial = work_dir(out)
     work = partial / _work_key(plan, options, engine_label)
+    try:
+        return _render_and_publish(
+            plan, work, out, partial, spec, engine_obj, engine_label, engine_name, chosen, preset, seed,
+            sample_rate, num_proc, retry, progress, keep_work, started, screened,
+        )  # fmt: skip
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        shutil.rmtree(work / "dataset", ignore_errors=True)  # shards are rebuilt from the rendered items anyway
+        raise DiskFullError(disk_full_message(exc, out, partial, work, len(plan.items))) from exc
+
+
+class DiskFullError(ZbbError):
+    """The disk filled up during a build; the message says where, how much more is needed and how to resume."""
+
+
+def is_disk_full(exc: OSError) -> bool:
+    """ENOSPC, however it arrives: with its errno, or as numpy's "N requested and M written" (no errno)."""
+    text = str(exc)
+    return (
+        exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        or "No space left on device" in text
+        or ("requested and" in text and "written" in text)
+    )
+
+
+def _bytes_under(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
+
+
+def disk_full_message(exc: OSError, out: Path, partial: Path, work: Path, n_items: int) -> str:
+    """What to tell the user when the disk filled: the path, the space needed (estimated from the items rendered
+    so far), that the previous dataset is untouched, and how to resume or clean up."""
+    where = exc.filename or partial
+    rendered = sorted((work / "items").glob("*.arrow")) if (work / "items").is_dir() else []
+    used = _bytes_under(partial)
+    try:
+        free = shutil.disk_usage(partial if partial.exists() else partial.parent).free
+    except OSError:
+        free = 0
+    if rendered:
+        per_item = sum(p.stat().st_size for p in rendered) / len(rendered)
+        # the rendered items, then the dataset shards (about the same bytes again) while both exist
+        need = max(0, int(2 * per_item * n_items) - used)
+        needed = f"about {need / 2**20:,.0f} MiB more ({len(rendered)} of {n_items} items rendered, "
+        needed += f"{per_item / 2**10:,.0f} KiB each, written once as items and once as dataset shards)"
+    else:
+        needed = "unknown (no item was rendered yet)"
+    previous = (
+        f"The previous complete dataset in {out} is untouched. "
+        if (out / "zbb_build.json").is_file()
+        else f"Nothing was written to {out}. "
+    )
+    return (
+        f"no space left on device while writing {where} ({free / 2**20:,.0f} MiB free there; needed: {needed}). "
+        f"{previous}The rendered items are kept in {partial} ({used / 2**20:,.0f} MiB): free some space and run "
+        f"the same command again to resume, or delete {partial} to clean up."
+    )
+
+
+def _render_and_publish(
+    plan: BuildPlan,
+    work: Path,
+    out: Path,
+    partial: Path,
+    spec: EngineSpec | None,
+    engine_obj: Any,
+    engine_label: str,
+    engine_name: str,
+    chosen: list[str],
+    preset: str,
+    seed: int,
+    sample_rate: int,
+    num_proc: int,
+    retry: RetryPolicy,
+    progress: bool,
+    keep_work: bool,
+    started: float,
+    screened: dict[str, Any] | None = None,
+) -> BuildReport:
+    """Render `plan` in `work` (resuming), write the shards, and publish them to `out`."""
+    from zbb import __version__
+    from zbb.bank import bank_version
+    from zbb.builder.card import render_card
+    from zbb.builder.levels import LEGACY
+    from zbb.builder.writer import ShardWriter, fingerprint, publish, write_manifest
+    from zbb.io import atomic_write_text
+
     work.mkdir(parents=True, exist_ok=True)
     atomic_write_text(work / "plan.json", json.dumps(plan.to_dict(), ensure_ascii=False) + "\n")
 
@@ -197,6 +282,7 @@ def build_dataset(
     has_timings = TIMINGS_SOURCES.get(
         engine_name, "pocketsphinx forced alignment (words it cannot place share the rest by letters)"
     )
+    levels = plan.levels
     manifest = {
         "fingerprint": fingerprint(staging),
         "zbb_version": __version__,

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "export a built ZBB dataset to Full-Duplex-Bench's layout (<condition>/<id>/input.wav + interrupt.json)"
+HELP = (
+    "export a built ZBB dataset to Full-Duplex-Bench's layout (<condition>/<id>/input.wav, interrupt.json, "
+    "metadata.json, clean_input.wav); run FDB's scripts once per condition folder"
+)
 EXAMPLES = (
     "zbb export --format fdb --dataset out/zbb out/zbb-fdb",
     "zbb export --format fdb --dataset my-org/zbb out/zbb-fdb --sample-rate 16000 --conditions interrupt",

@@ -10,6 +10,7 @@ EXAMPLES = [
     "zbb score runs/moshi --dataset build/zbb --out submissions/moshi.json",
     "zbb score runs/moshi.zip --dataset org/zbb --judge openai --judge-model gpt-4.1-mini --out moshi.json",
     "zbb score runs/fdb_moshi --dataset build/zbb --asr pocketsphinx --allow-partial --out moshi.json",
+    "zbb score runs/moshi --dataset build/zbb --asr nemo --provenance reproduced --out moshi.json  # maintainers",
 ]
 
 
@@ -32,6 +33,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--allow-partial",
         action="store_true",
         help="score a submission that lacks rows: missing rows count as wrong and are reported",
+    )
+    p.add_argument(
+        "--provenance",
+        choices=("self-reported", "reproduced"),
+        default="self-reported",
+        help="provenance of the result (default: self-reported). 'reproduced' is for the board's maintainers, when "
+        "they scored a model's raw outputs themselves",
     )
     p.add_argument("--quiet", action="store_true", help="do not print the summary table")
 
@@ -60,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         asr=args.asr,
         allow_partial=args.allow_partial,
         judge_options=options,
+        provenance_kind=args.provenance,
         notes=lambda msg: print(msg, file=sys.stderr),
     )
     path = save_result(result, args.out)

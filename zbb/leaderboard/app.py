@@ -7,6 +7,7 @@ be shared as a link.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import threading
@@ -377,10 +378,15 @@ def build_app(store: ResultStore, *, dataset=None, hub: HubResults | None = None
 
             paths = [f if isinstance(f, str) else getattr(f, "name", None) for f in (files or [])]
             outcome = submit(store, [p for p in paths if p], dataset, asr=asr)
-            if outcome.ok:
+            if not outcome.ok:
+                return outcome.message()
+            try:  # the run is stored; a failure mirroring it or redrawing the board is reported, not raised
                 if hub is not None:
                     hub.push(store, outcome.key)
                 source.reload()
+            except Exception as exc:
+                logging.getLogger(__name__).exception("zbb leaderboard: after storing %s", outcome.key)
+                return outcome.message() + f"\n\n⚠️ but publishing it failed ({type(exc).__name__}); see the server log."
             return outcome.message()
 
         submit_btn.click(do_submit, inputs=upload, outputs=submit_out, api_name="submit", concurrency_limit=1).then(

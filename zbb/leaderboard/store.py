@@ -14,7 +14,6 @@ and optionally a Hugging Face dataset repo mirrored into that folder.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zbb.errors import Problem, ZbbError
-from zbb.io import atomic_write_bytes, atomic_write_json
+from zbb.io import JsonInputError, atomic_write_bytes, atomic_write_json, dumps_strict, read_json
 from zbb.leaderboard.table import RunSummary
 
 if TYPE_CHECKING:
@@ -74,6 +73,7 @@ class ResultStore:
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
         self.problems: list[Problem] = []  # result files that could not be read, from the last refresh
+        self._parsed: dict[str, RunSummary] = {}  # index entries' summaries, parsed while checking the index
 
     # ------------------------------------------------------------------------------------------- paths
     @property
@@ -106,8 +106,8 @@ class ResultStore:
     # ------------------------------------------------------------------------------------------- index
     def _read_index(self) -> dict:
         try:
-            data = json.loads(self.index_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            data = read_json(self.index_path.read_bytes(), str(self.index_path))
+        except (OSError, JsonInputError):
             return {}
         if not isinstance(data, dict) or data.get("kind") != INDEX_KIND or data.get("version") != INDEX_VERSION:
             return {}
@@ -120,6 +120,7 @@ class ResultStore:
         entries: dict[str, dict] = {}
         changed = False
         self.problems = []
+        self._parsed = {}
         for path in self._result_files():
             rel = path.relative_to(self.root).as_posix()
             stat = path.stat()
@@ -128,12 +129,15 @@ class ResultStore:
                 isinstance(cached, dict)
                 and cached.get("mtime_ns") == stat.st_mtime_ns
                 and cached.get("size") == stat.st_size
+                and self._entry_ok(rel, cached)  # a hand-edited or damaged entry is rebuilt from its file
             ):
                 entries[rel] = cached
                 continue
             data = path.read_bytes()
             digest = _sha256(data)
-            if isinstance(cached, dict) and cached.get("sha256") == digest:  # touched, not changed
+            if (
+                isinstance(cached, dict) and cached.get("sha256") == digest and self._entry_ok(rel, cached)
+            ):  # touched, not changed
                 entries[rel] = {**cached, "mtime_ns": stat.st_mtime_ns, "size": stat.st_size}
                 changed = True
                 continue
@@ -143,6 +147,7 @@ class ResultStore:
                 "sha256": digest,
                 "summary": self._summarise(path, rel, data),
             }
+            self._entry_ok(rel, entries[rel])
             changed = True
         if set(old) != set(entries):
             changed = True
@@ -152,11 +157,27 @@ class ResultStore:
                 self.problems.append(Problem(str(self.root / rel), summary["error"]))
         return entries, changed
 
+    def _entry_ok(self, rel: str, entry: dict) -> bool:
+        """Whether an index entry is well formed (its summary parses); keeps the parsed summary for `summaries`."""
+        summary = entry.get("summary")
+        if summary is None:
+            return True  # a JSON file that is not a result
+        if not isinstance(summary, dict):
+            return False
+        if "error" in summary:
+            return isinstance(summary["error"], str)
+        try:
+            self._parsed[rel] = RunSummary.from_dict(summary)
+        except (ZbbError, TypeError, ValueError, KeyError, AttributeError):
+            return False
+        return True
+
     def _summarise(self, path: Path, rel: str, data: bytes) -> dict | None:
         try:
-            obj = json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return None  # not ours (or not JSON); a broken result file still says "kind": "zbb-result" below
+            obj = read_json(data, str(path))
+        except JsonInputError as exc:  # truncated or damaged: named on the board, never silently dropped
+            line = exc.where[len(str(path)) + 1 :]
+            return {"error": f"unreadable JSON{f' (line {line})' if line else ''}: {exc.message}"}
         if not isinstance(obj, dict) or obj.get("kind") != RESULT_KIND:
             return None
         # Building ItemScore records for every row is the slow part of reading a result; the index needs only
@@ -167,9 +188,9 @@ class ResultStore:
         try:
             result = RunResult.from_dict(obj)
             outcomes = _outcomes(items)
-        except (ZbbError, TypeError, ValueError) as exc:
+            return RunSummary(key=rel[: -len(".json")], result=result, outcomes=outcomes).to_dict()
+        except (ZbbError, TypeError, ValueError, KeyError, AttributeError) as exc:
             return {"error": f"malformed result: {exc}"}
-        return RunSummary(key=rel[: -len(".json")], result=result, outcomes=outcomes).to_dict()
 
     def summaries(self) -> list[RunSummary]:
         """Every stored run's summary, refreshing the index first (written back only when it changed)."""
@@ -179,12 +200,7 @@ class ResultStore:
                 entries, changed = self._refresh()  # another writer may have been first
                 if changed:
                     atomic_write_json(self.index_path, {"kind": INDEX_KIND, "version": INDEX_VERSION, "files": entries})
-        out = []
-        for entry in entries.values():
-            summary = entry.get("summary")
-            if summary and "error" not in summary:
-                out.append(RunSummary.from_dict(summary))
-        return out
+        return [self._parsed[rel] for rel in entries if rel in self._parsed]
 
     # ------------------------------------------------------------------------------------------- runs
     def load(self, key: str) -> RunResult:
@@ -200,7 +216,10 @@ class ResultStore:
         """Store a new run (and its output audio by (id, condition)); returns its key. Atomic, under the lock."""
         from zbb.results import save_result
 
-        body = json.dumps({"kind": RESULT_KIND, **result.to_dict()}, sort_keys=True).encode()
+        # strict JSON first: a result holding NaN/Infinity is refused before anything (audio included) is written
+        body = dumps_strict(
+            {"kind": RESULT_KIND, **result.to_dict()}, where=result.run_id, sort_keys=True, ensure_ascii=True
+        ).encode()
         stem = f"{safe_part(result.run_id, 'run id')}--{_sha256(body)[:8]}"
         prefix = f"{safe_part(subdir, 'folder')}/" if subdir else ""
         key = prefix + stem

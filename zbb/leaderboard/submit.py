@@ -8,6 +8,7 @@ temporary folder. Validation messages are passed through as the checker wrote th
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -22,6 +23,8 @@ from zbb.records import RunResult
 
 if TYPE_CHECKING:
     from zbb.dataset import ZbbDataset
+
+log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MAX_UPLOAD_FILES = 4
@@ -91,6 +94,29 @@ def submit(
     asr: str = "pocketsphinx",
     max_bytes: int = MAX_UPLOAD_BYTES,
 ) -> SubmitOutcome:
+    """Score (the loader checks it first) and store an upload as self-reported. Whatever goes wrong comes back as
+    a readable outcome, never raised: bad input as its problems, a failure of zbb itself as one message (with the
+    traceback in the server log), so the uploader never sees the web framework's generic error."""
+    try:
+        return _submit(store, files, dataset, judge=judge, asr=asr, max_bytes=max_bytes)
+    except Exception as exc:
+        log.exception("zbb leaderboard: scoring or storing an upload failed")
+        return _refuse(
+            "server",
+            f"the upload could not be scored or stored ({type(exc).__name__}: {str(exc)[:300]}); it was not added "
+            "to the board. The server log has the details; please report this with your submission.",
+        )
+
+
+def _submit(
+    store: ResultStore,
+    files: Sequence[str | os.PathLike],
+    dataset: ZbbDataset | None,
+    *,
+    judge: str = "rule",
+    asr: str = "pocketsphinx",
+    max_bytes: int = MAX_UPLOAD_BYTES,
+) -> SubmitOutcome:
     """Score (the loader checks it first) and store an upload as self-reported. Bad input comes back as problems,
     never raised."""
     if dataset is None:
@@ -114,7 +140,10 @@ def submit(
             return _refuse("scoring", str(exc))
         audio_dir = Path(tmp) / "audio-out"
         audio_dir.mkdir()
-        key = store.add(result, audio=_output_audio(staged, result, audio_dir))
+        try:
+            key = store.add(result, audio=_output_audio(staged, result, audio_dir))
+        except ZbbError as exc:
+            return _refuse("storing", str(exc))
     return SubmitOutcome(ok=True, key=key, model=result.meta.model)
 
 

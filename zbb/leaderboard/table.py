@@ -32,6 +32,12 @@ PROVENANCE_BADGES = {
     "paper-reported": "📄 paper-reported",
     "simulation": "🧪 simulation",
 }
+#: The mark of a row whose replies came from an ASR unfit to be a reference, and why.
+INDICATIVE_ASR_BADGE = "⚠️ indicative ASR"
+INDICATIVE_ASR_REASON = (
+    "replies transcribed by an ASR that is not fit to be a reference (e.g. pocketsphinx, WER 0.4-0.9): "
+    "its word errors move correctness and IWOR"
+)
 METRICS = ("correct", "iwor")
 METRIC_LABELS = {"correct": "correctness", "iwor": "IWOR"}
 
@@ -306,8 +312,12 @@ def entry_row(entry: ModelEntry) -> dict[str, Any]:
         row[f"inertia_gap_{metric}"] = gap
         row[f"buffer_gap_{metric}"] = _diff(bf, it)
     meta, prov = about.result.meta, about.result.provenance
+    shown = [r for r in (base, steer) if r is not None]
+    indicative = any(r.result.provenance.asr_grade == "indicative" for r in shown)
     row.update(
         {
+            "asr_grade": "indicative" if indicative else None,
+            "asr_note": INDICATIVE_ASR_REASON if indicative else "",
             "steering": steering_text(steer),
             "steered_runs": len(entry.steered_runs),
             "model_url": meta.model_url or "",
@@ -565,7 +575,8 @@ def display_cell(row: dict[str, Any], col: Column) -> Any:
             return f"{value:+.2f}"
         return value if isinstance(value, int) else _fmt(value)
     if col.key == "model":
-        return f"**{value}**"
+        mark = f' <sub title="{INDICATIVE_ASR_REASON}">{INDICATIVE_ASR_BADGE}</sub>' if row.get("asr_grade") else ""
+        return f"**{value}**{mark}"
     if col.key == "provenance":
         kind = row["kind"]
         return f'<span class="zbb-badge zbb-{slug(kind)}">{kind}</span>'

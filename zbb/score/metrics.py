@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from zbb.conditions import CONDITIONS, INTERRUPT, INTERRUPT_BUFFERED, NO_INTERRUPT
 from zbb.errors import ZbbError
-from zbb.records import ConditionAggregate, ItemScore, Rate, RunResult, Timing
+from zbb.records import ConditionAggregate, ItemScore, Rate, RunResult, Timing, ValidInterruptions
 from zbb.stats import PairedComparison, paired_comparison, rate_of, recovery
 
 
@@ -35,6 +35,7 @@ METRICS: dict[str, Metric] = {
 }
 
 BREAKDOWN_AXES: tuple[str, ...] = ("category", "voice", "label")
+INTERRUPT_CONDITIONS = (INTERRUPT, INTERRUPT_BUFFERED)  # the model is meant to be talking at the onset
 
 
 def _metric(name: str) -> Metric:
@@ -48,26 +49,60 @@ def _mean(values: Iterable[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+_TIMING_FIELDS = (
+    "takeover",
+    "latency_s",
+    "stop_latency_s",
+    "answer_latency_s",
+    "claim_stop_latency_s",
+    "talking_at_onset",
+)
+
+
+def _mean_n(values: Iterable[float | None]) -> tuple[float | None, int]:
+    present = [v for v in values if v is not None]
+    return _mean(present), len(present)
+
+
 def timing_of(items: Sequence[ItemScore]) -> Timing | None:
-    """FDB-style timing over the rows that have timing (None when no row has any)."""
-    measured = [
-        s
-        for s in items
-        if s.takeover is not None
-        or s.latency_s is not None
-        or s.stop_latency_s is not None
-        or s.talking_at_onset is not None
-    ]
+    """Timing over the rows that have any (None when no row has): rates and means, each mean with its n.
+
+    FDB's latency averages over take-over rows and its stop latency over rows with an overlap (as FDB's scripts
+    do); zbb's answer latency over take-over rows, its claim stop latency over every row with audio."""
+    measured = [s for s in items if any(getattr(s, f) is not None for f in _TIMING_FIELDS)]
     if not measured:
         return None
     takeovers = [s.takeover for s in measured if s.takeover is not None]
     onsets = [s.talking_at_onset for s in measured if s.talking_at_onset is not None]
+    latency, latency_n = _mean_n(s.latency_s for s in measured if s.takeover)
+    stop, stop_n = _mean_n(s.stop_latency_s for s in measured)
+    answer, answer_n = _mean_n(s.answer_latency_s for s in measured)
+    claim_stop, claim_stop_n = _mean_n(s.claim_stop_latency_s for s in measured)
     return Timing(
         n_measured=len(measured),
         takeover=rate_of(takeovers) if takeovers else None,
-        latency_s=_mean(s.latency_s for s in measured if s.takeover and s.latency_s is not None),
-        stop_latency_s=_mean(s.stop_latency_s for s in measured if s.stop_latency_s is not None),
+        latency_s=latency,
+        latency_n=latency_n,
+        stop_latency_s=stop,
+        stop_latency_n=stop_n,
+        answer_latency_s=answer,
+        answer_latency_n=answer_n,
+        claim_stop_latency_s=claim_stop,
+        claim_stop_latency_n=claim_stop_n,
         talking_at_onset=rate_of(onsets) if onsets else None,
+    )
+
+
+def valid_interruptions_of(items: Sequence[ItemScore]) -> ValidInterruptions | None:
+    """Correctness and IWOR on the interrupt rows where the model was talking at the claim's onset; None for a
+    condition without interruptions or without audio (nothing says whether the model was talking)."""
+    if not any(s.condition in INTERRUPT_CONDITIONS and s.talking_at_onset is not None for s in items):
+        return None
+    valid = [s for s in items if s.condition in INTERRUPT_CONDITIONS and s.talking_at_onset]
+    return ValidInterruptions(
+        n=len(valid),
+        correctness=rate_of([s.correct for s in valid]),
+        iwor=rate_of([s.subject_hit for s in valid]),
     )
 
 
@@ -80,6 +115,7 @@ def aggregate(items: Sequence[ItemScore]) -> ConditionAggregate:
         no_answer=rate_of([s.stance == "no_answer" for s in items]),
         timing=timing_of(items),
         missing=sum(s.missing for s in items),
+        valid_interruptions=valid_interruptions_of(items),
     )
 
 

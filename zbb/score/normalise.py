@@ -12,7 +12,7 @@ import functools
 import multiprocessing
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib.metadata import PackageNotFoundError, version
 
 #: Bump when anything below changes what a text normalises to or what counts as a subject hit.
@@ -76,13 +76,23 @@ def _normalizer():
             # The number pass only changes digits, currency/percent signs and number words; skip text without
             # any (the spelling pass below re-joins the words exactly as the number pass would have).
             if self._number_chars.search(s) or not self._number_words.isdisjoint(s.split()):
-                s = self.standardize_numbers(s)
+                s = _numbers_or_as_is(self.standardize_numbers, s)
             s = self.standardize_spellings(s)
             s = self._prefix_symbols.sub(r" \1", s)
             s = self._percent.sub(r"\1 ", s)
             return self._spaces.sub(" ", s)
 
     return CompiledEnglishTextNormalizer()
+
+
+def _numbers_or_as_is(standardize: Callable[[str], str], s: str) -> str:
+    """The library's number pass, made total: it asserts on numbers Python cannot convert (more than 4300 digits,
+    `sys.get_int_max_str_digits`) and fails on other odd digit runs; such a text keeps its words as they are
+    (it was never scoreable as a number, and the normaliser must give every string a normal form)."""
+    try:
+        return standardize(s)
+    except (AssertionError, ValueError, ArithmeticError, IndexError, KeyError, TypeError):
+        return s
 
 
 @functools.cache

@@ -38,6 +38,7 @@ def _provenance() -> Provenance:
         dataset="ZBB as built in the paper (50 subjects x 2 claims, TTS Dia2-2B)",
         judge="GPT-4.1-mini (paper's LLM judge)",
         asr="nvidia/parakeet-tdt-0.6b-v2 (paper)",
+        asr_grade="reference",
         source_url=PAPER_URL,
     )
 

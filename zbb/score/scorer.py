@@ -6,6 +6,7 @@ submission folder/zip/FDB run through `zbb.submission` and scores it. Neither de
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -16,11 +17,13 @@ from zbb.records import Clip, ItemScore, Provenance, Response, RunMeta, RunResul
 from zbb.score.judge import Judge, JudgeInput, is_correct, make_judge
 from zbb.score.metrics import aggregates_by_condition, breakdowns
 from zbb.score.normalise import contains_subject, normalise_many, normaliser_id
+from zbb.timing import ItemTiming
 
 if TYPE_CHECKING:
     from zbb.dataset import ZbbDataset
 
 Key = tuple[str, str]
+TIMING_FIELDS = tuple(f.name for f in dataclasses.fields(ItemTiming))
 MISSING_REASON = "missing: the submission has no output for this row (scored as wrong)"
 
 
@@ -50,12 +53,13 @@ def score_responses(
     meta: RunMeta,
     judge: str | Judge = "rule",
     judge_options: Mapping[str, Any] | None = None,
-    provenance_kind: str = "reproduced",
+    provenance_kind: str = "self-reported",
     dataset: ZbbDataset | None = None,
     timings: Mapping[Key, Any] | None = None,
     conditions: Iterable[str] | None = None,
     allow_partial: bool = False,
     asr: str | None = None,
+    asr_grade: str | None = None,
     source_url: str | None = None,
     notes: Callable[[str], None] | None = None,
 ) -> RunResult:
@@ -64,8 +68,10 @@ def score_responses(
     The scored conditions are `conditions`, or else those the responses cover; every row of those conditions in
     `clips` must have a response, unless `allow_partial` (then a missing row is scored wrong, counted in
     `ConditionAggregate.missing`, and reported through `notes`). A response for a row the dataset lacks is an
-    error. `timings` maps (id, condition) to an object with `takeover`, `latency_s`, `stop_latency_s`,
-    `talking_at_onset` (zbb.timing.ItemTiming). `dataset` (a ZbbDataset) fills the dataset provenance.
+    error. `timings` maps (id, condition) to an object with the fields of zbb.timing.ItemTiming. `dataset` (a
+    ZbbDataset) fills the dataset provenance. `provenance_kind` is "self-reported" unless the board's maintainers
+    scored a model's raw outputs themselves ("reproduced"). `asr_grade` says whether the ASR that produced the
+    replies is fit to be a reference ("reference" | "indicative"; None for transcripts).
     """
     by_key = _index_responses(responses)
     clip_by_key: dict[Key, Clip] = {}
@@ -123,12 +129,7 @@ def score_responses(
     for c in rows:
         key = (c.id, c.condition)
         t = timings.get(key)
-        timing = dict(
-            takeover=getattr(t, "takeover", None),
-            latency_s=getattr(t, "latency_s", None),
-            stop_latency_s=getattr(t, "stop_latency_s", None),
-            talking_at_onset=getattr(t, "talking_at_onset", None),
-        )
+        timing = {f: getattr(t, f, None) for f in TIMING_FIELDS}
         common: dict[str, Any] = dict(
             id=c.id, condition=c.condition, label=c.label, category=c.category, voice=c.voice, **timing
         )
@@ -172,6 +173,7 @@ def score_responses(
         normaliser=normaliser_id(),
         judge=judge_obj.id,
         asr=asr,
+        asr_grade=asr_grade,
         scored_at=_utc_now(),
         source_url=source_url,
     )
@@ -192,7 +194,7 @@ def score_submission(
     asr: str = "pocketsphinx",
     allow_partial: bool = False,
     judge_options: Mapping[str, Any] | None = None,
-    provenance_kind: str = "reproduced",
+    provenance_kind: str = "self-reported",
     notes: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Load a submission (folder, zip or FDB run folder) and score it against `dataset` (folder, Hub id or an
@@ -219,6 +221,7 @@ def score_submission(
         conditions=conditions,
         allow_partial=allow_partial,
         asr=sub.asr,
+        asr_grade=sub.asr_grade,
         source_url=sub.meta.paper_url,
         notes=notes,
     )

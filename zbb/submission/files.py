@@ -25,7 +25,10 @@ class Limits:
     """Caps on what a submission may hold (defaults fit a few thousand rows of 24 kHz audio).
 
     `max_ratio` is uncompressed/compressed bytes of one zip member, checked once a member passes
-    `ratio_floor_bytes` (small files compress well without being bombs).
+    `ratio_floor_bytes` (small files compress well without being bombs). `max_reply_chars` caps one reply's text
+    (a model's words after the claim's onset: a few hundred characters; the normaliser and judge cost grows with
+    it). `max_problems` stops checking once that many problems are found (fix those first), so a hostile
+    submission is refused in at most the time a valid one takes to check.
     """
 
     max_file_bytes: int = 64 * MIB
@@ -33,6 +36,8 @@ class Limits:
     max_members: int = 50_000
     max_ratio: float = 100.0
     ratio_floor_bytes: int = 1 * MIB
+    max_reply_chars: int = 1000
+    max_problems: int = 1000
 
 
 class FileTooLarge(Exception):

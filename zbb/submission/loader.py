@@ -13,30 +13,42 @@ listing all of them, so nothing half-loaded ever reaches the scorer.
 from __future__ import annotations
 
 import difflib
-import json
+import io
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from zbb.errors import AudioError, Problem, SubmissionError
-from zbb.io import jsonl_objects
-from zbb.records import Response, RunMeta, WordTiming
+from zbb.io import JsonInputError, jsonl_objects, read_json
+from zbb.records import Clip, Response, RunMeta, WordTiming
 from zbb.submission.files import FileTooLarge, Limits, SubmissionFiles
-from zbb.timing import ItemTiming, item_timing, speech_segments
+from zbb.timing import ItemTiming, item_timing, segments_from_runs, vad_segments_from_runs, voiced_runs
 
 if TYPE_CHECKING:
     from zbb.asr.base import AsrEngine
     from zbb.dataset import ZbbDataset
-    from zbb.records import Clip
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg")
 FDB_FILES = ("output.wav", "output.json")
-FDB_IGNORED = ("input.wav", "interrupt.json", "clean_input.wav")  # FDB sample files that may sit beside outputs
+# FDB sample files, and what FDB's scripts write, that may sit beside outputs
+FDB_IGNORED = (
+    "input.wav",
+    "interrupt.json",
+    "clean_input.wav",
+    "metadata.json",
+    "rating.json",
+    "latency_intervals.json",
+)
 LENGTH_TOLERANCE_S = 0.1  # output audio may differ this much from the user audio before a warning
+# Output audio longer than the user audio by more than max(MIN_S, SHARE x its length) is refused from its header.
+LENGTH_REFUSE_MIN_S = 5.0
+LENGTH_REFUSE_SHARE = 0.5
+MAX_CHANNELS = 2
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8000, 384_000
 ASR_MARGIN_S = 0.3  # decode this much before the first and past the last voiced sample
 
 Key = tuple[str, str]  # (id, condition)
@@ -54,6 +66,7 @@ class Submission:
     missing: list[Key] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     asr: str | None = None  # engine + model id when audio was transcribed here
+    asr_grade: str | None = None  # "reference" | "indicative" (the weakest engine used); None: no ASR here
 
     def conditions(self) -> list[str]:
         return sorted({c for _, c in self.responses})
@@ -77,6 +90,7 @@ class _Inspection:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     missing: list[Key] = field(default_factory=list)
+    stopped: bool = False  # checking stopped at Limits.max_problems
 
 
 # ------------------------------------------------------------------------------------------------ JSON files
@@ -113,9 +127,9 @@ def _read_meta(files: SubmissionFiles, ins: _Inspection) -> None:
         return
     where = files.where("meta.json")
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        ins.problems.append(Problem(f"{where}:{exc.lineno}", f"malformed JSON: {exc.msg} (column {exc.colno})"))
+        data = read_json(text, where)
+    except JsonInputError as exc:
+        ins.problems.append(Problem(exc.where, exc.message))
         return
     if not isinstance(data, dict):
         ins.problems.append(Problem(where, f"expected a JSON object, got {type(data).__name__}"))
@@ -126,37 +140,68 @@ def _read_meta(files: SubmissionFiles, ins: _Inspection) -> None:
         ins.problems.extend(Problem(where, m) for m in describe_errors(exc))
 
 
+def _shown(text: str, limit: int = 80) -> str:
+    """Untrusted text as it appears in a message: repr, cut to `limit` characters."""
+    shown = repr(text)
+    return shown if len(shown) <= limit else shown[: limit - 4] + "...'"
+
+
 def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: dict[Key, str]) -> None:
     from pydantic import ValidationError
 
-    from zbb.submission.schema import ResponseLine, describe_errors
+    from zbb.submission.schema import MAX_ID_CHARS, MAX_NAME_CHARS, ResponseLine, describe_errors
 
     text = _read_text(files, "responses.jsonl", ins.problems)
     if text is None:
         return
     base = files.where("responses.jsonl")
-    for lineno, data in jsonl_objects(text, base, ins.problems):
+    cap = files.limits.max_reply_chars
+    for lineno, data in jsonl_objects(text, base, ins.problems, max_problems=files.limits.max_problems):
+        if _stopped(files, ins):
+            return
         where = f"{base}:{lineno}"
-        item = data.get("id") if isinstance(data.get("id"), str) else None
+        raw_id, raw_condition = data.get("id"), data.get("condition")
+        item = raw_id if isinstance(raw_id, str) and 0 < len(raw_id) <= MAX_ID_CHARS else None
+        label = f"{where} [{item}]" if item else where
+        if item and isinstance(raw_condition, str) and len(raw_condition) <= MAX_NAME_CHARS:
+            seen.setdefault((item, raw_condition), where)  # present, if bad: not also reported missing
+        reply = data.get("response")
+        if isinstance(reply, str) and len(reply) > cap:
+            ins.problems.append(
+                Problem(label, f"response is {len(reply)} characters; the limit is {cap} (Limits.max_reply_chars)")
+            )
+            continue
         try:
             line = ResponseLine.model_validate(data)
         except ValidationError as exc:
-            label = f"{where} [{item}]" if item else where
             ins.problems.extend(Problem(label, m) for m in describe_errors(exc))
-            if item and isinstance(data.get("condition"), str):
-                seen.setdefault((item, data["condition"]), where)  # present, if bad: not also reported missing
             continue
         key = (line.id, line.condition)
-        if key in seen:
+        if seen.get(key, where) != where:
             ins.problems.append(
                 Problem(
                     f"{where} [{line.id}]", f"duplicate row ({line.id}, {line.condition}); first given at {seen[key]}"
                 )
             )
             continue
-        seen[key] = where
         words = tuple(w.to_record() for w in line.words) if line.words is not None else None
         ins.lines[key] = Response(id=line.id, condition=line.condition, response=line.response.strip(), words=words)
+
+
+def _stopped(files: SubmissionFiles, ins: _Inspection) -> bool:
+    """Whether enough problems were found to stop checking (Limits.max_problems)."""
+    if len(ins.problems) < files.limits.max_problems:
+        return False
+    if not ins.stopped:
+        ins.stopped = True
+        ins.problems.append(
+            Problem(
+                files.name,
+                f"checking stopped after {files.limits.max_problems} problems (Limits.max_problems); "
+                "fix these and check again",
+            )
+        )
+    return True
 
 
 # ----------------------------------------------------------------------------------------------- layout
@@ -234,17 +279,54 @@ def _classify(
     ins.layout = next(iter(layouts)) if len(layouts) == 1 else "transcript"
 
 
-def _check_against_dataset(dataset: ZbbDataset, ins: _Inspection, seen: dict[Key, str], allow_partial: bool) -> None:
+#: Unknown ids and conditions get a did-you-mean for the first few only: a search per line made refusing a file of
+#: unknown ids take far longer than checking a valid one.
+MAX_SUGGESTIONS = 5
+
+
+def _suggest(word: str, choices: list[str], budget: list[int]) -> str:
+    if budget[0] <= 0:
+        return ""
+    budget[0] -= 1
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def _longest_output_s(clip: Clip) -> float:
+    """How long a model's output on `clip` may run: its output channel is time-locked to the user audio; some
+    slack (as for output audio, refused past the same point) for runs that kept generating a little longer."""
+    return clip.duration_s + max(LENGTH_REFUSE_MIN_S, LENGTH_REFUSE_SHARE * clip.duration_s)
+
+
+def _word_time_problem(words: tuple[WordTiming, ...] | None, clip: Clip) -> str | None:
+    """Why a row's word times cannot be on this clip (past the end of any output on it), or None."""
+    limit = _longest_output_s(clip)
+    for w in words or ():
+        if w.end > limit or w.start > limit:
+            return (
+                f"word {_shown(w.word, 40)} at {w.start:g}-{w.end:g} s is outside the clip (the user audio is "
+                f"{clip.duration_s:g} s; output may run to {limit:g} s); word times are seconds from the start "
+                "of the row's user audio"
+            )
+    return None
+
+
+def _check_against_dataset(
+    dataset: ZbbDataset, ins: _Inspection, seen: dict[Key, str], allow_partial: bool, files: SubmissionFiles
+) -> None:
     conditions = dataset.conditions()
     answered: dict[str, set[str]] = {}
     row_ids: dict[str, set[str]] = {}  # per condition, built once: a set per response line made checking quadratic
+    budget = [MAX_SUGGESTIONS]
     for (item, cond), where in sorted(seen.items()):
+        if _stopped(files, ins):
+            return
         if cond not in conditions:
-            close = difflib.get_close_matches(cond, conditions, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = _suggest(cond, conditions, budget)
             ins.problems.append(
                 Problem(
-                    f"{where} [{item}]", f"unknown condition {cond!r}; the dataset has {', '.join(conditions)}.{hint}"
+                    f"{where} [{item}]",
+                    f"unknown condition {_shown(cond)}; the dataset has {', '.join(conditions)}.{hint}",
                 )
             )
             continue
@@ -252,15 +334,18 @@ def _check_against_dataset(dataset: ZbbDataset, ins: _Inspection, seen: dict[Key
             row_ids[cond] = {c.id for c in dataset.clips(cond)}
         ids = row_ids[cond]
         if item not in ids:
-            close = difflib.get_close_matches(item, sorted(ids), n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = _suggest(item, sorted(ids), budget)
             ins.problems.append(
                 Problem(
                     f"{where} [{item}]",
-                    f"unknown id {item!r}: not a row of condition {cond!r} in dataset {dataset.source}.{hint}",
+                    f"unknown id {_shown(item)}: not a row of condition {cond!r} in dataset {dataset.source}.{hint}",
                 )
             )
             continue
+        line = ins.lines.get((item, cond))
+        why = _word_time_problem(line.words, dataset.clip(cond, item)) if line is not None else None
+        if why:
+            ins.problems.append(Problem(f"{where} [{item}]", why))
         answered.setdefault(cond, set()).add(item)
     for cond, got in sorted(answered.items()):
         lacking = [c.id for c in dataset.clips(cond) if c.id not in got]
@@ -303,7 +388,8 @@ def _inspect(files: SubmissionFiles, dataset: ZbbDataset, *, condition: str | No
     _classify(files, ins, condition, dataset.conditions(), seen)
     if ins.layout == "transcript" and "responses.jsonl" in files.paths():
         _read_responses(files, ins, seen)
-    _check_against_dataset(dataset, ins, seen, allow_partial)
+    if not _stopped(files, ins):
+        _check_against_dataset(dataset, ins, seen, allow_partial, files)
     _check_dataset_ref(ins.meta, dataset, ins, files.where("meta.json"))
     return ins
 
@@ -319,12 +405,13 @@ class _Loaded:
     fdb_words: tuple[WordTiming, ...] | None
     fdb_text: str | None
     window_start_s: float = 0.0  # where `window` starts, seconds from the start of the user audio
+    fdb_segments: list[tuple[int, int]] | None = None  # zbb.timing.vad_segments, for FDB's stop latency
 
 
 def _fdb_json(
     files: SubmissionFiles, rel: str, problems: list[Problem]
 ) -> tuple[str, tuple[WordTiming, ...] | None] | None:
-    from pydantic import BaseModel, ConfigDict, ValidationError
+    from pydantic import BaseModel, ConfigDict, FiniteFloat, ValidationError
 
     from zbb.submission.schema import describe_errors
 
@@ -332,7 +419,7 @@ def _fdb_json(
         # FDB's files come from other tools, which add fields of their own: extra keys are ignored here.
         model_config = ConfigDict(extra="ignore")
         text: str
-        timestamp: tuple[float, float | None]
+        timestamp: tuple[FiniteFloat, FiniteFloat | None]
 
     class Output(BaseModel):
         model_config = ConfigDict(extra="ignore")
@@ -344,9 +431,9 @@ def _fdb_json(
         return None
     where = files.where(rel)
     try:
-        parsed = Output.model_validate(json.loads(text))
-    except json.JSONDecodeError as exc:
-        problems.append(Problem(f"{where}:{exc.lineno}", f"malformed JSON: {exc.msg} (column {exc.colno})"))
+        parsed = Output.model_validate(read_json(text, where))
+    except JsonInputError as exc:
+        problems.append(Problem(exc.where, exc.message))
         return None
     except ValidationError as exc:
         problems.extend(Problem(where, f"FDB output.json: {m}") for m in describe_errors(exc))
@@ -383,6 +470,15 @@ def _load_audio_row(
         if parsed is None:
             return None
         fdb_text, fdb_words = parsed
+        where_json = f"{files.where(row.json_rel)} [{clip.id}]"
+        cap = files.limits.max_reply_chars
+        why = _word_time_problem(fdb_words, clip)
+        size = max(len(fdb_text), sum(len(w.word) + 1 for w in fdb_words or ()))
+        if size > cap:
+            why = f"text is {size} characters; the limit is {cap} (Limits.max_reply_chars)"
+        if why:
+            problems.append(Problem(where_json, why))
+            return None
         if fdb_words is None:
             warnings.append(
                 Problem(
@@ -394,7 +490,9 @@ def _load_audio_row(
         return _Loaded([], 0, None, fdb_words, fdb_text)
     where = f"{files.where(row.rel)} [{clip.id}]"
     try:
-        samples, sr = read_audio(files.read(row.rel), where=where)
+        data = files.read(row.rel)
+        sr, expected, header_frames = _check_audio_header(data, clip, where)
+        samples, _ = read_audio(data, where=where, frames=expected)  # decode no more than the user audio's length
     except (AudioError, FileTooLarge) as exc:
         message = re.sub(r"Error opening <_io\.BytesIO object at 0x[0-9a-f]+>: ", "", str(exc))
         problems.append(Problem(where, message.removeprefix(f"{where}: ")))
@@ -402,29 +500,23 @@ def _load_audio_row(
     except OSError as exc:
         problems.append(Problem(where, f"unreadable ({exc})"))
         return None
-    if not np.any(samples):
-        problems.append(
-            Problem(
-                where,
-                "audio is silent (every sample is zero); if the model said nothing, "
-                'submit a transcript line with "silent": true',
-            )
-        )
-        return None
-    expected = samples_at(clip.duration_s, sr)
-    if abs(len(samples) - expected) > LENGTH_TOLERANCE_S * sr:
-        action = "padded with silence" if len(samples) < expected else "trimmed"
+    # An output of exact digital zeros is an ordinary row: the model said nothing (FDB's own inference scripts
+    # write zeros for silence), so it takes no turn and was not talking.
+    if abs(header_frames - expected) > LENGTH_TOLERANCE_S * sr:
+        action = "padded with silence" if header_frames < expected else "trimmed"
         warnings.append(
             Problem(
                 where,
-                f"output audio is {len(samples) / sr:.3f} s but the user audio is "
+                f"output audio is {header_frames / sr:.3f} s but the user audio is "
                 f"{clip.duration_s:.3f} s; {action} to match (FDB convention: same length)",
             )
         )
     if len(samples) < expected:
         samples = np.concatenate([samples, np.zeros(expected - len(samples), dtype=np.float32)])
     samples = samples[:expected]
-    segments = speech_segments(samples, sr)
+    runs = voiced_runs(samples, sr)  # one pass over the signal for both segmentations
+    segments = segments_from_runs(runs, sr, len(samples))
+    fdb_segments = vad_segments_from_runs(runs, sr, len(samples))
     window = None
     if want_window and fdb_text is None:
         # Decode only from the onset to the end of the voiced spans after it (plus a margin): silence holds no
@@ -438,18 +530,49 @@ def _load_audio_row(
             window_start_s = start / sr
         else:
             window, window_start_s = np.zeros(0, np.float32), onset / sr
-        return _Loaded(segments, sr, window, fdb_words, fdb_text, window_start_s)
-    return _Loaded(segments, sr, window, fdb_words, fdb_text)
+        return _Loaded(segments, sr, window, fdb_words, fdb_text, window_start_s, fdb_segments)
+    return _Loaded(segments, sr, window, fdb_words, fdb_text, fdb_segments=fdb_segments)
+
+
+def _check_audio_header(data: bytes, clip: Clip, where: str) -> tuple[int, int, int]:
+    """Check an output audio file from its header alone, before decoding anything: channels, sample rate and
+    length against the user audio. Returns (sample rate, samples to decode, samples in the file); raises
+    AudioError."""
+    import soundfile as sf
+
+    from zbb.audio import samples_at
+
+    try:
+        info = sf.info(io.BytesIO(data))
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        raise AudioError(f"unreadable audio ({exc})") from None
+    if not 1 <= info.channels <= MAX_CHANNELS:
+        raise AudioError(f"audio has {info.channels} channels; expected the model's output channel (mono)")
+    if not MIN_SAMPLE_RATE <= info.samplerate <= MAX_SAMPLE_RATE:
+        raise AudioError(
+            f"sample rate {info.samplerate} Hz; expected {MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz (24000 for Moshi)"
+        )
+    seconds = info.frames / info.samplerate
+    allowed = _longest_output_s(clip)
+    if seconds > allowed:
+        raise AudioError(
+            f"output audio is {seconds:.3f} s (from its header) but the user audio is {clip.duration_s:.3f} s; "
+            "expected the same length (FDB convention: time-locked to the user audio); not decoded"
+        )
+    return int(info.samplerate), samples_at(clip.duration_s, info.samplerate), int(info.frames)
 
 
 def _check_rows(
     files: SubmissionFiles, dataset: ZbbDataset, ins: _Inspection, *, want_window: bool
 ) -> dict[Key, _Loaded]:
     loaded: dict[Key, _Loaded] = {}
+    known = {cond: {c.id for c in dataset.clips(cond)} for cond in dataset.conditions()}
     for key, row in sorted(ins.audio.items()):
         item, cond = key
-        if cond not in dataset.conditions() or item not in {c.id for c in dataset.clips(cond)}:
+        if item not in known.get(cond, ()):
             continue  # already a problem
+        if _stopped(files, ins):
+            break
         got = _load_audio_row(
             files, row, dataset.clip(cond, item), want_window=want_window, problems=ins.problems, warnings=ins.warnings
         )
@@ -535,9 +658,10 @@ def load_submission(
         responses[key] = line
         if line.words is not None:
             clip = dataset.clip(key[1], key[0])
-            timings[key] = item_timing(onset_s=clip.onset_s, end_s=clip.end_s, words=line.words)
+            timings[key] = _item_timing(clip, words=line.words)
+    asr_grade = None
     if loaded:
-        asr_label = _transcribe(loaded, dataset, asr, responses, timings, workers=workers, progress=progress)
+        asr_label, asr_grade = _transcribe(loaded, dataset, asr, responses, timings, workers=workers, progress=progress)
     return Submission(
         source=source,
         layout=ins.layout,
@@ -547,7 +671,17 @@ def load_submission(
         missing=ins.missing,
         warnings=ins.warnings,
         asr=asr_label,
+        asr_grade=asr_grade,
     )
+
+
+def _item_timing(clip: Clip, **measured: Any) -> ItemTiming:
+    """zbb.timing.item_timing at the row's reference points: the claim's onset and the times `zbb export` writes into
+    FDB's `interrupt.json`."""
+    from zbb.builder.export import fdb_timestamp
+
+    start, end = fdb_timestamp(clip)
+    return item_timing(onset_s=clip.onset_s, end_s=end, start_s=start, duration_s=clip.duration_s, **measured)
 
 
 def _transcribe(
@@ -559,9 +693,10 @@ def _transcribe(
     *,
     workers: int | None,
     progress: bool,
-) -> str | None:
-    """Fill responses and timings of audio rows: FDB output.json words where given, else ASR on the windows."""
-    from zbb.asr import make_asr
+) -> tuple[str | None, str | None]:
+    """Fill responses and timings of audio rows: FDB output.json words where given, else ASR on the windows.
+    Returns the ASR label and grade (None, None when no ASR ran here)."""
+    from zbb.asr import asr_grade_of, make_asr
     from zbb.errors import EngineError
 
     to_decode = [k for k, v in loaded.items() if v.window is not None and v.window.size]
@@ -595,13 +730,15 @@ def _transcribe(
                 words = None  # an engine that gave text without word times: timing comes from the audio alone
             source = f"asr:{engine_name}"
         responses[key] = Response(id=item, condition=cond, response=text, words=words, source=source)
-        timings[key] = item_timing(
-            onset_s=clip.onset_s,
-            end_s=clip.end_s,
-            words=words,
+        timings[key] = _item_timing(
+            clip,
+            words=row.fdb_words if row.fdb_text is not None else words,  # FDB crops its own words at the end
             segments=row.segments if row.sample_rate else None,
+            fdb_segments=row.fdb_segments if row.sample_rate else None,
             sample_rate=row.sample_rate or None,
         )
+    grade = None
     if engine is not None:
         labels.add(engine.describe())
-    return " + ".join(sorted(labels)) or None
+        grade = asr_grade_of(engine)
+    return " + ".join(sorted(labels)) or None, grade

@@ -6,13 +6,29 @@ These models only check what arrives; the loader turns them into the shared reco
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from zbb.records import RunMeta, Steering, WordTiming
 
 SCHEMA_VERSION = 1
+
+#: Longest display name / id a submission may give: run ids, file names and the board's columns are built from them.
+MAX_NAME_CHARS = 100
+MAX_ID_CHARS = 200
+MAX_TEXT_CHARS = 2000  # free-text fields (notes)
+MAX_DECODING_CHARS = 4000  # the free-form decoding settings, as compact JSON
 
 
 class _Strict(BaseModel):
@@ -22,28 +38,44 @@ class _Strict(BaseModel):
 class SteeringModel(_Strict):
     """Activation-steering settings (the paper's perception vector): null in meta.json for an unsteered run."""
 
-    method: StrictStr = Field("perception-vector", description="steering method name")
-    layer: int | None = Field(None, ge=0, description="layer the vector is added at")
-    alpha: float | None = Field(None, description="steering strength")
-    span: int | None = Field(None, ge=1, description="number of model timesteps steered after the onset (dT)")
+    method: StrictStr = Field("perception-vector", max_length=MAX_NAME_CHARS, description="steering method name")
+    layer: int | None = Field(None, ge=0, le=100_000, description="layer the vector is added at")
+    alpha: float | None = Field(None, allow_inf_nan=False, description="steering strength (a finite number)")
+    span: int | None = Field(
+        None, ge=1, le=100_000, description="number of model timesteps steered after the onset (dT)"
+    )
     vector_sha256: StrictStr | None = Field(None, pattern=r"^[0-9a-f]{64}$", description="sha256 of the vector file")
 
 
 class MetaModel(_Strict):
     """meta.json: what the submission says about the model and how its outputs were produced."""
 
-    model: StrictStr = Field(min_length=1, description="display name, e.g. 'Moshi'")
-    model_id: StrictStr | None = Field(None, description="Hugging Face Hub repo of the weights")
-    revision: StrictStr | None = Field(None, description="weights revision (commit)")
-    steering: SteeringModel | None = Field(None, description="null for an unsteered run")
-    decoding: dict[str, Any] = Field(default_factory=dict, description="sampling settings, free-form")
-    dataset: StrictStr | None = Field(
-        None, description="dataset fingerprint, or Hub id[@revision], the outputs were made on"
+    model: StrictStr = Field(min_length=1, max_length=MAX_NAME_CHARS, description="display name, e.g. 'Moshi'")
+    model_id: StrictStr | None = Field(
+        None, max_length=MAX_ID_CHARS, description="Hugging Face Hub repo of the weights"
     )
-    notes: StrictStr = ""
-    model_family: StrictStr | None = None
-    model_url: StrictStr | None = None
-    paper_url: StrictStr | None = None
+    revision: StrictStr | None = Field(None, max_length=MAX_ID_CHARS, description="weights revision (commit)")
+    steering: SteeringModel | None = Field(None, description="null for an unsteered run")
+    decoding: dict[str, Any] = Field(
+        default_factory=dict, description=f"sampling settings, free-form (at most {MAX_DECODING_CHARS} characters)"
+    )
+    dataset: StrictStr | None = Field(
+        None,
+        max_length=MAX_ID_CHARS,
+        description="dataset fingerprint, or Hub id[@revision], the outputs were made on",
+    )
+    notes: StrictStr = Field("", max_length=MAX_TEXT_CHARS)
+    model_family: StrictStr | None = Field(None, max_length=MAX_NAME_CHARS)
+    model_url: StrictStr | None = Field(None, max_length=MAX_ID_CHARS)
+    paper_url: StrictStr | None = Field(None, max_length=MAX_ID_CHARS)
+
+    @field_validator("decoding")
+    @classmethod
+    def _small_decoding(cls, value: dict[str, Any]) -> dict[str, Any]:
+        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+        if size > MAX_DECODING_CHARS:
+            raise ValueError(f"decoding settings are {size} characters as JSON; the limit is {MAX_DECODING_CHARS}")
+        return value
 
     def to_record(self) -> RunMeta:
         steering = Steering(**self.steering.model_dump()) if self.steering is not None else None
@@ -53,9 +85,9 @@ class MetaModel(_Strict):
 class WordModel(_Strict):
     """A response word; `start`/`end` in seconds from the start of the row's user audio."""
 
-    word: StrictStr = Field(min_length=1)
-    start: float = Field(ge=0)
-    end: float = Field(ge=0)
+    word: StrictStr = Field(min_length=1, max_length=MAX_ID_CHARS)
+    start: float = Field(ge=0, allow_inf_nan=False)
+    end: float = Field(ge=0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _ordered(self) -> WordModel:
@@ -70,8 +102,10 @@ class WordModel(_Strict):
 class ResponseLine(_Strict):
     """One line of responses.jsonl: what the model said on row (id, condition) from the claim's onset on."""
 
-    id: StrictStr = Field(min_length=1, description="bank item id (row id of the dataset)")
-    condition: StrictStr = Field(description="dataset condition: no_interrupt, interrupt or interrupt_buffered")
+    id: StrictStr = Field(min_length=1, max_length=MAX_ID_CHARS, description="bank item id (row id of the dataset)")
+    condition: StrictStr = Field(
+        max_length=MAX_NAME_CHARS, description="dataset condition: no_interrupt, interrupt or interrupt_buffered"
+    )
     response: StrictStr = Field(description="the model's words after the claim's onset")
     words: list[WordModel] | None = Field(
         None, description="optional word times, seconds from the start of the user audio"
@@ -129,8 +163,6 @@ def json_schema() -> dict[str, Any]:
 
 
 def schema_text() -> str:
-    import json
-
     return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
