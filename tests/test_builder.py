@@ -295,6 +295,17 @@ def test_two_builds_are_byte_identical(tiny_dataset, tiny_bank, tmp_path):
     assert not (tmp_path / "again.partial").exists()
 
 
+@pytest.mark.slow
+def test_a_two_process_build_gives_the_same_bytes(tiny_dataset, tiny_bank, tmp_path):
+    """hibari seeds each utterance and runs one onnxruntime thread: which process renders what cannot matter."""
+    bank, recipe = tiny_bank
+    build_dataset(tmp_path / "two", bank=bank, recipe=recipe, preset="tiny", num_proc=2, progress=False)
+    shards = sorted(tiny_dataset.glob("*/test-*.parquet"))
+    assert shards
+    for shard in shards:
+        assert (tmp_path / "two" / shard.relative_to(tiny_dataset)).read_bytes() == shard.read_bytes()
+
+
 # ----------------------------------------------------------------------------------------- resume, retry
 class CountingEngine:
     """The real default (hibari) engine, counting calls per text, optionally crashing after `crash_after` claims."""
