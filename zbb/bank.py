@@ -504,11 +504,13 @@ def warn_mishearable(items: Sequence[BankItem], source: str) -> list[str]:
         seen.add(subject)
         found = confusions(subject)
         if found:
-            messages.append(
-                f"{source}: item {item.id}: subject {'; '.join(str(c) for c in found)}: a listener may mishear it"
-            )
-    for message in messages:
-        warnings.warn(message, MishearableSubjectWarning, stacklevel=3)
+            messages.append(f"{source}: item {item.id}: subject {'; '.join(str(c) for c in found)}")
+    if messages:  # one warning for the whole bank, listing every subject
+        warnings.warn(
+            f"{len(messages)} subject(s) a listener may mishear:\n  " + "\n  ".join(messages),
+            MishearableSubjectWarning,
+            stacklevel=3,
+        )
     return messages
 
 
