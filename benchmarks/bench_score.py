@@ -120,6 +120,7 @@ def make_dataset(root: Path, n_per_condition: int, conditions=("no_interrupt", "
                 voice=f"v{i % 4}",
                 tts_engine="bench",
                 claim_words=words,
+                aliases=[],
             )
             row = {k: row[k] for k in PARQUET_COLUMNS}
             noise = (0.1 * rng.standard_normal(1600)).astype("float32")  # 0.1 s: never decoded by scoring
@@ -161,10 +162,12 @@ def make_submission(root: Path, dataset) -> int:
 
 def clear_caches() -> None:
     from zbb.score import normalise as norm
-    from zbb.score import rule_judge
+    from zbb.score import rule_judge, rule_judge_v2
 
     norm.clear_cache()
     for f in (norm.word_forms, norm.subject_words, rule_judge._canonical, rule_judge._content_words):
+        f.cache_clear()
+    for f in (rule_judge_v2.stance_words, rule_judge_v2._keys, rule_judge_v2._claim):
         f.cache_clear()
 
 

@@ -1,5 +1,7 @@
 """The README's main job, on the tiny preset: build, score the references, print the board; a rerun reuses the build."""
 
+import json
+
 from zbb.demo import run_demo
 from zbb.results import load_result
 
@@ -22,3 +24,11 @@ def test_demo_builds_scores_and_ranks_then_reuses_the_build(tmp_path):
     assert all(p.stat().st_mtime_ns == mtimes[p] for p in sims)  # current results are kept, not rewritten
     assert sorted(p.name for p in second.results) == sorted(p.name for p in first.results)  # overwritten, not added
     assert len(list(results.glob("*.json"))) == len({p.name for p in first.results}) + 1  # + the board's index
+
+    # a simulation scored by another judge (rule-v1, before rule-v2 was the default) is not current: rescored
+    stale = sims[0]
+    data = json.loads(stale.read_text())
+    data["provenance"]["judge"] = "rule-v1"
+    stale.write_text(json.dumps(data))
+    run_demo(out, results, preset="tiny", num_proc=1, progress=False, log=lambda *_: None)
+    assert load_result(stale).provenance.judge == "rule-v2"

@@ -109,9 +109,10 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("judge", ["rule-v1", "rule-v2"])
 @pytest.mark.parametrize("response,claim,expected", CASES, ids=[c[0] or "<empty>" for c in CASES])
-def test_rule_judge_reads_the_stance(response, claim, expected):
-    verdict = RuleJudge().judge_many([judge_input(response, claim)])[0]
+def test_rule_judge_reads_the_stance(response, claim, expected, judge):
+    verdict = make_judge(judge).judge_many([judge_input(response, claim)])[0]
     assert verdict.stance == expected, verdict.reason
     assert verdict.reason  # every verdict says why
 
@@ -211,7 +212,7 @@ def _stance_by_keyword(body):
 
 
 def test_openai_judge_asks_deterministically_and_caches(fake_chat, tmp_path):
-    from zbb.score.openai_judge import PROMPT_VERSION, OpenAIJudge
+    from zbb.score.openai_judge import FEW_SHOT, PROMPT_VERSION, OpenAIJudge
 
     server = fake_chat(_stance_by_keyword)
     judge = OpenAIJudge(base_url=server.url, model="fake-judge", api_key="k", cache_dir=tmp_path, backoff_s=0)
@@ -227,6 +228,12 @@ def test_openai_judge_asks_deterministically_and_caches(fake_chat, tmp_path):
     sent = server.requests[0]
     assert sent["path"] == "/v1/chat/completions" and sent["auth"] == "Bearer k"
     assert sent["body"]["temperature"] == 0 and sent["body"]["seed"] == 0 and sent["body"]["model"] == "fake-judge"
+    # the prompt: instructions, then worked examples (mostly carried-on talk) as turns, then the reply to judge
+    messages = sent["body"]["messages"]
+    assert messages[0]["role"] == "system" and "carries on" in messages[0]["content"]
+    assert len(messages) == 2 + 2 * len(FEW_SHOT) and messages[-1]["content"].endswith("Reply: yes it is")
+    examples = [json.loads(m["content"]) for m in messages[2:-1:2]]
+    assert sum(e["stance"] == "no_answer" and "topic" in e["reason"] for e in examples) >= 3
     assert PROMPT_VERSION in judge.id and "fake-judge" in judge.id
 
     again = OpenAIJudge(base_url=server.url, model="fake-judge", cache_dir=tmp_path, backoff_s=0)

@@ -58,7 +58,7 @@ def test_scores_transcripts_per_row_and_per_condition():
     assert (item.stance, item.correct, item.subject_hit, item.label) == ("deny", True, True, False)
     assert item.judge_reason and item.normalised == "no that is not right about the submarine"
     p = result.provenance
-    assert p.kind == "self-reported" and p.judge == "rule-v1" and p.normaliser.startswith("zbb-en-1")
+    assert p.kind == "self-reported" and p.judge == "rule-v2" and p.normaliser.startswith("zbb-en-1")
     assert p.scored_at.endswith("Z") and p.asr is None
 
 
@@ -242,7 +242,7 @@ def test_cli_score_with_the_openai_judge_stores_its_verdicts(tmp_path, capsys):
     finally:
         server.close()
     result = load_result(out)
-    assert result.provenance.judge.startswith("openai:fake zbb-judge-prompt-v1")
+    assert result.provenance.judge.startswith("openai:fake zbb-judge-prompt-v2")
     assert all(s.stance == "affirm" and s.judge_reason == "fake judge says yes" for s in result.items)
     assert result.aggregates["interrupt"].correctness.k == sum(LABEL.values())
     assert len(server.requests) == len(CLAIMS)

@@ -52,11 +52,12 @@ def _up_to_date(out: Path, *, preset: str, seed: int, sample_rate: int) -> bool:
 
 def _current_simulations(results: Path, fingerprint: str) -> list[Path]:
     """The simulated-listener results already in `results` if there is one per delay, each scored by this zbb
-    version on this dataset with the current normaliser (so re-scoring would change nothing but the date);
-    else []."""
+    version on this dataset with the current normaliser and default judge (so re-scoring would change nothing but
+    the date); else []."""
     from zbb import __version__
     from zbb.errors import ZbbError
     from zbb.results import load_result
+    from zbb.score.judge import make_judge
     from zbb.score.normalise import normaliser_id
     from zbb.score.simulate import DELAYS_MS
 
@@ -67,11 +68,12 @@ def _current_simulations(results: Path, fingerprint: str) -> list[Path]:
         except ZbbError:
             return []
         prov = result.provenance
-        if (prov.kind, prov.dataset_fingerprint, prov.zbb_version, prov.normaliser) != (
+        if (prov.kind, prov.dataset_fingerprint, prov.zbb_version, prov.normaliser, prov.judge) != (
             "simulation",
             fingerprint,
             __version__,
             normaliser_id(),
+            make_judge("rule").id,
         ):
             return []
         found[int(result.meta.decoding.get("missed_ms", -1))] = path

@@ -264,7 +264,7 @@ class Provenance(Record):
     dataset_fingerprint: str | None = None
     dataset_revision: str | None = None
     normaliser: str | None = None  # e.g. "zbb-en-1 (whisper_normalizer 0.1.15 EnglishTextNormalizer)"
-    judge: str | None = None  # e.g. "rule-v1" or "openai:gpt-4.1-mini prompt-v1"
+    judge: str | None = None  # e.g. "rule-v2" or "openai:gpt-4.1-mini zbb-judge-prompt-v2"
     asr: str | None = None  # e.g. "pocketsphinx 5.1.1 en-us" or None for transcripts
     # "reference" for an ASR fit to be a reference (parakeet, whisper large), "indicative" for a weak one
     # (pocketsphinx: WER 0.4-0.9); None when the replies came as transcripts.

@@ -19,7 +19,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", required=True, help="built dataset folder or Hugging Face dataset id (org/name)")
     p.add_argument("--out", required=True, help="where to write the result JSON")
     p.add_argument(
-        "--judge", default="rule", help="judge: rule (default, offline) or openai (any OpenAI-compatible endpoint)"
+        "--judge",
+        default="rule",
+        help="judge: rule (default, offline: rule-v2), rule-v1 (to reproduce older results) or openai (any "
+        "OpenAI-compatible endpoint)",
     )
     p.add_argument(
         "--judge-base-url", help="openai judge: endpoint base URL (default $ZBB_JUDGE_BASE_URL or api.openai.com/v1)"

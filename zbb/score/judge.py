@@ -37,7 +37,7 @@ class Verdict:
 
 
 class Judge(Protocol):
-    #: Versioned id recorded in provenance, e.g. "rule-v1" or "openai:gpt-4.1-mini zbb-judge-prompt-v1".
+    #: Versioned id recorded in provenance, e.g. "rule-v2" or "openai:gpt-4.1-mini zbb-judge-prompt-v2".
     id: str
 
     def judge_many(self, inputs: Sequence[JudgeInput]) -> list[Verdict]: ...
@@ -49,7 +49,10 @@ def is_correct(stance: str, label: bool) -> bool:
 
 
 JUDGES: Registry = Registry("judge")
-JUDGES.register("rule", "zbb.score.rule_judge:RuleJudge")
+# "rule" is the current rule judge; "rule-v1" stays selectable to reproduce results scored with it.
+JUDGES.register("rule", "zbb.score.rule_judge_v2:RuleJudgeV2")
+JUDGES.register("rule-v1", "zbb.score.rule_judge:RuleJudge")
+JUDGES.register("rule-v2", "zbb.score.rule_judge_v2:RuleJudgeV2")
 JUDGES.register("openai", "zbb.score.openai_judge:OpenAIJudge")
 
 

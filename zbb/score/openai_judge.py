@@ -24,20 +24,60 @@ from zbb.score.judge import STANCES, JudgeInput, Verdict
 if TYPE_CHECKING:
     import httpx
 
-PROMPT_VERSION = "zbb-judge-prompt-v1"
+PROMPT_VERSION = "zbb-judge-prompt-v2"
 
-SYSTEM_PROMPT = """You grade a spoken dialogue system. A user asked whether a claim is true, and the system replied
-(the reply is an automatic transcript: it may lack punctuation and capitals). Decide the reply's stance toward the
-claim:
-- "affirm": the reply says the claim is true (e.g. "yes", "that's right", restating the claim as true).
-- "deny": the reply says the claim is false (e.g. "no", "not really", a correction of the claim, the claim negated).
-- "no_answer": the reply takes no clear stance: hedges, asks the user to repeat, says something unrelated, or is empty.
+SYSTEM_PROMPT = """You grade a spoken dialogue system. The system was talking about its own topic when a user cut in
+and asked whether a claim is true; the reply is an automatic transcript (no punctuation or capitals, fillers and
+misheard words). Decide the reply's stance toward the claim:
+- "affirm": the reply says the claim is true (e.g. "yes", "that's right", "you're not wrong", restating the claim).
+- "deny": the reply says the claim is false (e.g. "no", "not really", a correction of the claim, the claim negated,
+  an obviously sarcastic "yeah right").
+- "no_answer": the reply takes no clear stance: hedges, asks the user to repeat, is empty, or carries on with the
+  system's earlier topic.
+A reply restates the claim only when it is about this claim: it names the claim's subject (or clearly refers to it)
+and says what the claim says. Carried-on talk that happens to share a word with the claim ("long", "water", "night")
+is no_answer, and so is a leading "no", "yeah", "right" or "okay so" followed by talk on another topic.
 Judge only the stance, not whether the claim is actually true.
 Answer with one JSON object and nothing else: {"stance": "affirm" | "deny" | "no_answer", "reason": "<a short phrase>"}"""
+
+#: Worked examples sent before each reply (user / assistant turns): mostly carried-on talk, the reply a rule misreads.
+FEW_SHOT: tuple[tuple[str, str, str, str], ...] = (  # claim, reply, stance, reason
+    (
+        "Owl hunts mice at night, right?",
+        "and at night the city walls were guarded by soldiers",
+        "no_answer",
+        "carries on its own topic; only the word night is shared",
+    ),
+    (
+        "Submarine flies in the clouds, right?",
+        "no no no what i was saying is that the treaty was signed in paris",
+        "no_answer",
+        "the no is a discourse marker before its own topic",
+    ),
+    (
+        "Kettle boils water, right?",
+        "yeah so the water in the aqueducts came down from the mountains",
+        "no_answer",
+        "yeah so, then the earlier topic; not about kettles",
+    ),
+    ("Cheetah runs very fast, right?", "oh no they are incredibly fast", "affirm", "an exclamation, then restates"),
+    ("Bread is made from flour, right?", "you're not wrong", "affirm", "negated negative: agrees"),
+    ("Moon is made of cheese, right?", "yeah right and i'm the queen of england", "deny", "sarcasm"),
+    ("Dog can bark, right?", "it is they bark all the time", "affirm", "a short answer, then restates"),
+)
 
 
 def _user_prompt(claim: str, response: str) -> str:
     return f"Claim: {claim}\nReply: {response if response.strip() else '(silence)'}"
+
+
+def _messages(claim: str, response: str) -> list[dict[str, str]]:
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}]
+    for example_claim, reply, stance, reason in FEW_SHOT:
+        messages.append({"role": "user", "content": _user_prompt(example_claim, reply)})
+        messages.append({"role": "assistant", "content": json.dumps({"stance": stance, "reason": reason})})
+    messages.append({"role": "user", "content": _user_prompt(claim, response)})
+    return messages
 
 
 def default_cache_dir() -> Path:
@@ -132,10 +172,7 @@ class OpenAIJudge:
             "model": self.model,
             "temperature": 0,
             "seed": self.seed,
-            "messages": [
-                {"role": "system", "content": SYSTEM_PROMPT},
-                {"role": "user", "content": _user_prompt(claim, response)},
-            ],
+            "messages": _messages(claim, response),
         }
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         self.calls += 1
