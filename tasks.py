@@ -59,6 +59,62 @@ def ensure_venv(extras: str = "") -> None:
     stamp.write_text(wanted)
 
 
+# The model runner's tests need torch and Kyutai's moshi. moshi 0.2.13 pins torch<2.10, numpy<2.3 and more (they
+# would drag gradio and datasets back), but `moshi.models` imports only these, so it goes in with --no-deps.
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+MOSHI = "moshi==0.2.13"
+MOSHI_IMPORTS = ("einops", "safetensors", "sentencepiece")
+
+
+def _missing(modules: tuple[str, ...]) -> list[str]:
+    probe = "import importlib.util as u, sys; print(' '.join(m for m in sys.argv[1:] if u.find_spec(m) is None))"
+    out = subprocess.run([str(PYTHON), "-c", probe, *modules], capture_output=True, text=True, check=True)
+    return out.stdout.split()
+
+
+def _pip(*args: str) -> bool:
+    return subprocess.run([str(PYTHON), "-m", "pip", "install", "-q", *args], cwd=ROOT).returncode == 0
+
+
+def _local_cpu_torch() -> str | None:
+    """The newest `torch-<version>+cpu` wheel version in pip's configured find-links folders, if any."""
+    out = subprocess.run([str(PYTHON), "-m", "pip", "config", "list"], capture_output=True, text=True).stdout
+    folders = os.environ.get("PIP_FIND_LINKS", "").split()
+    folders += [
+        v.strip("'\"")
+        for k, v in (ln.split("=", 1) for ln in out.splitlines() if "=" in ln)
+        if k.endswith("find-links")
+    ]
+    versions = [w.name.split("-")[1] for f in folders if Path(f).is_dir() for w in Path(f).glob("torch-*+cpu-*.whl")]
+
+    def key(version: str) -> tuple[int, ...]:
+        return tuple(int(x) for x in version.split("+")[0].split(".") if x.isdigit())
+
+    return max(versions, key=key, default=None)
+
+
+def ensure_model_runtime() -> None:
+    """torch (CPU wheel) and moshi (--no-deps) for the runner tests, when missing; tests skip if this fails."""
+    missing = _missing(("torch", "moshi", *MOSHI_IMPORTS))
+    if not missing:
+        return
+    print(f"installing {', '.join(missing)} for the model runner tests (CPU torch wheel)", flush=True)
+    # A `+cpu` wheel from pip's configured find-links where the machine has one, else the CPU wheel from PyTorch's
+    # index. Never a plain `torch` from PyPI (or an extra index): that is the 0.5 GB CUDA build with its nvidia
+    # packages, which is also what the CPU index resolves to when pip's config adds such an extra index.
+    if "torch" in missing:
+        local = _local_cpu_torch()
+        if not (local and _pip(f"torch=={local}")):
+            _pip("--retries", "1", "--timeout", "30", "--index-url", TORCH_CPU_INDEX, "torch")
+    if set(missing) & set(MOSHI_IMPORTS):
+        _pip(*MOSHI_IMPORTS)
+    if "moshi" in missing:
+        _pip("--no-deps", MOSHI)
+    still = _missing(("torch", "moshi", *MOSHI_IMPORTS))
+    if still:
+        print(f"could not install {', '.join(still)}: the model runner tests will be skipped", flush=True)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"demo", "test"}:
         print(__doc__)
@@ -69,6 +125,7 @@ def main(argv: list[str]) -> int:
         ensure_venv()
         return subprocess.run([str(BIN / "zbb"), "demo", *rest], cwd=ROOT, env=env).returncode
     ensure_venv("test")
+    ensure_model_runtime()
     if not rest:  # the whole suite: the static checks first, each must pass
         for name, command in CHECKS:
             print(f"== {name}: {' '.join(command)}", flush=True)

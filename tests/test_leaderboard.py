@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -425,8 +426,43 @@ def test_scatter_draws_one_arrow_per_steered_model_and_skips_simulations():
     fig = plots.correctness_vs_iwor(board.rows)
     arrows = next(t for t in fig.data if t.mode == "lines+markers")
     assert list(arrows.x) == [0.40, 0.72, None, 0.29, 0.64, None]  # PersonaPlex-7B, then Moshi
-    interrupt = next(t for t in fig.data if t.name == "interrupt")
-    assert list(interrupt.customdata) == ["PersonaPlex-7B", "Moshi (paper-reported)", "Raon (self-reported)"]
+    legend = [t.name for t in fig.data if t.showlegend and t.legendgroup != "shapes"]
+    assert legend == ["PersonaPlex-7B", "Moshi (paper-reported)", "Raon (self-reported)"]  # one entry per model
+    moshi_int = next(t for t in fig.data if t.name == "Moshi (paper-reported)" and t.marker.symbol == "circle")
+    assert moshi_int.hoverinfo == "text"
+    assert list(moshi_int.text) == [
+        "<b>Moshi (paper-reported)</b><br>interrupt<br>correctness 0.22 [0.15, 0.31]<br>IWOR 0.29 [0.21, 0.39]"
+    ]
+
+
+def test_every_scatter_point_is_named_when_models_outnumber_the_legend():
+    runs = [synthetic_run(f"m{i}", {"interrupt": (i / 40, i / 40)}, seed=i) for i in range(plots.LEGEND_MODELS + 5)]
+    fig = plots.correctness_vs_iwor(build_board(runs).rows)
+    names = [t.name for t in fig.data]
+    assert names == ["interrupt"]  # a legend per condition instead of 35 model entries
+    hovered = {text.split("</b>")[0].removeprefix("<b>") for text in fig.data[0].text}
+    assert hovered == {f"m{i} (self-reported)" for i in range(plots.LEGEND_MODELS + 5)}
+
+
+def test_plot_labels_escape_uploaded_names_and_same_names_stay_apart():
+    evil = 'Evil<a href="javascript:x">y</a><b>&'
+    runs = [
+        synthetic_run(evil, {"interrupt": (0.5, 0.5)}),
+        synthetic_run("Same", {"interrupt": (0.4, 0.4)}, seed=1),
+        synthetic_run("Same", {"interrupt": (0.3, 0.3)}, seed=2),
+    ]
+    runs = [
+        replace(r, provenance=replace(r.provenance, uploader=u)) for r, u in zip(runs, ["x", "a", "b"], strict=True)
+    ]
+    rows = build_board(runs).rows
+    for fig in (plots.correctness_vs_iwor(rows), plots.bars_by_condition(rows)):
+        texts = [str(t.name) for t in fig.data] + [str(x) for t in fig.data for x in (t.text or ()) if x]
+        texts += [str(y) for t in fig.data if t.type == "bar" for y in t.y]
+        ours = [t.replace("<b>", "").replace("</b>", "").replace("<br>", "") for t in texts]
+        assert not any("<" in t or ">" in t for t in ours)  # only our own bold and line breaks are markup
+        assert any("Evil&lt;a href=&quot;javascript:x&quot;&gt;y&lt;/a&gt;&lt;b&gt;&amp;" in t for t in texts)
+    bars = plots.bars_by_condition(rows)
+    assert len(set(bars.data[0].y)) == 3  # two uploaders' "Same" are two bars
 
 
 def test_bars_have_interval_error_bars():
@@ -434,8 +470,8 @@ def test_bars_have_interval_error_bars():
     fig = plots.bars_by_condition(board.rows, "iwor")
     interrupt = next(t for t in fig.data if t.name == "Interrupt")
     row = board.rows[0]
-    assert interrupt.y[0] == pytest.approx(0.29)
-    assert interrupt.error_y.array[0] == pytest.approx(row["int_iwor_hi"] - 0.29)
+    assert interrupt.x[0] == pytest.approx(0.29) and interrupt.y[0] == "Moshi (paper-reported)"
+    assert interrupt.error_x.array[0] == pytest.approx(row["int_iwor_hi"] - 0.29)
 
 
 def test_dose_response_needs_two_alphas_and_adds_the_unsteered_point():

@@ -7,6 +7,7 @@ and the shared `tiny_dataset` fixture (a real espeak build, tests/conftest.py).
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import socket
@@ -118,7 +119,9 @@ def test_a_bad_submission_is_refused_with_the_checkers_messages(board_app, tmp_p
     files[0].write_text("\n".join(lines[1:]) + "\n{not json\n")
     before = len(board_app["store"].summaries())
     message = client.predict([handle_file(str(f)) for f in files], api_name="/submit")
-    assert message.startswith("Submission refused") and "responses.jsonl" in message
+    shown = html.unescape(message)  # what the page shows: quoted text is escaped markdown
+    assert shown.startswith("Submission refused") and "responses.jsonl" in shown
+    assert "/tmp" not in shown and str(board_app["dataset"]) not in shown  # no server path
     assert len(board_app["store"].summaries()) == before
 
 

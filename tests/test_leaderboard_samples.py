@@ -1,5 +1,7 @@
 """The Samples tab's data: a stored run's row with its verdict, the dataset's user audio and the model's audio."""
 
+import html
+
 import numpy as np
 import soundfile as sf
 
@@ -31,7 +33,11 @@ def test_a_row_shows_its_verdict_user_audio_and_submitted_audio(tmp_path, tiny_d
     samples, rate = ds.audio("interrupt", heard.id)
     assert shown.user_rate == rate and np.array_equal(shown.user_audio, samples)
     assert shown.model_audio is not None and shown.model_audio.read_bytes() == out_wav.read_bytes()
-    assert heard.text in shown.markdown and "correct" in shown.markdown and "subject heard" in shown.markdown
+    assert (
+        heard.text in html.unescape(shown.markdown)
+        and "correct" in shown.markdown
+        and "subject heard" in shown.markdown
+    )
 
     other = sample_view(store, ds, key, "interrupt", missed.id)
     assert other.model_audio is None  # that row had no submitted audio

@@ -11,7 +11,7 @@ from zbb import __version__
 from zbb.errors import ZbbError
 
 #: verb -> module under zbb.commands exposing HELP, EXAMPLES, add_arguments(parser) and run(args) -> int.
-VERBS = ("build", "export", "validate", "score", "simulate", "leaderboard", "demo")
+VERBS = ("build", "export", "validate", "score", "simulate", "leaderboard", "demo", "run", "probe", "steer")
 
 
 def _load(verb: str) -> ModuleType:

@@ -63,3 +63,15 @@ class UnknownNameError(ZbbError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0])
+
+
+class SteeringError(ZbbError):
+    """A perception vector cannot be computed, loaded or applied (empty step set, bad file, wrong width)."""
+
+
+class RunnerError(ZbbError):
+    """A model backend is missing, misconfigured, or cannot run the requested rows."""
+
+
+class ProbeError(ZbbError):
+    """A state-inertia probe cannot run or read its input: bad layers, rows, dialogues or a probe folder."""

@@ -169,11 +169,13 @@ def read_json(text: str | bytes, where: str, *, line: int | None = None, max_dep
                 located(data[: exc.start].count(b"\n") + 1),
                 f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
             ) from None
-    deep_line = _too_deep_at(text, max_depth)
-    if deep_line is not None:
-        raise JsonInputError(
-            located(deep_line), f"JSON nested deeper than {max_depth} levels; zbb's JSON files nest a few levels"
+
+    def too_deep() -> JsonInputError:
+        return JsonInputError(
+            located(_too_deep_at(text, max_depth)),
+            f"JSON nested deeper than {max_depth} levels; zbb's JSON files nest a few levels",
         )
+
     hooks: dict[str, Any] = {"parse_constant": _refuse_constant}
     if _may_overflow(text):
         hooks["parse_float"] = _finite_float
@@ -185,13 +187,31 @@ def read_json(text: str | bytes, where: str, *, line: int | None = None, max_dep
         raise JsonInputError(located(None), str(exc)) from None
     except ValueError as exc:  # Python's int() refuses integers of more than 4300 digits
         raise JsonInputError(located(None), f"a number JSON cannot hold here ({str(exc)[:100]})") from None
-    except RecursionError:
-        raise JsonInputError(located(None), "JSON nested too deep to read") from None
+    except RecursionError:  # json's C scanner counts its nesting against the recursion limit: deeper than that
+        raise too_deep() from None
+    # The C parser is cheaper than any scan of the text, so nesting is checked on what it built (containers only),
+    # and the text is scanned for the line only when that check fails.
+    if text.count("[") + text.count("{") > max_depth and _container_depth(value) > max_depth:
+        raise too_deep()
     if _SURROGATE_ESCAPE.search(text):
         bad = _lone_surrogate(value)
         if bad is not None:
             raise JsonInputError(located(None), f"{bad} holds a lone UTF-16 surrogate escape (not a character)")
     return value
+
+
+def _container_depth(obj: Any) -> int:
+    """How deep lists and objects nest in parsed JSON (0 for a scalar); iterative, so any depth is safe."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 def _lone_surrogate(obj: Any) -> str | None:

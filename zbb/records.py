@@ -149,6 +149,8 @@ class Steering(Record):
     alpha: float | None = None
     span: int | None = None
     vector_sha256: str | None = None
+    layer_base: int | None = None  # how `layer` counts: 0 (layers[layer]) or 1 (the first block is layer 1)
+    onset: str | None = None  # where steering starts: "energy" (detector on the user audio) or "oracle" (onset_s)
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,7 @@ class RunMeta(Record):
     model_family: str | None = None
     model_url: str | None = None
     paper_url: str | None = None
+    backend: str | None = None  # the `zbb run` backend that produced the outputs (moshi, personaplex, tiny)
 
 
 # --------------------------------------------------------------------------------------------- result side
@@ -271,6 +274,10 @@ class Provenance(Record):
     asr_grade: str | None = None
     scored_at: str | None = None  # ISO 8601 date-time (UTC)
     source_url: str | None = None  # paper or submission link
+    # Board uploads: who uploaded (Hugging Face user name when signed in; None for local or maintainer files)
+    # and the sha256 of the uploaded submission files (so the same upload is not stored twice).
+    uploader: str | None = None
+    submission_sha256: str | None = None
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--share", action="store_true", help="also open a public gradio.live link")
     parser.add_argument("--asr", default="pocketsphinx", help="ASR engine for uploads that carry audio")
     parser.add_argument(
+        "--upload-limit",
+        default=None,
+        metavar="N/SECONDS",
+        help="uploads per uploader, e.g. 5/3600 (default: $ZBB_UPLOAD_LIMIT or 5/3600; 0: no limit)",
+    )
+    parser.add_argument(
+        "--require-login",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="uploads need a Hugging Face sign-in and belong to that user (default: on in a Space, else off)",
+    )
+    parser.add_argument(
         "--print", dest="print_csv", action="store_true", help="print the default view as CSV and exit (no server)"
     )
 
@@ -38,4 +50,14 @@ def run(args: argparse.Namespace) -> int:
     store, hub = open_store(args.results, repo=args.results_repo)
     if args.print_csv:
         return print_board(store)
-    return serve(store, hub=hub, dataset=args.dataset, host=args.host, port=args.port, share=args.share, asr=args.asr)
+    return serve(
+        store,
+        hub=hub,
+        dataset=args.dataset,
+        host=args.host,
+        port=args.port,
+        share=args.share,
+        asr=args.asr,
+        upload_limit=args.upload_limit,
+        require_login=args.require_login,
+    )

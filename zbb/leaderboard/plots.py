@@ -1,6 +1,10 @@
 """Plotly figures of the board: correctness vs IWOR with steering arrows, bars per condition with intervals,
 dose-response over alpha, and the simulated listeners' IWOR vs missed milliseconds. Each takes board rows or
-runs (from table.py) and returns a `plotly.graph_objects.Figure`; plotly is imported inside the functions."""
+runs (from table.py) and returns a `plotly.graph_objects.Figure`; plotly is imported inside the functions.
+
+Every point can be told apart: a legend entry per model (up to `LEGEND_MODELS` models; beyond that the hover
+text), and hover text naming model, condition, rate and 95% interval. Names come from uploads, so every label,
+legend entry and hover text is escaped (`plot_text`): plotly would otherwise draw the tags it knows (<a>, <b>)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from zbb.conditions import INTERRUPT
+from zbb.leaderboard.safe import plot_text
 from zbb.leaderboard.table import BOARD_CONDITIONS, METRIC_LABELS, Board, RunSummary
 
 if TYPE_CHECKING:
@@ -17,6 +22,8 @@ PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#F
 CONDITION_COLOURS = {"ni": "#54A24B", "int": "#E45756", "steer": "#4C78A8", "buf": "#EECA3B"}
 #: Keys a simulated listener's `meta.decoding` may use for how much of the claim's start it misses.
 MISSED_MS_KEYS = ("missed_ms", "miss_ms", "missed_onset_ms")
+#: Up to this many models, the scatter has one legend entry per model; beyond it, hover text names each point.
+LEGEND_MODELS = 30
 
 
 def _layout(fig: Figure, title: str, x: str, y: str, *, height: int = 440) -> Figure:
@@ -47,12 +54,35 @@ def _models(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in rows if r.get("kind") != "simulation"]
 
 
+def _raw_label(row: dict[str, Any]) -> str:
+    name = str(row["model"])[:60]
+    tags = [] if row["kind"] == "reproduced" else [str(row["kind"])]
+    if row.get("uploader"):
+        tags.append(f"by {str(row['uploader'])[:40]}")
+    return f"{name} ({', '.join(tags)})" if tags else name
+
+
+def _labels(rows: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """Each row's escaped label by row key; rows whose labels coincide get #2, #3, ... so none merge."""
+    seen: dict[str, int] = {}
+    out = {}
+    for r in rows:
+        raw = _raw_label(r)
+        seen[raw] = seen.get(raw, 0) + 1
+        out[r["key"]] = plot_text(raw if seen[raw] == 1 else f"{raw} #{seen[raw]}", limit=120)
+    return out
+
+
 def _label(row: dict[str, Any]) -> str:
-    return row["model"] if row["kind"] == "reproduced" else f"{row['model']} ({row['kind']})"
+    return plot_text(_raw_label(row), limit=120)
 
 
 def _err(row: dict[str, Any], key: str) -> tuple[float, float]:
     return row[key] - row[f"{key}_lo"], row[f"{key}_hi"] - row[key]
+
+
+def _interval(row: dict[str, Any], key: str) -> str:
+    return f"{row[key]:.2f} [{row[f'{key}_lo']:.2f}, {row[f'{key}_hi']:.2f}]"
 
 
 def correctness_vs_iwor(rows: Sequence[dict[str, Any]]) -> Figure:
@@ -91,52 +121,95 @@ def correctness_vs_iwor(rows: Sequence[dict[str, Any]]) -> Figure:
                 ),
             )
         )
-    label_points = len(shown) <= 15
-    for prefix, symbol, cond in (
+    labels = _labels(shown)
+    conditions = (
         ("ni", "star-open", "no interrupt"),
         ("int", "circle", "interrupt"),
         ("steer", "diamond", "interrupt + steer"),
-    ):
-        pts = [r for r in shown if r.get(f"{prefix}_correct") is not None and r.get(f"{prefix}_iwor") is not None]
-        if not pts:
-            continue
-        fig.add_trace(
-            go.Scatter(
-                x=[r[f"{prefix}_iwor"] for r in pts],
-                y=[r[f"{prefix}_correct"] for r in pts],
-                name=cond,
-                mode="markers+text" if label_points and prefix == "int" else "markers",
-                text=[_label(r) for r in pts] if prefix == "int" else None,
-                textposition="bottom center",
-                textfont=dict(size=11, color="#444"),
-                customdata=[_label(r) for r in pts],
-                marker=dict(
-                    symbol=symbol,
-                    size=13 if prefix != "ni" else 11,
-                    color=[colours[r["key"]] for r in pts],
-                    line=dict(width=1.5, color="white" if prefix != "ni" else None),
-                ),
-                error_x=dict(
-                    type="data",
-                    symmetric=False,
-                    array=[_err(r, f"{prefix}_iwor")[1] for r in pts],
-                    arrayminus=[_err(r, f"{prefix}_iwor")[0] for r in pts],
-                    thickness=0.8,
-                    width=0,
-                    color="rgba(120,120,120,0.5)",
-                ),
-                error_y=dict(
-                    type="data",
-                    symmetric=False,
-                    array=[_err(r, f"{prefix}_correct")[1] for r in pts],
-                    arrayminus=[_err(r, f"{prefix}_correct")[0] for r in pts],
-                    thickness=0.8,
-                    width=0,
-                    color="rgba(120,120,120,0.5)",
-                ),
-                hovertemplate=f"<b>%{{customdata}}</b><br>{cond}<br>IWOR %{{x:.2f}}<br>correctness %{{y:.2f}}<extra></extra>",
-            )
+    )
+
+    def points(rs: Sequence[dict[str, Any]], prefix: str) -> list[dict[str, Any]]:
+        return [r for r in rs if r.get(f"{prefix}_correct") is not None and r.get(f"{prefix}_iwor") is not None]
+
+    def hover(r: dict[str, Any], prefix: str, cond: str) -> str:
+        return (
+            f"<b>{labels[r['key']]}</b><br>{cond}<br>correctness {_interval(r, f'{prefix}_correct')}"
+            f"<br>IWOR {_interval(r, f'{prefix}_iwor')}"
         )
+
+    def trace(pts, prefix, symbol, cond, *, name, colour, legendgroup, showlegend):
+        return go.Scatter(
+            x=[r[f"{prefix}_iwor"] for r in pts],
+            y=[r[f"{prefix}_correct"] for r in pts],
+            name=name,
+            legendgroup=legendgroup,
+            showlegend=showlegend,
+            mode="markers",
+            text=[hover(r, prefix, cond) for r in pts],
+            hoverinfo="text",
+            marker=dict(
+                symbol=symbol,
+                size=13 if prefix != "ni" else 11,
+                color=colour if isinstance(colour, str) else [colour[r["key"]] for r in pts],
+                line=dict(width=1.5, color="white" if prefix != "ni" else None),
+            ),
+            error_x=dict(
+                type="data",
+                symmetric=False,
+                array=[_err(r, f"{prefix}_iwor")[1] for r in pts],
+                arrayminus=[_err(r, f"{prefix}_iwor")[0] for r in pts],
+                thickness=0.8,
+                width=0,
+                color="rgba(120,120,120,0.5)",
+            ),
+            error_y=dict(
+                type="data",
+                symmetric=False,
+                array=[_err(r, f"{prefix}_correct")[1] for r in pts],
+                arrayminus=[_err(r, f"{prefix}_correct")[0] for r in pts],
+                thickness=0.8,
+                width=0,
+                color="rgba(120,120,120,0.5)",
+            ),
+        )
+
+    if len(shown) <= LEGEND_MODELS:  # a legend entry per model (clicking it hides that model's points)
+        for r in shown:
+            first = True
+            for prefix, symbol, cond in conditions:
+                if points([r], prefix):
+                    fig.add_trace(
+                        trace(
+                            [r],
+                            prefix,
+                            symbol,
+                            cond,
+                            name=labels[r["key"]],
+                            colour=colours[r["key"]],
+                            legendgroup=r["key"],
+                            showlegend=first,
+                        )
+                    )
+                    first = False
+        for _prefix, symbol, cond in conditions:  # the shape key: grey markers, one per condition
+            fig.add_trace(
+                go.Scatter(
+                    x=[None],
+                    y=[None],
+                    mode="markers",
+                    name=f"shape: {cond}",
+                    legendgroup="shapes",
+                    marker=dict(symbol=symbol, size=11, color="#888"),
+                    hoverinfo="skip",
+                )
+            )
+    else:  # too many models for a legend: one trace per condition, hover names each point
+        for prefix, symbol, cond in conditions:
+            pts = points(shown, prefix)
+            if pts:
+                fig.add_trace(
+                    trace(pts, prefix, symbol, cond, name=cond, colour=colours, legendgroup=cond, showlegend=True)
+                )
     fig.update_xaxes(range=[-0.02, 1.02])
     fig.update_yaxes(range=[-0.02, 1.02])
     return _layout(
@@ -149,13 +222,15 @@ def correctness_vs_iwor(rows: Sequence[dict[str, Any]]) -> Figure:
 
 
 def bars_by_condition(rows: Sequence[dict[str, Any]], metric: str = "correct", max_models: int = 20) -> Figure:
-    """Grouped bars: one group per model (the first `max_models` in board order), one bar per condition, 95%
-    intervals as error bars."""
+    """Grouped horizontal bars: one group per model (the first `max_models` in board order, top to bottom), one
+    bar per condition, 95% intervals as error bars. Model names sit on the y axis, where long names never
+    overlap or get cut (the axis margin grows to fit them)."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
     rows = _models(rows)[:max_models]
-    labels = [_label(r) for r in rows]
+    by_key = _labels(rows)
+    labels = [by_key[r["key"]] for r in rows]
     for prefix, (cond_label, _cond) in BOARD_CONDITIONS.items():
         key = f"{prefix}_{metric}"
         ys = [r.get(key) for r in rows]
@@ -165,20 +240,34 @@ def bars_by_condition(rows: Sequence[dict[str, Any]], metric: str = "correct", m
         down = [r[key] - r[f"{key}_lo"] if r.get(key) is not None else None for r in rows]
         fig.add_trace(
             go.Bar(
-                x=labels,
-                y=ys,
+                y=labels,
+                x=ys,
+                orientation="h",
                 name=cond_label,
                 marker_color=CONDITION_COLOURS[prefix],
-                error_y=dict(type="data", symmetric=False, array=up, arrayminus=down, thickness=1.2),
-                hovertemplate=f"%{{x}}<br>{cond_label}: %{{y:.2f}}<extra></extra>",
+                error_x=dict(type="data", symmetric=False, array=up, arrayminus=down, thickness=1.2),
+                text=[
+                    f"<b>{lab}</b><br>{cond_label}<br>{METRIC_LABELS[metric]} {_interval(r, key)}"
+                    if r.get(key) is not None
+                    else ""
+                    for lab, r in zip(labels, rows, strict=True)
+                ],
+                textposition="none",
+                hoverinfo="text",
             )
         )
     if not fig.data:
         return _layout(_empty(fig, "no results yet"), "", "", "")
-    fig.update_layout(barmode="group", bargap=0.25)
-    fig.update_yaxes(range=[0, 1.05])
+    fig.update_layout(barmode="group", bargap=0.25, legend_traceorder="normal")
+    fig.update_xaxes(range=[0, 1.05])
+    fig.update_yaxes(autorange="reversed", automargin=True)  # board order from the top
+    bars = sum(1 for t in fig.data)
     return _layout(
-        fig, f"{METRIC_LABELS[metric].capitalize()} by condition (95% Wilson intervals)", "", METRIC_LABELS[metric]
+        fig,
+        f"{METRIC_LABELS[metric].capitalize()} by condition (95% Wilson intervals)",
+        METRIC_LABELS[metric],
+        "",
+        height=max(320, 140 + 18 * bars * len(rows)),
     )
 
 
@@ -199,7 +288,9 @@ def dose_response_points(board: Board, metric: str = "correct") -> dict[str, lis
             continue
         if entry.unsteered is not None and entry.unsteered.rate(INTERRUPT, metric) is not None:
             points.setdefault(0.0, entry.unsteered)
-        name = entry.model if entry.kind == "reproduced" else f"{entry.model} ({entry.kind})"
+        name = _raw_label({"model": entry.model, "kind": entry.kind, "uploader": entry.uploader})
+        while name in out:
+            name += " *"
         rates = {a: run.rate(INTERRUPT, metric) for a, run in points.items()}
         out[name] = [(a, r.rate, r.ci_low, r.ci_high) for a in sorted(rates) if (r := rates[a]) is not None]
     return out
@@ -211,12 +302,13 @@ def dose_response(board: Board, metric: str = "correct") -> Figure:
     fig = go.Figure()
     for i, (name, pts) in enumerate(dose_response_points(board, metric).items()):
         xs, ys, lo, hi = zip(*pts, strict=True)
+        label = plot_text(name, limit=120)
         fig.add_trace(
             go.Scatter(
                 x=xs,
                 y=ys,
                 mode="lines+markers",
-                name=name,
+                name=label,
                 line=dict(color=PALETTE[i % len(PALETTE)], width=2),
                 error_y=dict(
                     type="data",
@@ -225,7 +317,12 @@ def dose_response(board: Board, metric: str = "correct") -> Figure:
                     arrayminus=[y - low for y, low in zip(ys, lo, strict=True)],
                     thickness=1,
                 ),
-                hovertemplate=f"{name}<br>α=%{{x}}<br>%{{y:.2f}}<extra></extra>",
+                text=[
+                    f"<b>{label}</b><br>interrupt{' + steer' if a else ''}, α={a:g}<br>"
+                    f"{METRIC_LABELS[metric]} {y:.2f} [{low:.2f}, {h:.2f}]"
+                    for a, y, low, h in pts
+                ],
+                hoverinfo="text",
             )
         )
     if not fig.data:
@@ -275,7 +372,12 @@ def simulated_listeners(board: Board) -> Figure:
                 mode="lines+markers",
                 name=METRIC_LABELS[metric],
                 line=dict(color=colour, width=2),
-                customdata=names,
+                text=[
+                    f"<b>{plot_text(n)}</b><br>interrupt, missed {x:.0f} ms<br>"
+                    f"{METRIC_LABELS[metric]} {y:.2f} [{low:.2f}, {h:.2f}]"
+                    for x, y, low, h, n in pts
+                ],
+                hoverinfo="text",
                 error_y=dict(
                     type="data",
                     symmetric=False,
@@ -283,7 +385,6 @@ def simulated_listeners(board: Board) -> Figure:
                     arrayminus=[y - low for y, low in zip(ys, lo, strict=True)],
                     thickness=1,
                 ),
-                hovertemplate="%{customdata}<br>missed %{x:.0f} ms<br>%{y:.2f}<extra></extra>",
             )
         )
     if not fig.data:

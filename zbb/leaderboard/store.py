@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zbb.errors import Problem, ZbbError
-from zbb.io import JsonInputError, atomic_write_bytes, atomic_write_json, dumps_strict, read_json
-from zbb.leaderboard.table import RunSummary
+from zbb.io import JsonInputError, atomic_write_bytes, dumps_strict, read_json
+from zbb.leaderboard.table import RunSummary, pack_outcomes
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -31,7 +31,7 @@ from zbb.results import RESULT_KIND, load_result
 
 INDEX_NAME = "index.json"
 INDEX_KIND = "zbb-leaderboard-index"
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: summaries count missing rows per condition
 LOCK_NAME = ".zbb-store.lock"
 AUDIO_DIR = "audio"
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg")
@@ -50,21 +50,26 @@ def safe_part(text: str, what: str) -> str:
     return text
 
 
-def _outcomes(items: object) -> dict[str, dict[str, tuple[bool, bool]]]:
+def _outcomes(items: object) -> tuple[dict[str, dict[str, tuple[bool, bool]]], dict[str, int]]:
+    """Per-row (correct, subject_hit) by condition, and how many rows per condition were missing."""
     if not isinstance(items, list):
         raise ZbbError(f"items: expected a list, got {type(items).__name__}")
     out: dict[str, dict[str, tuple[bool, bool]]] = {}
+    missing: dict[str, int] = {}
     for n, item in enumerate(items):
-        if (
-            not isinstance(item, dict)
-            or not isinstance(item.get("id"), str)
-            or not isinstance(item.get("condition"), str)
-            or not isinstance(item.get("correct"), bool)
-            or not isinstance(item.get("subject_hit"), bool)
-        ):
+        try:  # the index build reads every row of every file: one dict lookup per field
+            id_, condition, correct, hit = item["id"], item["condition"], item["correct"], item["subject_hit"]
+        except (TypeError, KeyError):
+            id_ = None
+        if type(id_) is not str or type(condition) is not str or type(correct) is not bool or type(hit) is not bool:
             raise ZbbError(f"items[{n}]: expected an object with string id/condition and boolean correct/subject_hit")
-        out.setdefault(item["condition"], {})[item["id"]] = (item["correct"], item["subject_hit"])
-    return out
+        rows = out.get(condition)
+        if rows is None:
+            rows = out[condition] = {}
+        rows[id_] = (correct, hit)
+        if item.get("missing") is True:
+            missing[condition] = missing.get(condition, 0) + 1
+    return out, missing
 
 
 class ResultStore:
@@ -74,6 +79,8 @@ class ResultStore:
         self.root = Path(root)
         self.problems: list[Problem] = []  # result files that could not be read, from the last refresh
         self._parsed: dict[str, RunSummary] = {}  # index entries' summaries, parsed while checking the index
+        # parsed summaries by file, kept across refreshes: a page load re-checks 500 entries without re-parsing
+        self._memo: dict[str, tuple[tuple, RunSummary]] = {}
 
     # ------------------------------------------------------------------------------------------- paths
     @property
@@ -114,9 +121,11 @@ class ResultStore:
         files = data.get("files")
         return files if isinstance(files, dict) else {}
 
-    def _refresh(self) -> tuple[dict, bool]:
-        """Bring the index up to date with the folder; returns (entries, whether anything changed)."""
+    def _refresh(self, cache: dict | None = None) -> tuple[dict, bool]:
+        """Bring the index up to date with the folder; returns (entries, whether they differ from the index file).
+        `cache`: entries just computed (checked against each file's mtime and size like the index's own)."""
         old = self._read_index()
+        known = {**old, **cache} if cache else old
         entries: dict[str, dict] = {}
         changed = False
         self.problems = []
@@ -124,7 +133,7 @@ class ResultStore:
         for path in self._result_files():
             rel = path.relative_to(self.root).as_posix()
             stat = path.stat()
-            cached = old.get(rel)
+            cached = known.get(rel)
             if (
                 isinstance(cached, dict)
                 and cached.get("mtime_ns") == stat.st_mtime_ns
@@ -132,6 +141,7 @@ class ResultStore:
                 and self._entry_ok(rel, cached)  # a hand-edited or damaged entry is rebuilt from its file
             ):
                 entries[rel] = cached
+                changed = changed or cached is not old.get(rel)  # from `cache`: not in the index file yet
                 continue
             data = path.read_bytes()
             digest = _sha256(data)
@@ -147,10 +157,15 @@ class ResultStore:
                 "sha256": digest,
                 "summary": self._summarise(path, rel, data),
             }
-            self._entry_ok(rel, entries[rel])
+            if rel in self._parsed:  # `_summarise` parsed a good result already: remember it for later refreshes
+                self._memo[rel] = ((digest, stat.st_mtime_ns, stat.st_size), self._parsed[rel])
+            else:
+                self._entry_ok(rel, entries[rel])
             changed = True
         if set(old) != set(entries):
             changed = True
+        if len(self._memo) > len(entries):  # files removed since: forget them
+            self._memo = {rel: memo for rel, memo in self._memo.items() if rel in entries}
         for rel, entry in entries.items():
             summary = entry.get("summary")
             if isinstance(summary, dict) and "error" in summary:
@@ -166,10 +181,16 @@ class ResultStore:
             return False
         if "error" in summary:
             return isinstance(summary["error"], str)
+        stamp = (entry.get("sha256"), entry.get("mtime_ns"), entry.get("size"))
+        memo = self._memo.get(rel)
+        if memo is not None and memo[0] == stamp:
+            self._parsed[rel] = memo[1]
+            return True
         try:
             self._parsed[rel] = RunSummary.from_dict(summary)
         except (ZbbError, TypeError, ValueError, KeyError, AttributeError):
             return False
+        self._memo[rel] = (stamp, self._parsed[rel])
         return True
 
     def _summarise(self, path: Path, rel: str, data: bytes) -> dict | None:
@@ -185,22 +206,37 @@ class ResultStore:
         # still reads (and fully checks) the whole file when a run's rows are shown.
         items = obj.pop("items", [])
         obj.pop("kind")
-        try:
-            result = RunResult.from_dict(obj)
-            outcomes = _outcomes(items)
-            return RunSummary(key=rel[: -len(".json")], result=result, outcomes=outcomes).to_dict()
+        try:  # parsing the summary checks the file (RunResult.from_dict); the checked JSON goes into the index
+            outcomes, missing = _outcomes(items)
+            summary = {"key": rel[: -len(".json")], "result": obj, "outcomes": pack_outcomes(outcomes)}
+            summary["missing"] = missing
+            self._parsed[rel] = RunSummary.from_dict(summary)
+            return summary
         except (ZbbError, TypeError, ValueError, KeyError, AttributeError) as exc:
             return {"error": f"malformed result: {exc}"}
+
+    def _write_index(self, entries: dict) -> None:
+        body = {"kind": INDEX_KIND, "version": INDEX_VERSION, "files": entries}
+        atomic_write_bytes(
+            self.index_path, dumps_strict(body, where=str(self.index_path), separators=(",", ":")).encode()
+        )
 
     def summaries(self) -> list[RunSummary]:
         """Every stored run's summary, refreshing the index first (written back only when it changed)."""
         entries, changed = self._refresh()
         if changed:
             with self._lock():
-                entries, changed = self._refresh()  # another writer may have been first
+                entries, changed = self._refresh(entries)  # another writer may have been first; reuse our work
                 if changed:
-                    atomic_write_json(self.index_path, {"kind": INDEX_KIND, "version": INDEX_VERSION, "files": entries})
+                    self._write_index(entries)
         return [self._parsed[rel] for rel in entries if rel in self._parsed]
+
+    def find_upload(self, submission_sha256: str) -> RunSummary | None:
+        """The stored run uploaded from exactly these submission files (same sha256), if any."""
+        for summary in self.summaries():
+            if summary.result.provenance.submission_sha256 == submission_sha256:
+                return summary
+        return None
 
     # ------------------------------------------------------------------------------------------- runs
     def load(self, key: str) -> RunResult:
@@ -238,7 +274,7 @@ class ResultStore:
                 atomic_write_bytes(dest, Path(src).read_bytes())
             save_result(result, self.root / f"{key}.json")
             entries, _ = self._refresh()
-            atomic_write_json(self.index_path, {"kind": INDEX_KIND, "version": INDEX_VERSION, "files": entries})
+            self._write_index(entries)
         return key
 
     def audio_path(self, key: str, condition: str, item_id: str) -> Path | None:

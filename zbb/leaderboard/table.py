@@ -3,8 +3,9 @@ rank with interval-overlap ties, filter and sort by a shareable view state, and 
 
 Nothing here imports gradio or plotly; the app only lays these out.
 
-Pairing: runs are grouped by (`meta.model`, `provenance.kind`), so a paper-reported and a reproduced Moshi are
-two rows. In a group, the main row uses the most recent unsteered run and the steered run with the best
+Pairing: runs are grouped by (`meta.model`, `provenance.kind`, owner), so a paper-reported and a reproduced Moshi
+are two rows, and a self-reported upload belongs to its uploader: another user's upload of the same model name is
+a separate row, and an anonymous (local, no sign-in) upload is always its own row. In a group, the main row uses the most recent unsteered run and the steered run with the best
 interrupt correctness (ties: the most recent). Every other run still appears in the per-run table and in the
 dose-response plot.
 """
@@ -57,31 +58,32 @@ class RunSummary:
     """What the board needs of one run: the result (its items may be dropped) and its per-row outcomes.
 
     `outcomes[condition][id] = (correct, subject_hit)`; kept apart from the items so the store's index can hold
-    it compactly and the board can compute paired tests without loading every item.
+    it compactly and the board can compute paired tests without loading every item. `missing[condition]` counts
+    the rows the submission had no output for (scored wrong under --allow-partial).
     """
 
     key: str
     result: RunResult
     outcomes: Mapping[str, Mapping[str, tuple[bool, bool]]] = field(default_factory=dict)
+    missing: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
     def of(cls, result: RunResult, key: str | None = None) -> RunSummary:
         outcomes: dict[str, dict[str, tuple[bool, bool]]] = {}
+        missing: dict[str, int] = {}
         for item in result.items:
             outcomes.setdefault(item.condition, {})[item.id] = (bool(item.correct), bool(item.subject_hit))
-        return cls(key=key or result.run_id, result=replace(result, items=()), outcomes=outcomes)
+            if item.missing:
+                missing[item.condition] = missing.get(item.condition, 0) + 1
+        return cls(key=key or result.run_id, result=replace(result, items=()), outcomes=outcomes, missing=missing)
 
-    # compact JSON for the store's index: ids in order plus "0"/"1" strings
     def to_dict(self) -> dict[str, Any]:
-        packed = {
-            c: {
-                "ids": list(rows),
-                "correct": "".join("01"[v[0]] for v in rows.values()),
-                "hit": "".join("01"[v[1]] for v in rows.values()),
-            }
-            for c, rows in self.outcomes.items()
+        return {
+            "key": self.key,
+            "result": self.result.to_dict(),
+            "outcomes": pack_outcomes(self.outcomes),
+            "missing": dict(self.missing),
         }
-        return {"key": self.key, "result": self.result.to_dict(), "outcomes": packed}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunSummary:
@@ -89,7 +91,8 @@ class RunSummary:
             c: {i: (k == "1", h == "1") for i, k, h in zip(p["ids"], p["correct"], p["hit"], strict=True)}
             for c, p in data.get("outcomes", {}).items()
         }
-        return cls(key=data["key"], result=RunResult.from_dict(data["result"]), outcomes=outcomes)
+        missing = {str(c): int(n) for c, n in data.get("missing", {}).items()}
+        return cls(key=data["key"], result=RunResult.from_dict(data["result"]), outcomes=outcomes, missing=missing)
 
     @property
     def model(self) -> str:
@@ -103,11 +106,34 @@ class RunSummary:
     def scored_at(self) -> str:
         return self.result.provenance.scored_at or ""
 
+    @property
+    def owner(self) -> str | None:
+        """Whose row this run belongs to: a self-reported upload's uploader; an anonymous upload owns its own row
+        (`~` + its key, a name no Hugging Face user can have); None for maintainers' files."""
+        prov = self.result.provenance
+        if prov.kind != "self-reported":
+            return None
+        if prov.uploader:
+            return prov.uploader
+        return f"~{self.key}" if prov.submission_sha256 else None
+
     def rate(self, condition: str, metric: str) -> Rate | None:
         agg = self.result.aggregates.get(condition)
         if agg is None:
             return None
         return agg.correctness if metric == "correct" else agg.iwor
+
+
+def pack_outcomes(outcomes: Mapping[str, Mapping[str, tuple[bool, bool]]]) -> dict[str, dict[str, Any]]:
+    """Per-row outcomes as compact JSON for the store's index: ids in order plus "0"/"1" strings."""
+    return {
+        c: {
+            "ids": list(rows),
+            "correct": "".join("01"[v[0]] for v in rows.values()),
+            "hit": "".join("01"[v[1]] for v in rows.values()),
+        }
+        for c, rows in outcomes.items()
+    }
 
 
 def summaries(runs: Iterable[RunResult | RunSummary]) -> list[RunSummary]:
@@ -124,10 +150,16 @@ class ModelEntry:
     runs: tuple[RunSummary, ...]
     unsteered: RunSummary | None
     steered: RunSummary | None
+    owner: str | None = None
 
     @property
     def key(self) -> str:
-        return slug(f"{self.model}--{self.kind}")
+        return slug(f"{self.model}--{self.kind}" + (f"--{self.owner}" if self.owner else ""))
+
+    @property
+    def uploader(self) -> str:
+        """The signed-in uploader shown on the row ('' for anonymous uploads and maintainers' rows)."""
+        return self.owner if self.owner and not self.owner.startswith("~") else ""
 
     @property
     def steered_runs(self) -> list[RunSummary]:
@@ -144,12 +176,12 @@ def _steer_score(run: RunSummary) -> tuple[float, str]:
 
 
 def pair_runs(runs: Iterable[RunResult | RunSummary]) -> list[ModelEntry]:
-    """Group runs by (model, provenance kind) and choose each group's unsteered and steered run."""
-    groups: dict[tuple[str, str], list[RunSummary]] = {}
+    """Group runs by (model, provenance kind, owner) and choose each group's unsteered and steered run."""
+    groups: dict[tuple[str, str, str | None], list[RunSummary]] = {}
     for run in summaries(runs):
-        groups.setdefault((run.model, run.kind), []).append(run)
+        groups.setdefault((run.model, run.kind, run.owner), []).append(run)
     entries = []
-    for (model, kind), members in groups.items():
+    for (model, kind, owner), members in groups.items():
         plain = [r for r in members if not r.result.steered]
         steered = [r for r in members if r.result.steered]
         entries.append(
@@ -159,6 +191,7 @@ def pair_runs(runs: Iterable[RunResult | RunSummary]) -> list[ModelEntry]:
                 runs=tuple(members),
                 unsteered=max(plain, key=lambda r: r.scored_at) if plain else None,
                 steered=max(steered, key=_steer_score) if steered else None,
+                owner=owner,
             )
         )
     return entries
@@ -253,6 +286,20 @@ def steering_text(run: RunSummary | None) -> str:
     return " ".join(p for p in parts if p) or s.method
 
 
+def made_with_text(run: RunSummary) -> str:
+    """How a run's outputs were made, where it says (runs from `zbb run` do): backend, weights, onset, vector hash."""
+    meta = run.result.meta
+    parts = [f"zbb run --backend {meta.backend}" if meta.backend else ""]
+    if meta.model_id:
+        parts.append(meta.model_id + (f"@{meta.revision[:12]}" if meta.revision else ""))
+    s = meta.steering
+    if s is not None:
+        parts.append(f"layers from {s.layer_base}" if s.layer_base is not None else "")
+        parts.append(f"{s.onset} onset" if s.onset else "")
+        parts.append(f"vector {s.vector_sha256[:12]}" if s.vector_sha256 else "")
+    return " · ".join(p for p in parts if p)
+
+
 def paired_p(a: RunSummary, b: RunSummary, condition: str, metric: str) -> tuple[float | None, int]:
     """Exact McNemar p-value of b vs a on the rows of `condition` both runs scored (None when they share none)."""
     rows_a, rows_b = a.outcomes.get(condition, {}), b.outcomes.get(condition, {})
@@ -285,6 +332,7 @@ def entry_row(entry: ModelEntry) -> dict[str, Any]:
         "model": entry.model,
         "kind": entry.kind,
         "provenance": PROVENANCE_BADGES.get(entry.kind, entry.kind),
+        "uploader": entry.uploader,
         "family": _family(entry),
     }
 
@@ -326,7 +374,9 @@ def entry_row(entry: ModelEntry) -> dict[str, Any]:
             "dataset": (prov.dataset_fingerprint or "")[:8],
             "date": max((r.scored_at for r in entry.runs), default="")[:10],
             "search_text": " ".join(
-                str(x) for x in (entry.model, meta.model_id, _family(entry), entry.kind, meta.notes) if x
+                str(x)
+                for x in (entry.model, meta.model_id, _family(entry), entry.kind, meta.notes, entry.uploader)
+                if x
             ).lower(),
         }
     )
@@ -352,12 +402,82 @@ def rank_rows(rows: Sequence[dict[str, Any]], metric: str = "int_correct") -> li
 
 
 @dataclass(frozen=True)
+class RankBasis:
+    """The board's dataset, on which runs are ranked: its fingerprint (None: the paper's build, which has none) and
+    how many rows the ranked condition has. `source` says where it came from (shown in the legend)."""
+
+    fingerprint: str | None
+    rows: int
+    source: str
+
+
+#: Provenance kinds whose runs set the board's dataset, most trusted first: uploads never move it.
+BASIS_KINDS = ("reproduced", "paper-reported")
+
+
+def _source_run(entry: ModelEntry, prefix: str) -> RunSummary | None:
+    """The run a board condition's figures come from (see `entry_row`)."""
+    if prefix == "steer":
+        return entry.steered
+    return entry.unsteered if prefix == "int" else entry.unsteered or entry.steered
+
+
+def rank_basis(entries: Sequence[ModelEntry], rank_by: str = "int_correct") -> RankBasis | None:
+    """The board's dataset for `rank_by`: the (fingerprint, rows) most of the maintainers' runs (reproduced, else
+    paper-reported) were scored on; with no such run, the one most runs share. None for an empty board."""
+    prefix = rank_by.split("_", 1)[0]
+    condition = BOARD_CONDITIONS[prefix][1]
+    for kinds, source in ((BASIS_KINDS[:1], "reproduced runs"), (BASIS_KINDS[1:], "paper"), (None, "most runs")):
+        counts: dict[tuple[str | None, int], int] = {}
+        for entry in entries:
+            run = _source_run(entry, prefix)
+            if run is None or (kinds is not None and entry.kind not in kinds) or entry.kind == "simulation":
+                continue
+            agg = run.result.aggregates.get(condition)
+            if agg is not None:
+                basis = (run.result.provenance.dataset_fingerprint, agg.n)
+                counts[basis] = counts.get(basis, 0) + 1
+        if counts:
+            (fingerprint, rows), _ = max(counts.items(), key=lambda kv: (kv[1], kv[0][1]))
+            return RankBasis(fingerprint, rows, source)
+    return None
+
+
+def unranked_reason(entry: ModelEntry, basis: RankBasis | None, rank_by: str = "int_correct") -> str:
+    """Why this row takes no rank ('' when it is ranked): a run is ranked only when it answers every row of the
+    ranked condition on the board's dataset and its replies did not come from an indicative ASR."""
+    if entry.kind == "simulation":
+        return "simulation (a reference line)"
+    prefix = rank_by.split("_", 1)[0]
+    condition = BOARD_CONDITIONS[prefix][1]
+    run = _source_run(entry, prefix)
+    agg = run.result.aggregates.get(condition) if run is not None else None
+    if run is None or agg is None:
+        return f"no {condition.replace('_', ' ')} run"
+    prov = run.result.provenance
+    if prov.asr_grade == "indicative":
+        return f"indicative ASR ({prov.asr or 'unnamed'})"
+    if basis is None:
+        return "no dataset to rank on"
+    if prov.dataset_fingerprint != basis.fingerprint and not (
+        entry.kind == "paper-reported" and prov.dataset_fingerprint is None
+    ):
+        return f"other dataset ({(prov.dataset_fingerprint or 'none')[:8]})"
+    missing = run.missing.get(condition, 0)
+    if agg.n != basis.rows or missing:
+        answered = min(agg.n, basis.rows) - missing
+        return f"partial run ({answered} of {basis.rows} rows)"
+    return ""
+
+
+@dataclass(frozen=True)
 class Board:
     """Every row of the board (ranked) and the entries they came from."""
 
     rows: tuple[dict[str, Any], ...]
     entries: tuple[ModelEntry, ...]
     rank_by: str = "int_correct"
+    basis: RankBasis | None = None
 
     def entry(self, key: str) -> ModelEntry:
         for e in self.entries:
@@ -379,9 +499,15 @@ def build_board(runs: Iterable[RunResult | RunSummary], rank_by: str = "int_corr
     if rank_by not in RATE_KEYS:
         raise ZbbError(f"cannot rank by {rank_by!r}; choose one of {', '.join(RATE_KEYS)}")
     entries = pair_runs(runs)
+    basis = rank_basis(entries, rank_by)
     rows = [entry_row(e) for e in entries]
-    for row, rank in zip(rows, rank_rows(rows, rank_by), strict=True):
-        row["rank"] = rank
+    for row, entry in zip(rows, entries, strict=True):
+        row["unranked"] = unranked_reason(entry, basis, rank_by)
+    eligible = [i for i, row in enumerate(rows) if not row["unranked"]]
+    for row in rows:
+        row["rank"] = None
+    for i, rank in zip(eligible, rank_rows([rows[i] for i in eligible], rank_by), strict=True):
+        rows[i]["rank"] = rank
     # rank first (unranked rows last), then the metric itself, then the name: a stable, readable default order
     order = sorted(
         range(len(rows)),
@@ -389,7 +515,9 @@ def build_board(runs: Iterable[RunResult | RunSummary], rank_by: str = "int_corr
         + _sort_key(rows[i], rank_by, True)
         + (rows[i]["model"],),
     )
-    return Board(rows=tuple(rows[i] for i in order), entries=tuple(entries[i] for i in order), rank_by=rank_by)
+    return Board(
+        rows=tuple(rows[i] for i in order), entries=tuple(entries[i] for i in order), rank_by=rank_by, basis=basis
+    )
 
 
 # ------------------------------------------------------------------------------------------------------ view state
@@ -509,6 +637,11 @@ def export_records(rows: Sequence[dict[str, Any]], view: ViewState) -> list[dict
         for col in visible_columns(view):
             if col.key == "provenance":
                 rec["provenance"] = row["kind"]
+                rec["uploader"] = row.get("uploader", "")
+                continue
+            if col.key == "rank":
+                rec["rank"] = row.get("rank")
+                rec["unranked_reason"] = row.get("unranked", "")
                 continue
             rec[col.key] = _round(row.get(col.key))
             if col.kind == "rate":
@@ -554,7 +687,12 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 
 
 def display_cell(row: dict[str, Any], col: Column) -> Any:
-    """A cell as the app shows it: rates with their interval, signed deltas, p-values, markdown links."""
+    """A cell as the app shows it: rates with their interval, signed deltas, p-values, markdown links.
+
+    Text columns (model, family, ...) are plain-text cells (see `display_table`); the markdown cells hold only our
+    own markup around escaped text and http(s) links (`zbb.leaderboard.safe`)."""
+    from zbb.leaderboard.safe import md_link, md_text
+
     value = row.get(col.key)
     if col.kind == "rate":
         if value is None:
@@ -565,38 +703,53 @@ def display_cell(row: dict[str, Any], col: Column) -> Any:
             return "–"
         return "<0.001" if value < 0.001 else f"{value:.3f}"
     if col.kind == "link":
-        return f"[link]({value})" if value else ""
+        return md_link("link", value)
     if col.key == "rank":
-        return "–" if value is None else value
+        if value is not None:
+            return str(value)
+        return f"– ({row['unranked']})" if row.get("unranked") else "–"
     if col.kind == "num":
         if value is None:
             return "–"
         if col.key.startswith("delta_"):
             return f"{value:+.2f}"
-        return value if isinstance(value, int) else _fmt(value)
-    if col.key == "model":
-        mark = f' <sub title="{INDICATIVE_ASR_REASON}">{INDICATIVE_ASR_BADGE}</sub>' if row.get("asr_grade") else ""
-        return f"**{value}**{mark}"
+        return str(value) if isinstance(value, int) else _fmt(value)
+    if col.key == "model":  # a plain-text cell (see display_table): the indicative-ASR mark is text too
+        return f"{value} ({INDICATIVE_ASR_BADGE})" if row.get("asr_grade") else str(value)
     if col.key == "provenance":
-        kind = row["kind"]
-        return f'<span class="zbb-badge zbb-{slug(kind)}">{kind}</span>'
-    return value if value is not None else ""
+        kind = str(row["kind"])
+        badge = f'<span class="zbb-badge zbb-{slug(kind)}">{md_text(kind)}</span>'
+        return badge + (f"<br><sub>by {md_text(row['uploader'], limit=60)}</sub>" if row.get("uploader") else "")
+    return str(value) if value is not None else ""
+
+
+#: Cells that hold our markup (formatted figures, badges, links); every other column is plain text.
+MARKDOWN_KINDS = ("rate", "link")
 
 
 def display_table(rows: Sequence[dict[str, Any]], view: ViewState) -> tuple[list[str], list[list[Any]], list[str]]:
-    """Headers, cell values and gradio datatypes of the view."""
+    """Headers, cell values and gradio datatypes of the view: untrusted text (model, family, ...) goes in "str"
+    cells, which the page shows as text, never as markup."""
     cols = visible_columns(view)
     headers = [c.label for c in cols]
-    datatypes = ["number" if c.key == "rank" else "markdown" for c in cols]
+    datatypes = ["markdown" if c.kind in MARKDOWN_KINDS or c.key == "provenance" else "str" for c in cols]
     return headers, [[display_cell(r, c) for c in cols] for r in rows], datatypes
 
 
-WIDTHS = {"rank": "58px", "model": "180px", "provenance": "130px"}
+WIDTHS = {"rank": "96px", "model": "180px", "provenance": "130px"}
 KIND_WIDTHS = {"rate": "140px", "p": "100px", "link": "80px", "num": "100px", "text": "120px"}
 
 
-def column_widths(view: ViewState) -> list[str]:
-    return [WIDTHS.get(c.key, KIND_WIDTHS[c.kind]) for c in visible_columns(view)]
+def column_widths(view: ViewState) -> list[str | int]:
+    """Each visible column's width: its kind's width, widened so the header's longest word fits on one line
+    (headers wrap between words, never inside one)."""
+
+    def width(col: Column) -> str:
+        base = int(WIDTHS.get(col.key, KIND_WIDTHS[col.kind]).removesuffix("px"))
+        longest = max(len(word) for word in col.label.split())
+        return f"{max(base, round(longest * 8.5) + 34)}px"
+
+    return [width(c) for c in visible_columns(view)]
 
 
 # ------------------------------------------------------------------------------------------------------ runs/items
@@ -610,7 +763,9 @@ def run_rows(board: Board) -> list[dict[str, Any]]:
                 "run": run.key,
                 "model": entry.model,
                 "provenance": entry.kind,
+                "uploader": entry.uploader,
                 "steering": steering_text(run) or "off",
+                "made with": made_with_text(run),
                 "main": run is entry.unsteered or run is entry.steered,
             }
             for cond, agg in res.aggregates.items():
@@ -641,8 +796,36 @@ ITEM_FIELDS = (
 )
 
 
+#: The Samples tab's column names for ITEM_FIELDS (the downloads keep the field names).
+ITEM_LABELS = {
+    "id": "Row",
+    "condition": "Condition",
+    "correct": "Correct",
+    "subject_hit": "Heard subject",
+    "stance": "Stance",
+    "response": "Reply",
+    "judge_reason": "Judge's reason",
+    "label": "Claim true",
+    "category": "Category",
+    "voice": "Voice",
+    "missing": "Missing",
+    "source": "Reply from",
+}
+
+
 def item_records(items: Iterable[ItemScore]) -> list[dict[str, Any]]:
     return [{k: getattr(it, k) for k in ITEM_FIELDS} for it in items]
+
+
+def item_display(items: Iterable[ItemScore]) -> tuple[list[str], list[list[str]]]:
+    """Headers and plain-text cells of the Samples tab's scored-rows table (human column names, ✓/✗ flags)."""
+
+    def cell(value: Any) -> str:
+        if isinstance(value, bool):
+            return "✓" if value else "✗"
+        return "" if value is None else str(value)
+
+    return [ITEM_LABELS[k] for k in ITEM_FIELDS], [[cell(getattr(it, k)) for k in ITEM_FIELDS] for it in items]
 
 
 def items_jsonl(items: Iterable[ItemScore]) -> str:

@@ -44,7 +44,13 @@ class SteeringModel(_Strict):
     span: int | None = Field(
         None, ge=1, le=100_000, description="number of model timesteps steered after the onset (dT)"
     )
-    vector_sha256: StrictStr | None = Field(None, pattern=r"^[0-9a-f]{64}$", description="sha256 of the vector file")
+    vector_sha256: StrictStr | None = Field(
+        None, pattern=r"^[0-9a-f]{64}$", description="sha256 of the vector's float32 bytes"
+    )
+    layer_base: int | None = Field(None, ge=0, le=1, description="how `layer` counts: from 0 or from 1")
+    onset: StrictStr | None = Field(
+        None, max_length=MAX_NAME_CHARS, description="where steering starts: energy (detector) or oracle (onset_s)"
+    )
 
 
 class MetaModel(_Strict):
@@ -68,6 +74,9 @@ class MetaModel(_Strict):
     model_family: StrictStr | None = Field(None, max_length=MAX_NAME_CHARS)
     model_url: StrictStr | None = Field(None, max_length=MAX_ID_CHARS)
     paper_url: StrictStr | None = Field(None, max_length=MAX_ID_CHARS)
+    backend: StrictStr | None = Field(
+        None, max_length=MAX_NAME_CHARS, description="zbb run backend that made the outputs (moshi, personaplex, tiny)"
+    )
 
     @field_validator("decoding")
     @classmethod
