@@ -1,4 +1,4 @@
-"""Shared fixtures. `tiny_dataset`: a real `--preset tiny` build (espeak), made once per test session."""
+"""Shared fixtures. `tiny_dataset`: a real `--preset tiny` build (the default hibari engine), made once per test session."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def tiny_bank(tmp_path_factory) -> tuple[str | None, str | None]:
 
 @pytest.fixture(scope="session")
 def tiny_dataset(tmp_path_factory, tiny_bank) -> Path:
-    """Path of a ZBB dataset folder built with `--preset tiny` and the real espeak engine (built once)."""
+    """Path of a ZBB dataset folder built with `--preset tiny` and the real default engine, hibari (built once)."""
     from zbb.builder import build_dataset
 
     bank, recipe = tiny_bank

@@ -169,7 +169,7 @@ def test_unknown_engine_name_suggests_and_lists():
     with pytest.raises(
         UnknownNameError,
         match=r"unknown TTS engine 'opnai'\. Did you mean 'openai'\? "
-        r"Available: coqui, espeak, openai",
+        r"Available: coqui, espeak, hibari, openai",
     ):
         TTS_ENGINES.get("opnai")
 

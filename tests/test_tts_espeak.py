@@ -78,7 +78,7 @@ def test_bad_requests_raise_engine_errors(engine, text, voice, match):
 
 
 def test_unknown_engine_lists_known_ones():
-    with pytest.raises(UnknownNameError, match=r"Did you mean 'espeak'.*Available: coqui, espeak, openai"):
+    with pytest.raises(UnknownNameError, match=r"Did you mean 'espeak'.*Available: coqui, espeak, hibari, openai"):
         TTS_ENGINES.get("espeek")
 
 

@@ -14,12 +14,13 @@ fillers and greetings.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,21 @@ MAX_ALIASES = 8
 
 #: The fewest entries each recipe list must have (`load_recipe(min_counts=...)` can lower them for tests).
 RECIPE_MIN_COUNTS: Mapping[str, int] = {"confirmations": 8, "long_talk_prompts": 60, "fillers": 6, "greetings": 12}
+
+
+#: Version of the shipped bank: 2 = no subject a listener can mishear (homophones, flaps, very short words
+#: replaced, checked against the CMU Pronouncing Dictionary), categories fixed, US English spelling.
+BANK_VERSION = "2"
+
+
+def bank_version(sha256: str) -> str:
+    """BANK_VERSION when `sha256` is the shipped bank's content hash, else "custom"."""
+    return BANK_VERSION if sha256 == _shipped_bank_sha256() else "custom"
+
+
+@functools.cache
+def _shipped_bank_sha256() -> str:
+    return bank_sha256(None)
 
 
 def default_bank_path() -> Path:
@@ -464,7 +480,38 @@ def load_bank(path: str | Path | None = None) -> list[BankItem]:
     if problems:
         problems.sort(key=lambda p: _line_of(p.where))
         raise BankError(f"claim bank {name} has problems", problems)
+    if path != default_bank_path():  # the shipped bank is checked by its tests; a user's is checked here
+        warn_mishearable(items, name)
     return items
+
+
+class MishearableSubjectWarning(UserWarning):
+    """A bank subject sounds like another common word, or is very short (see zbb.homophones)."""
+
+
+def warn_mishearable(items: Sequence[BankItem], source: str) -> list[str]:
+    """Warn (once per subject) about subjects a listener can mishear; returns the messages."""
+    import warnings
+
+    from zbb.homophones import confusions
+
+    messages: list[str] = []
+    seen: set[str] = set()
+    for item in items:
+        subject = item.subject.lower()
+        if subject in seen:
+            continue
+        seen.add(subject)
+        found = confusions(subject)
+        if found:
+            messages.append(f"{source}: item {item.id}: subject {'; '.join(str(c) for c in found)}")
+    if messages:  # one warning for the whole bank, listing every subject
+        warnings.warn(
+            f"{len(messages)} subject(s) a listener may mishear:\n  " + "\n  ".join(messages),
+            MishearableSubjectWarning,
+            stacklevel=3,
+        )
+    return messages
 
 
 def _line_of(where: str) -> int:
@@ -492,7 +539,8 @@ class Recipe(Record):
 
     `confirmations` end a claim after a comma ("right?"); `long_talk_prompts` make the model talk at length
     before an interruption; `fillers` precede the claim in the buffered condition ("Um, wait, hold on,");
-    `greetings` are the short openers of the no-interrupt condition.
+    `greetings` are the short openers of the no-interrupt condition. `prompt_topics` (optional) tags a long-talk
+    prompt with the bank categories it is about, so the builder never puts it before a claim of that category.
     """
 
     version: str
@@ -500,6 +548,7 @@ class Recipe(Record):
     long_talk_prompts: tuple[str, ...]
     fillers: tuple[str, ...]
     greetings: tuple[str, ...]
+    prompt_topics: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 _RECIPE_LISTS = ("confirmations", "long_talk_prompts", "fillers", "greetings")
@@ -524,7 +573,7 @@ def load_recipe(path: str | Path | None = None, *, min_counts: Mapping[str, int]
             f"cannot read recipe {name}", [Problem(name, f"expected a JSON object, got {type(data).__name__}")]
         )
     problems: list[Problem] = []
-    expected = {"version", *_RECIPE_LISTS}
+    expected = {"version", "prompt_topics", *_RECIPE_LISTS}
     unknown = sorted(set(data) - expected)
     if unknown:
         problems.append(Problem(name, f"unknown key(s) {unknown}; expected {sorted(expected)}"))
@@ -534,9 +583,30 @@ def load_recipe(path: str | Path | None = None, *, min_counts: Mapping[str, int]
     lists: dict[str, tuple[str, ...]] = {}
     for key in _RECIPE_LISTS:
         lists[key] = _recipe_list(data.get(key), key, name, max(1, min_counts.get(key, 1)), problems)
+    topics = _prompt_topics(data.get("prompt_topics", {}), lists["long_talk_prompts"], name, problems)
     if problems:
         raise BankError(f"recipe {name} has problems", problems)
-    return Recipe(version=str(version), **lists)
+    return Recipe(version=str(version), **lists, prompt_topics=topics)
+
+
+def _prompt_topics(
+    value: Any, prompts: Sequence[str], name: str, problems: list[Problem]
+) -> dict[str, tuple[str, ...]]:
+    where = f"{name}[prompt_topics]"
+    if not isinstance(value, dict):
+        problems.append(
+            Problem(where, f"expected an object of prompt -> list of categories, got {type(value).__name__}")
+        )
+        return {}
+    topics: dict[str, tuple[str, ...]] = {}
+    for prompt, tags in value.items():
+        if prompt not in prompts:
+            problems.append(Problem(f"{where}[{prompt!r}]", "expected a prompt listed in long_talk_prompts"))
+        elif not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
+            problems.append(Problem(f"{where}[{prompt!r}]", f"expected a list of category names, got {tags!r}"))
+        else:
+            topics[prompt] = tuple(t.strip() for t in tags)
+    return topics
 
 
 def _recipe_list(value: Any, key: str, name: str, minimum: int, problems: list[Problem]) -> tuple[str, ...]:

@@ -32,17 +32,20 @@ def _up_to_date(out: Path, *, preset: str, seed: int, sample_rate: int) -> bool:
     except (OSError, json.JSONDecodeError):
         return False
     items = load_bank()
-    engine = TTS_ENGINES.get("espeak")()
+    from zbb.builder.levels import default_levels
+
+    engine = TTS_ENGINES.get("hibari")()
     plan = plan_build(
         items,
         load_recipe(),
         seed=seed,
         engine_name=engine.name,
-        voices=engine.voices(),
+        voices=engine.default_voices(),
         conditions=CONDITIONS,
         preset=preset,
         sample_rate=sample_rate,
         bank_sha256=bank_sha256(items),
+        levels=default_levels(engine.name),
     )
     return manifest.get("plan_sha256") == plan.digest() and manifest.get("zbb_version") == __version__
 
@@ -102,7 +105,7 @@ def run_demo(
     out = Path(out)
     built = rebuild or not _up_to_date(out, preset=preset, seed=seed, sample_rate=sample_rate)
     if built:
-        log(f"[1/3] building ZBB ({preset}) into {out} with the embedded espeak engine")
+        log(f"[1/3] building ZBB ({preset}) into {out} with the embedded hibari engine (natural speech, offline)")
         build_dataset(
             out,
             preset=preset,

@@ -9,6 +9,10 @@ from zbb.errors import ZbbError
 
 #: Engines whose output we can state a licence for; anything else is published as "other" with a note.
 _ENGINE_NOTES = {
+    "hibari": (
+        "apache-2.0",
+        "hibari-tts (code and weights) is Apache-2.0; its voices are distilled from Kokoro-82M (Apache-2.0).",
+    ),
     "espeak": (
         "apache-2.0",
         "eSpeak NG itself is GPL-3.0-or-later; zbb calls it as a library and ships no part of it in this "
@@ -52,6 +56,56 @@ def _header(manifest: dict, license_id: str) -> dict:
     }
 
 
+def _levels_values(manifest: dict) -> dict[str, str]:
+    """Card sentences for the stimulus levels and voices (manifests from before v2 have no `levels`: v1)."""
+    from zbb.builder.levels import default_levels
+
+    levels = manifest.get("levels") or {}
+    lufs, peak, noise = levels.get("loudness_lufs"), levels.get("true_peak_dbfs"), levels.get("noise_dbfs")
+    effort = float(levels.get("effort_db") or 0.0)
+    loudness_text = (
+        f"every utterance at {lufs:g} LUFS integrated (ITU-R BS.1770-4, pyloudnorm)" if lufs is not None else "raw"
+    )
+    if peak is not None:
+        loudness_text += f", true peak at most {peak:g} dBTP with the floor (no sample near full scale)"
+    noise_text = (
+        f"seeded room tone (Gaussian noise, 2nd-order low-pass at 300 Hz) at {noise:g} dBFS RMS under the whole "
+        "row, the same noise under an item's claim in all three conditions"
+        if noise is not None
+        else "none (digital silence between utterances)"
+    )
+    effort_text = (
+        f"+{effort:g} dB on the claim and filler of the interrupt conditions (capped by the peak ceiling)"
+        if effort
+        else "off"
+    )
+    voices = manifest.get("voices") or []
+    note = ""
+    if manifest.get("engine") == "hibari" and len(voices) == 1:
+        note = " (one voice: the one bundled with hibari-tts, so the build needs no network; more with --voices)"
+    flags = ""
+    if manifest.get("engine") == "hibari" and voices != ["heart"]:
+        flags += f" --voices {','.join(voices)}"
+    default = default_levels(str(manifest.get("engine", "")))
+    if lufs is not None and lufs != default.loudness_lufs:
+        flags += f" --loudness {lufs:g}"
+    if noise is not None and noise != default.noise_dbfs:
+        flags += f" --noise-dbfs {noise:g}"
+    if effort:
+        flags += f" --effort-db {effort:g}"
+    return {
+        "stimulus_version": str(manifest.get("stimulus_version", 1)),
+        "levels_text": f"Levels: {loudness_text}. Noise floor: {noise_text}. Interruption effort: {effort_text}.",
+        "floor_text": "on the room tone" if noise is not None else "on digital silence",
+        "loudness_text": loudness_text,
+        "noise_text": noise_text,
+        "effort_text": effort_text,
+        "voices_note": note,
+        "bank_version": str(manifest.get("bank_version", "unversioned")),
+        "rebuild_flags": flags,
+    }
+
+
 def render_card(manifest: dict, repo: str | None = None) -> str:
     """README.md for a built folder: YAML header (configs, features, licence, ...) + the filled-in template."""
     import yaml
@@ -80,6 +134,7 @@ def render_card(manifest: dict, repo: str | None = None) -> str:
         "recipe_version": manifest["recipe_version"],
         "license_note": "Apache-2.0",
         "engine_note": engine_note,
+        **_levels_values(manifest),
     }
     body = re.sub(r"\{\{(\w+)\}\}", lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), template)
     left = sorted(set(re.findall(r"\{\{(\w+)\}\}", body)))

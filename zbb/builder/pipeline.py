@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from zbb.builder.levels import Levels, default_levels
 from zbb.builder.plan import BuildPlan, plan_build
 from zbb.builder.render import EngineSpec, item_key, render_plan
 from zbb.conditions import CONDITIONS
@@ -30,6 +33,14 @@ class BuildReport:
     items_resumed: int
     audio_seconds: float
     elapsed_s: float
+    screen: dict[str, Any] | None = None  # the ASR screen's manifest entry, when one ran
+
+
+#: Where each engine's word timings come from (the card states it); other engines are force-aligned.
+TIMINGS_SOURCES = {
+    "espeak": "eSpeak NG word events",
+    "hibari": "hibari's per-phoneme durations (ONNX tensor /Clip_output_0; aligner for words it cannot pair)",
+}
 
 
 def work_dir(out: Path) -> Path:
@@ -44,13 +55,42 @@ def _work_key(plan: BuildPlan, spec_options: dict[str, Any], engine_label: str) 
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+def _screen(
+    plan: BuildPlan, asr_spec: Any, engine: Any, retry: RetryPolicy, progress: bool, *, drop: bool
+) -> tuple[dict[str, Any], set[str]]:
+    """Run the ASR screen on the plan's claims; (manifest entry, subjects to leave out)."""
+    from zbb.builder.levels import normalise
+    from zbb.builder.render import synthesize
+    from zbb.builder.screen import screen_claims, screening_asr
+    from zbb.builder.splice import prepare
+
+    asr = screening_asr(asr_spec)
+    sr = plan.sample_rate
+
+    def speak(text: str, voice: str, where: str) -> np.ndarray:
+        utt = prepare(synthesize(engine, text, voice, where=where, retry=retry), sr, where=where)
+        return normalise(utt.samples, sr, plan.levels)
+
+    claims = [(ip.item.id, ip.item.subject, ip.claim, ip.voice) for ip in plan.items]
+    results = screen_claims(claims, speak, asr, sample_rate=sr, progress=progress)
+    missed = [r for r in results if not r.recognised]
+    dropped = {r.subject.lower() for r in missed} if drop else set()
+    entry = {
+        "asr": asr.describe(),
+        "claims": len(results),
+        "unrecognised": [{"id": r.id, "subject": r.subject, "heard": r.heard} for r in missed],
+        "dropped_subjects": sorted(dropped),
+    }
+    return entry, dropped
+
+
 def build_dataset(
     out: str | Path,
     *,
     bank: str | Path | None = None,
     recipe: str | Path | None = None,
     seed: int = 0,
-    engine: str | Any = "espeak",
+    engine: str | Any = "hibari",
     engine_options: dict[str, Any] | None = None,
     voices: Sequence[str] | None = None,
     conditions: Sequence[str] = CONDITIONS,
@@ -60,11 +100,18 @@ def build_dataset(
     progress: bool = True,
     retry: RetryPolicy = RetryPolicy(),
     keep_work: bool = False,
+    levels: Levels | None = None,
+    screen_asr: str | Any | None = None,
+    screen_drop: bool = False,
 ) -> BuildReport:
     """Build the ZBB dataset into `out` (a Hugging Face dataset folder), resuming any earlier partial build.
 
     `engine` is a registry name (constructed with `engine_options`) or an engine instance (single process).
     The bank and recipe are checked before anything is written; `out` is replaced only by a complete build.
+    `voices` default to the engine's `default_voices()` (hibari: its bundled voice) or else all its voices;
+    `levels` default to `default_levels(engine)` (v2: -23 LUFS, -1 dBTP, room tone; espeak: v1 levels).
+    `screen_asr` ("whisper", "nemo:MODEL", an engine...) transcribes every claim first and records the items
+    whose subject it did not hear; with `screen_drop` their subjects are left out of the build.
     """
     from zbb.bank import bank_sha256, load_bank, load_recipe
     from zbb.builder.writer import check_replaceable
@@ -85,29 +132,44 @@ def build_dataset(
             raise ZbbError("num_proc > 1 needs the engine by registry name, not an instance")
     engine_name = getattr(engine_obj, "name", str(engine))
     available = list(engine_obj.voices())
-    chosen = list(voices) if voices else available
+    defaults = getattr(engine_obj, "default_voices", None)
+    chosen = list(voices) if voices else (list(defaults()) if defaults else available)
     unknown = [v for v in chosen if v not in available]
     if unknown:
         raise ZbbError(f"engine {engine_name!r} has no voice(s) {unknown}; available: {', '.join(available)}")
+    ensure = getattr(engine_obj, "ensure_voices", None)
+    if ensure is not None:  # fetch voices that are not on this machine once, here, before any worker needs them
+        ensure(chosen)
     engine_label = engine_obj.describe()
-    plan = plan_build(
-        items,
-        rec,
-        seed=seed,
-        engine_name=engine_name,
-        voices=chosen,
-        conditions=conditions,
-        preset=preset,
-        sample_rate=sample_rate,
-        bank_sha256=bank_sha256(items),
-    )
+    levels = levels if levels is not None else default_levels(engine_name)
+
+    def make_plan(items: list) -> BuildPlan:
+        return plan_build(
+            items,
+            rec,
+            seed=seed,
+            engine_name=engine_name,
+            voices=chosen,
+            conditions=conditions,
+            preset=preset,
+            sample_rate=sample_rate,
+            bank_sha256=bank_sha256(items),
+            levels=levels,
+        )
+
+    plan = make_plan(items)
+    screened: dict[str, Any] | None = None
+    if screen_asr is not None:
+        screened, dropped = _screen(plan, screen_asr, engine_obj, retry, progress, drop=screen_drop)
+        if dropped:
+            plan = make_plan([item for item in items if item.subject.lower() not in dropped])
 
     partial = work_dir(out)
     work = partial / _work_key(plan, options, engine_label)
     try:
         return _render_and_publish(
             plan, work, out, partial, spec, engine_obj, engine_label, engine_name, chosen, preset, seed,
-            sample_rate, num_proc, retry, progress, keep_work, started,
+            sample_rate, num_proc, retry, progress, keep_work, started, screened,
         )  # fmt: skip
     except OSError as exc:
         if not is_disk_full(exc):
@@ -182,10 +244,13 @@ def _render_and_publish(
     progress: bool,
     keep_work: bool,
     started: float,
+    screened: dict[str, Any] | None = None,
 ) -> BuildReport:
     """Render `plan` in `work` (resuming), write the shards, and publish them to `out`."""
     from zbb import __version__
+    from zbb.bank import bank_version
     from zbb.builder.card import render_card
+    from zbb.builder.levels import LEGACY
     from zbb.builder.writer import ShardWriter, fingerprint, publish, write_manifest
     from zbb.io import atomic_write_text
 
@@ -214,11 +279,10 @@ def _render_and_publish(
         shards.abort()
         raise
     stats = shards.close()
-    has_timings = (
-        "eSpeak NG word events"
-        if engine_name == "espeak"
-        else "pocketsphinx forced alignment (words it cannot place share the rest by letters)"
+    has_timings = TIMINGS_SOURCES.get(
+        engine_name, "pocketsphinx forced alignment (words it cannot place share the rest by letters)"
     )
+    levels = plan.levels
     manifest = {
         "fingerprint": fingerprint(staging),
         "zbb_version": __version__,
@@ -230,6 +294,10 @@ def _render_and_publish(
         "sample_rate": sample_rate,
         "audio_format": "FLAC PCM_16 mono",
         "bank_sha256": plan.bank_sha256,
+        "bank_version": bank_version(plan.bank_sha256),
+        "stimulus_version": 1 if levels == LEGACY else 2,
+        "levels": levels.to_dict(),
+        **({"screen": screened} if screened is not None else {}),
         "recipe_version": plan.recipe_version,
         "plan_sha256": plan.digest(),
         "word_timings": has_timings,
@@ -251,4 +319,5 @@ def _render_and_publish(
         items_resumed=counts["resumed"],
         audio_seconds=manifest["audio_seconds"],
         elapsed_s=time.perf_counter() - started,
+        screen=screened,
     )

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from zbb.builder.levels import LEGACY, Levels
 from zbb.conditions import CONDITIONS, INTERRUPT, INTERRUPT_BUFFERED, NO_INTERRUPT
 from zbb.errors import UnknownNameError, ZbbError
 from zbb.records import BankItem, Record
@@ -72,7 +73,12 @@ class BuildPlan(Record):
     bank_sha256: str
     recipe_version: str
     items: tuple[ItemPlan, ...]
-    plan_version: int = 1
+    levels: Levels = LEGACY  # loudness, peak ceiling, room tone, interruption effort (zbb.builder.levels)
+    plan_version: int = 2
+
+    def noise_seed(self, item_id: str) -> str:
+        """Seed of an item's room tone (one per item: the same floor under its rows in every condition)."""
+        return f"zbb-noise:{self.seed}:{item_id}"
 
     def digest(self) -> str:
         """sha256 of the canonical JSON of the plan: two plans with the same digest render the same audio."""
@@ -125,12 +131,15 @@ def plan_build(
     preset: str = "full",
     sample_rate: int = 24000,
     bank_sha256: str = "",
+    levels: Levels = LEGACY,
 ) -> BuildPlan:
     """Decide every row of the build from the bank, the recipe and the seed (no audio, no engine calls).
 
     Each item draws from its own generator seeded by (seed, item id), so adding or removing items does not change
     the others' texts or silences. Voices are dealt round-robin over a seeded shuffle, so they stay balanced.
     `interrupt` and `interrupt_buffered` share the prompt and the gap; the buffered row only adds a filler.
+    The long-talk prompt is drawn from those whose topics (the recipe's `prompt_topics`) leave out the item's
+    category, so a model that carries on talking cannot name the subject without having heard it.
     """
     from zbb.bank import claim_text
 
@@ -151,7 +160,7 @@ def plan_build(
         rng = random.Random(f"zbb:{seed}:{item.id}")
         confirmation = item.confirmation or rng.choice(recipe.confirmations)
         greeting = rng.choice(recipe.greetings)
-        prompt = rng.choice(recipe.long_talk_prompts)
+        prompt = rng.choice(prompts_away_from(recipe, item.category))
         filler = rng.choice(recipe.fillers)
         quiet_gap = _samples(rng, NO_INTERRUPT_GAP_S, sample_rate)
         talk_gap = _samples(rng, INTERRUPT_GAP_S, sample_rate)
@@ -180,4 +189,12 @@ def plan_build(
         bank_sha256=bank_sha256,
         recipe_version=str(recipe.version),
         items=tuple(planned),
+        levels=levels,
     )
+
+
+def prompts_away_from(recipe: Recipe, category: str) -> tuple[str, ...]:
+    """The recipe's long-talk prompts not tagged with `category` (all of them if every one is)."""
+    topics = recipe.prompt_topics
+    away = tuple(p for p in recipe.long_talk_prompts if category not in topics.get(p, ()))
+    return away or tuple(recipe.long_talk_prompts)

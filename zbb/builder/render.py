@@ -20,8 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from zbb.builder.levels import normalise, room_tone, with_effort
 from zbb.builder.plan import BuildPlan, ItemPlan
-from zbb.builder.splice import Utterance, assemble, encode_flac, prepare, to_pcm16
+from zbb.builder.splice import RowAudio, Utterance, assemble, encode_flac, mix_floor, prepare, to_pcm16
+from zbb.conditions import NO_INTERRUPT
 from zbb.errors import EngineError, ZbbError
 from zbb.retry import RetriesExhausted, RetryPolicy
 from zbb.tts.base import Synthesis, TTSEngine, WordSpan
@@ -110,9 +112,7 @@ class Renderer:
         key = unit_key(text, voice)
         path = self.units_dir / f"{key}.npy"
         if not path.exists():
-            utt = prepare(
-                synthesize(self.engine, text, voice, where=where, retry=self.retry), self.plan.sample_rate, where=where
-            )
+            utt = self._prepare(text, voice, where)
             samples = to_pcm16(utt.samples)
 
             def write(p: Path) -> None:  # closed before the rename (an unclosed file may not be flushed yet)
@@ -121,6 +121,12 @@ class Renderer:
 
             _save_atomic(path, write)
         return key
+
+    def _prepare(self, text: str, voice: str, where: str) -> Utterance:
+        """Synthesise, trim and ramp one utterance at the output rate, at the plan's loudness and peak ceiling."""
+        sr = self.plan.sample_rate
+        utt = prepare(synthesize(self.engine, text, voice, where=where, retry=self.retry), sr, where=where)
+        return Utterance(normalise(utt.samples, sr, self.plan.levels), utt.words)
 
     def _unit(self, text: str, voice: str, where: str) -> Utterance:
         key = unit_key(text, voice)
@@ -139,6 +145,8 @@ class Renderer:
             from zbb.builder.align import align_words
 
             words = align_words(claim.samples, self.plan.sample_rate, ip.claim, where=where)
+        if words[0].start != 0:  # the claim was trimmed to its first sound, which is the subject's by design
+            words = (WordSpan(words[0].word, 0, max(words[0].end, 1)), *words[1:])
         expected = _tokens(ip.claim)
         got = [w.word.lower() for w in words]
         if not got or _tokens(got[0])[:1] != expected[:1] or _tokens(ip.item.subject)[:1] != expected[:1]:
@@ -157,22 +165,38 @@ class Renderer:
 
         where = f"item {ip.item.id}"
         sr = self.plan.sample_rate
-        claim = prepare(synthesize(self.engine, ip.claim, ip.voice, where=where, retry=self.retry), sr, where=where)
+        levels = self.plan.levels
+        claim = self._prepare(ip.claim, ip.voice, where)
         words = self.claim_words(ip, claim)
         claim = Utterance(to_pcm16(claim.samples), claim.words)
-        rows = []
+        # the interruption (claim, filler) of the interrupt conditions may be spoken with more effort
+        effortful = Utterance(with_effort(claim.samples, levels), claim.words)
+        laid_out: list[RowAudio] = []
         for row in ip.rows:
+            interrupting = row.condition != NO_INTERRUPT
             context = self._unit(row.context_text, ip.voice, where)
             buffer = self._unit(row.buffer_text, ip.voice, where) if row.buffer_text else None
-            audio = assemble(
-                context,
-                claim,
-                lead_in=row.lead_in,
-                gap=row.gap,
-                tail=row.tail,
-                buffer=buffer,
-                buffer_gap=row.buffer_gap,
+            if buffer is not None and interrupting:
+                buffer = Utterance(with_effort(buffer.samples, levels))
+            laid_out.append(
+                assemble(
+                    context,
+                    effortful if interrupting else claim,
+                    lead_in=row.lead_in,
+                    gap=row.gap,
+                    tail=row.tail,
+                    buffer=buffer,
+                    buffer_gap=row.buffer_gap,
+                )
             )
+        if levels.noise_dbfs is not None:  # one room tone per item, lined up with the claim's onset in every row
+            before = max(a.onset for a in laid_out)
+            floor = room_tone(
+                before + max(a.n - a.onset for a in laid_out), self.plan.noise_seed(ip.item.id), levels, sr
+            )
+            laid_out = [mix_floor(a, floor[before - a.onset : before - a.onset + a.n]) for a in laid_out]
+        rows = []
+        for row, audio in zip(ip.rows, laid_out, strict=True):
             item = ip.item
             rows.append(
                 {

@@ -138,6 +138,25 @@ def assemble(
     return RowAudio(tuple(pieces), onset, onset + claim.n, buffer_onset)
 
 
+def mix_floor(audio: RowAudio, floor: np.ndarray) -> RowAudio:
+    """`audio` (int16 pieces) on top of `floor` (int16, as long as the row): one joined int16 row.
+
+    Only the speech pieces are added (in int32, then clipped); the shared silence pieces leave the floor as it is.
+    """
+    if floor.shape[0] != audio.n:
+        raise ValueError(f"mix_floor: the floor has {floor.shape[0]} samples, the row {audio.n}")
+    row = floor.copy()
+    cursor = 0
+    for piece in audio.pieces:
+        n = piece.shape[0]
+        zeros = _ZEROS.get(piece.dtype)
+        if n and not (zeros is not None and np.shares_memory(piece, zeros)):
+            mixed = row[cursor : cursor + n].astype(np.int32) + piece
+            row[cursor : cursor + n] = np.clip(mixed, -32768, 32767)
+        cursor += n
+    return RowAudio((row,), audio.onset, audio.end, audio.buffer_onset)
+
+
 def encode_flac(pieces: tuple[np.ndarray, ...], sample_rate: int) -> bytes:
     """FLAC PCM_16 bytes of int16 `pieces` played in order, streamed to the encoder piece by piece.
 

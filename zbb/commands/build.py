@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from zbb.builder.levels import Levels
 
 HELP = "build the ZBB dataset (one Hugging Face config per condition) from a claim bank with a TTS engine"
 EXAMPLES = (
     "zbb build --preset tiny --out out/zbb-tiny",
     "zbb build --out out/zbb --num-proc 2 --seed 0",
+    "zbb build --voices heart,fenrir,kore   # hibari voices beyond 'heart' are fetched from the Hub once",
+    "zbb build --engine espeak --out out/zbb-v1   # the v1 stimulus: eSpeak NG on digital silence",
+    "zbb build --screen-asr whisper:large-v3 --screen-drop",
+    "zbb build --effort-db 6 --out out/zbb-loud   # a louder interruption, for barge-in loudness studies",
     "zbb build --engine openai --tts-base-url http://localhost:8000/v1 --tts-model kokoro --voices af_heart",
     "zbb build --engine coqui --tts-model tts_models/en/vctk/vits --voices p225,p226",
     "zbb build --sample-rate 16000 --out out/zbb-16k --push-to-hub my-org/zbb",
@@ -30,8 +38,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="tiny = 3 subjects (6 items), paper = 50 subjects (100 items), full = the whole bank",
     )
     p.add_argument("--seed", type=int, default=0, help="seed for texts, voices and silences (default %(default)s)")
-    p.add_argument("--engine", default="espeak", help="TTS engine: espeak (default), coqui, openai")
-    p.add_argument("--voices", help="comma-separated voices to deal out (default: all of the engine's voices)")
+    p.add_argument(
+        "--engine",
+        default="hibari",
+        help="TTS engine: hibari (default, natural speech, offline), espeak, coqui, openai",
+    )
+    p.add_argument(
+        "--voices",
+        help="comma-separated voices to deal out (default: hibari 'heart', bundled; other engines: all their voices)",
+    )
     p.add_argument(
         "--tts-model", help="coqui: model name or local model folder; openai: model name (env ZBB_TTS_MODEL)"
     )
@@ -45,6 +60,32 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--num-proc", type=int, default=1, help="processes rendering items in parallel (default %(default)s)"
     )
+    p.add_argument(
+        "--loudness",
+        type=float,
+        metavar="LUFS",
+        help="integrated loudness of every utterance (BS.1770; default -23, espeak: raw levels)",
+    )
+    p.add_argument(
+        "--noise-dbfs",
+        type=float,
+        metavar="DBFS",
+        help="RMS of the room-tone floor under every row (default -58; espeak: digital silence)",
+    )
+    p.add_argument(
+        "--effort-db",
+        type=float,
+        default=0.0,
+        metavar="DB",
+        help="extra gain on the interruption (claim and filler of the interrupt conditions), capped at -1 dBTP "
+        "(default 0 = off)",
+    )
+    p.add_argument(
+        "--screen-asr",
+        metavar="ENGINE[:MODEL]",
+        help="transcribe every claim with a real ASR (whisper, nemo, openai) and report unheard subjects",
+    )
+    p.add_argument("--screen-drop", action="store_true", help="with --screen-asr: leave out unheard subjects")
     p.add_argument("--keep-work", action="store_true", help="keep the <out>.partial work folder after success")
     p.add_argument("--push-to-hub", metavar="ORG/NAME", help="upload the built folder as a Hub dataset repo")
     p.add_argument("--private", action="store_true", help="create the Hub repo as private")
@@ -55,9 +96,27 @@ def _split(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
 
 
+def _levels(args: argparse.Namespace) -> Levels:
+    """The engine's default levels with any flag given on the command line put in."""
+    from dataclasses import replace
+
+    from zbb.builder.levels import default_levels
+
+    levels = default_levels(args.engine)
+    changes = {"loudness_lufs": args.loudness, "noise_dbfs": args.noise_dbfs}
+    levels = replace(levels, **{k: v for k, v in changes.items() if v is not None}, effort_db=args.effort_db)
+    if levels.true_peak_dbfs is None and (args.loudness is not None or args.effort_db):
+        levels = replace(levels, true_peak_dbfs=-1.0)  # a level change never pushes samples to full scale
+    return levels
+
+
 def run(args: argparse.Namespace) -> int:
     from zbb.builder import build_dataset, push_to_hub
     from zbb.conditions import CONDITIONS
+    from zbb.errors import ZbbError
+
+    if args.screen_drop and not args.screen_asr:
+        raise ZbbError("--screen-drop needs --screen-asr ENGINE")
 
     options = {k: v for k, v in (("model", args.tts_model), ("base_url", args.tts_base_url)) if v}
     if args.engine == "openai" and args.voices:
@@ -76,6 +135,9 @@ def run(args: argparse.Namespace) -> int:
         num_proc=args.num_proc,
         progress=not args.quiet,
         keep_work=args.keep_work,
+        levels=_levels(args),
+        screen_asr=args.screen_asr,
+        screen_drop=args.screen_drop,
     )
     rows = sum(report.counts.values())
     print(
@@ -84,6 +146,13 @@ def run(args: argparse.Namespace) -> int:
         f"{report.items_resumed} resumed, {report.elapsed_s:.1f} s"
     )
     print(f"fingerprint {report.fingerprint}")
+    if report.screen is not None:
+        missed = report.screen["unrecognised"]
+        print(f"screen ({report.screen['asr']}): {len(missed)} of {report.screen['claims']} claims' subjects unheard")
+        for m in missed:
+            print(f"  {m['id']}: heard {m['heard']!r}")
+        if report.screen["dropped_subjects"]:
+            print(f"  dropped subjects: {', '.join(report.screen['dropped_subjects'])}")
     if args.push_to_hub:
         url = push_to_hub(report.out, args.push_to_hub, private=args.private)
         print(f"pushed to {url}")

@@ -185,14 +185,15 @@ class _Library:
         return pcm, events
 
     @contextlib.contextmanager
-    def loaded_once(self) -> Iterator[Callable[[str, EspeakVoice], np.ndarray]]:
+    def loaded_once(self) -> Iterator[Callable[[str, EspeakVoice], tuple[np.ndarray, int]]]:
         """A synthesiser that loads the library once for many utterances: NOT deterministic (each utterance depends
         on those before it). Only `benchmarks/bench_build.py` uses it, to measure raw TTS without the per-utterance
-        reload, so the reload is counted as the build's overhead rather than as unavoidable work."""
+        reload, so the reload is counted as the build's overhead rather than as unavoidable work. Gives (int16 samples,
+        sample rate)."""
         with self._lock:
-            lib, _ = self._load()
+            lib, sample_rate = self._load()
             try:
-                yield lambda text, voice: self._speak(lib, text, voice)[0]
+                yield lambda text, voice: (self._speak(lib, text, voice)[0], sample_rate)
             finally:
                 lib.espeak_Terminate()
                 _unload(lib)
