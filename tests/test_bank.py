@@ -212,6 +212,7 @@ def test_csv_and_jsonl_load_to_the_same_items(tmp_path):
     assert bank_sha256(tmp_path / "b.csv") == bank_sha256(tmp_path / "b.jsonl")
 
 
+@pytest.mark.filterwarnings("ignore::zbb.bank.MishearableSubjectWarning")  # "owl" is short on purpose here
 def test_minimal_columns_generate_ids_and_default_category(tmp_path):
     path = tmp_path / "b.csv"
     path.write_text(
@@ -243,6 +244,7 @@ def test_shipped_bank_round_trips_through_jsonl(bank, tmp_path):
     assert load_bank(path) == bank
 
 
+@pytest.mark.filterwarnings("ignore::zbb.bank.MishearableSubjectWarning")  # "owl" is short on purpose here
 def test_aliases_column_reads_alike_from_csv_and_jsonl(tmp_path):
     rows = [
         ("doughnut-t", "doughnut", "food", "true", "has a hole in the middle", "donut| dough  nut "),
@@ -298,6 +300,7 @@ def test_shipped_bank_carries_spelling_variants(bank, subject, aliases):
     assert len(claims) == 2 and all(aliases <= set(item.aliases) for item in claims)
 
 
+@pytest.mark.filterwarnings("ignore::zbb.bank.MishearableSubjectWarning")  # "owl" is short on purpose here
 @settings(max_examples=150, deadline=None)
 @given(cell=st.text(alphabet=st.sampled_from(list("ab |-'0é\t")), max_size=20))
 def test_any_aliases_cell_loads_or_is_refused_with_its_line(tmp_path_factory, cell):
@@ -317,6 +320,7 @@ def test_any_aliases_cell_loads_or_is_refused_with_its_line(tmp_path_factory, ce
         assert re.fullmatch(r"[^\W\d_]+(?:'[^\W\d_]+)?(?:[ -][^\W\d_]+(?:'[^\W\d_]+)?)*", alias)
 
 
+@pytest.mark.filterwarnings("ignore::zbb.bank.MishearableSubjectWarning")  # "owl" is short on purpose here
 def test_confirmation_column_is_kept_and_bom_blank_lines_are_tolerated(tmp_path):
     path = tmp_path / "b.csv"
     path.write_bytes(

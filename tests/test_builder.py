@@ -663,6 +663,7 @@ def test_shard_writer_releases_each_item_chunk_once_written(tiny_dataset, tmp_pa
         assert stats[c]["audio_seconds"] == pytest.approx(sum(tables[c].column("duration_s").to_pylist()), abs=1e-3)
 
 
+@pytest.mark.filterwarnings("ignore::zbb.bank.MishearableSubjectWarning")  # "owl" is short on purpose here
 def test_a_banks_aliases_reach_the_dataset_rows(tiny_bank, tmp_path):
     """The bank's aliases column is a dataset column (a list of strings, empty where a subject has none)."""
     from zbb.dataset import open_dataset

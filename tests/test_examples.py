@@ -33,6 +33,8 @@ NOT_RUN = (
     (r"--asr pocketsphinx", "transcribes audio (tests/test_submission_audio.py covers it)"),
     (r"^zbb run|^torchrun .*zbb\.cli run", "runs a model with torch (tests/test_runner.py runs the tiny backend)"),
     (r"runs/moshi/unsteered|runs/tiny/", "reads the output of a `zbb run` example"),
+    (r"--voices heart,fenrir", "fetches hibari voices that are not bundled from the Hub (network)"),
+    (r"--screen-asr whisper", "screens with Whisper large-v3 (the whisper extra and its weights)"),
     (r"^zbb probe", "runs a model with torch (tests/test_probe.py runs the tiny backend)"),
     (r"^zbb steer fit", "reads the probe folder of a `zbb probe` example (tests/test_probe_fit.py fits one)"),
 )
