@@ -393,3 +393,61 @@ def test_phrase_scan_skipping_non_phrase_words_reads_as_the_full_scan(monkeypatc
     monkeypatch.setattr(rule_judge_v2, "_LONGEST_FROM", EveryWord())
     assert [rule_judge_v2.read_stance(item) for item in items] == fast
     assert len({v.stance for v in fast}) == 3
+
+
+def _corpus_claims_and_words():
+    import json
+    import random
+
+    corpus = Path(__file__).parent / "data" / "judge_corpus.jsonl"
+    rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+    claims = sorted({(r["subject"], r["description"], tuple(r["aliases"])) for r in rows})
+    claims += [("Eiffel Tower", "is in Rome", ("tour eiffel",)), ("Doughnut", "is a vegetable", ("donut",))]
+    words = sorted({w for r in rows for w in stance_words(r["reply"])} | {"hunters", "slowly", "teeth", "theirs"})
+    return claims, words, random.Random(7)
+
+
+def test_meaning_hits_are_the_pairwise_word_comparison():
+    """`_read` compares a word with the claim's meaning words once per (claim, word), as bits; each bit must be
+    the pairwise comparison `_same_word` of the word's stems with that meaning word, and None exactly the words
+    that are not content words."""
+    from zbb.score import rule_judge_v2 as v2
+
+    claims, words, _ = _corpus_claims_and_words()
+    seen_hits = 0
+    for subject, description, aliases in claims:
+        claim = v2._claim(subject, description, aliases)
+        for word in words:
+            content = word not in v2._STOP and word.isalpha() and word not in v2._LAUGHTER
+            expected = [v2._same_word(meant, v2._keys(word)) for meant in claim.meaning] if content else None
+            hits = v2._meaning_hits(claim, word)
+            got = None if hits is None else [bool(hits >> k & 1) for k in range(len(claim.meaning))]
+            assert got == expected, (subject, description, word)
+            seen_hits += bool(hits)
+    assert seen_hits > 100  # the corpus replies do carry claim words
+
+
+def test_subject_spans_are_every_run_of_name_forms():
+    """The span finder (one set lookup per word for one-word names) finds exactly the runs a plain scan finds."""
+    from zbb.score import rule_judge_v2 as v2
+
+    def plain(tokens, claim):
+        return sorted(
+            (i, i + len(forms))
+            for forms in claim.names
+            for i in range(len(tokens) - len(forms) + 1)
+            if all(tokens[i + j] in forms[j] for j in range(len(forms)))
+        )
+
+    claims, words, rnd = _corpus_claims_and_words()
+    found = 0
+    for subject, description, aliases in claims:
+        claim = v2._claim(subject, description, aliases)
+        name_words = [w for forms in claim.names for f in forms for w in sorted(f)]
+        for _ in range(20):
+            tokens = [rnd.choice(name_words if rnd.random() < 0.4 else words) for _ in range(rnd.randint(0, 12))]
+            got = v2._subject_spans(tokens, claim)
+            assert sorted(got) == plain(tokens, claim), (subject, tokens)
+            assert got[:1] == plain(tokens, claim)[:1]  # the first span is the first in order
+            found += len(got)
+    assert found > 100

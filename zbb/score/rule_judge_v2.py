@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, cast
 
@@ -372,9 +372,11 @@ def _is_cue_start(tokens: Sequence[str], i: int) -> bool:
 
 
 # ------------------------------------------------------------------------------------------ about this claim
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Claim:
-    """What the judge needs from a claim: the subject's word forms and the description's content stems."""
+    """What the judge needs from a claim: the subject's word forms and the description's content stems.
+
+    Compared and hashed by identity: `_claim` makes one per claim, and `_meaning_hits` caches per (claim, word)."""
 
     names: tuple[tuple[frozenset[str], ...], ...]  # the subject and each alias: the forms of each of its words
     meaning: tuple[frozenset[str], ...]  # the description's content words, as stem sets
@@ -394,18 +396,38 @@ def _claim(subject: str, description: str, aliases: tuple[str, ...]) -> _Claim:
 
 
 def _subject_spans(tokens: Sequence[str], claim: _Claim) -> list[tuple[int, int]]:
-    spans = []
+    """Where the subject or an alias is named: (start, end) word positions, in order."""
+    spans: list[tuple[int, int]] = []
     for forms in claim.names:
+        first, rest = forms[0], forms[1:]
+        if not rest:
+            spans += [(i, i + 1) for i, word in enumerate(tokens) if word in first]
+            continue
         size = len(forms)
         for i in range(len(tokens) - size + 1):
-            if all(tokens[i + j] in forms[j] for j in range(size)):
+            if tokens[i] in first and all(tokens[i + j] in rest[j - 1] for j in range(1, size)):
                 spans.append((i, i + size))
-    return sorted(spans)
+    return sorted(spans) if len(claim.names) > 1 else spans
 
 
-def _content(tokens: Sequence[str]) -> list[tuple[int, frozenset[str]]]:
-    """Content words of a stretch (not function words, not stance words), with their positions."""
-    return [(i, _keys(w)) for i, w in enumerate(tokens) if w not in _STOP and w.isalpha() and w not in _LAUGHTER]
+@functools.lru_cache(maxsize=1 << 16)
+def _meaning_hits(claim: _Claim, word: str) -> int | None:
+    """None when `word` is not a content word (a function word, a stance word, laughter); otherwise the set of the
+    claim's meaning words it carries (`_same_word`), as bits: bit k for `claim.meaning[k]`.
+
+    Reading a stretch compares each of its content words with each meaning word; a claim meets the same words
+    over and over, so the comparison is made once per (claim, word)."""
+    if word in _STOP or not word.isalpha() or word in _LAUGHTER:
+        return None
+    keys = _keys(word)
+    return sum(1 << k for k, meant in enumerate(claim.meaning) if _same_word(meant, keys))
+
+
+def _union(bits: Iterable[int]) -> int:
+    union = 0
+    for b in bits:
+        union |= b
+    return union
 
 
 def _is_word_salad(tokens: Sequence[str]) -> bool:
@@ -440,15 +462,14 @@ def _read(tokens: Sequence[str], claim: _Claim) -> _Reading:
                 break
             if word not in _STOP and word not in _LAUGHTER:
                 break
-    said = _content(tokens)
-    wanted = claim.meaning
-    matched = [m for m in wanted if any(_same_word(m, keys) for _, keys in said)]
-    share = len(matched) / len(wanted) if wanted else 0.0
-    if start is None or not wanted or _is_word_salad(tokens):
+    said = [(i, hits) for i, word in enumerate(tokens) if (hits := _meaning_hits(claim, word)) is not None]
+    n = len(claim.meaning)
+    share = _union(hits for _, hits in said).bit_count() / n if n else 0.0
+    if start is None or not n or _is_word_salad(tokens):
         return _Reading(start is not None, None, share)
-    own = [keys for i, keys in said if not any(s <= i < e for s, e in spans) and tokens[i] not in _PRONOUNS]
-    extra = [keys for keys in own if not any(_same_word(m, keys) for m in wanted)]
-    m, n = len([w for w in wanted if any(_same_word(w, keys) for keys in own)]), len(wanted)
+    in_subject = {i for s, e in spans for i in range(s, e)}
+    own = [hits for i, hits in said if i not in in_subject and tokens[i] not in _PRONOUNS]
+    m, extra = _union(own).bit_count(), 0 in own  # meaning words it carries; a content word of its own
     restated = m == n or (n >= 3 and 3 * m >= 2 * n) or (2 * m >= n and not extra)
     if not restated:
         return _Reading(True, None, share)
