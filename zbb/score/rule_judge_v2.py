@@ -305,54 +305,46 @@ def _scan(tokens: Sequence[str], subject_starts: frozenset[int] = frozenset()) -
 
     `subject_starts`: where the subject is named (a clause boundary after a leading echo answer)."""
     events: list[_Event] = []
-    n, i = len(tokens), 0
-    while i < n:
-        match = None
-        for length in range(min(_LONGEST_FROM.get(tokens[i], 0), n - i), 0, -1):
-            entry = _LEXICON.get(tuple(tokens[i : i + length]))
-            if entry is None:
-                continue
-            kind, anchor = entry
-            end = i + length
-            after_cue = bool(events) and events[-1].end == i and events[-1].kind not in (N, CARRY)
-            at_start = i == 0 or (
-                bool(events)
-                and events[0].start == 0
-                and events[-1].end == i
-                and all(e.kind in (A, D, N, OH_NO) for e in events)
-            )
-            ok = (
-                anchor == "any"
-                or (anchor == "alone" and i == 0 and n <= 3)
-                or (
-                    anchor == "lead"
-                    and (
-                        i < 3
-                        or end == n
-                        or after_cue
-                        or (tokens[i] == "no" and end < n and tokens[end] in _NO_FOLLOWERS)
-                    )
-                )
-                or (
-                    anchor == "echo"
-                    and (
-                        end == n
-                        or (
-                            (at_start or after_cue)
-                            and (tokens[end] in _CLAUSE_STARTERS or end in subject_starts or _is_cue_start(tokens, end))
-                        )
-                    )
-                )
-            )
-            if ok:
-                match = _Event(kind, " ".join(tokens[i:end]), i, end)
-                break
-        if match is None:
-            i += 1
+    n, free = len(tokens), 0  # phrases do not overlap: the next one starts at `free` or later
+    for i, longest in [(i, k) for i, word in enumerate(tokens) if (k := _LONGEST_FROM.get(word))]:
+        if i < free:
             continue
-        events.append(match)
-        i = match.end
+        for length in range(min(longest, n - i), 0, -1):
+            end = i + length
+            phrase = tuple(tokens[i:end])
+            entry = _LEXICON.get(phrase)
+            if entry is not None and _anchor_allows(entry[1], tokens, i, end, events, subject_starts):
+                events.append(_Event(entry[0], " ".join(phrase), i, end))
+                free = end
+                break
     return events
+
+
+def _anchor_allows(
+    anchor: str, tokens: Sequence[str], i: int, end: int, events: Sequence[_Event], subject_starts: frozenset[int]
+) -> bool:
+    """Whether a phrase found at `tokens[i:end]`, after `events`, counts where it stands (see the anchors above)."""
+    if anchor == "any":
+        return True
+    n = len(tokens)
+    if anchor == "alone":
+        return i == 0 and n <= 3
+    after_cue = bool(events) and events[-1].end == i and events[-1].kind not in (N, CARRY)
+    if anchor == "lead":
+        return i < 3 or end == n or after_cue or (tokens[i] == "no" and end < n and tokens[end] in _NO_FOLLOWERS)
+    if anchor == "echo":
+        if end == n:
+            return True
+        at_start = i == 0 or (
+            bool(events)
+            and events[0].start == 0
+            and events[-1].end == i
+            and all(e.kind in (A, D, N, OH_NO) for e in events)
+        )
+        return (at_start or after_cue) and (
+            tokens[end] in _CLAUSE_STARTERS or end in subject_starts or _is_cue_start(tokens, end)
+        )
+    return False
 
 
 _INTENSIFIERS = frozenset(
@@ -484,7 +476,7 @@ _SHORT_BODY = 4  # words after a leading interjection that can still be a short 
 
 def read_stance(item: JudgeInput) -> Verdict:
     """The stance of one reply to its claim, with the reason in a few words."""
-    tokens = list(_words_of(item))
+    tokens = _words_of(item)
     if not tokens:
         return Verdict("no_answer", "no answer: empty response")
     claim = _claim(item.subject, item.description, tuple(item.aliases))
@@ -526,7 +518,7 @@ _INTERJECTIONS = frozenset(
 )
 
 
-def _resolve(tokens: list[str], events: list[_Event], claim: _Claim) -> Verdict | None:
+def _resolve(tokens: Sequence[str], events: list[_Event], claim: _Claim) -> Verdict | None:
     """The stance the cue phrases give, or None when there is none (then the reply's content decides)."""
     resolved: list[tuple[str, str, int, _Event]] = []  # (affirm|deny|hedge|clarify, reason phrase, end, event)
     pending: _Event | None = None
