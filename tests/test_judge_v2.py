@@ -4,6 +4,7 @@ agreement holds on the tuning and the held-out split, rule-v1 stays selectable, 
 from __future__ import annotations
 
 import importlib.util
+import random
 import sys
 from pathlib import Path
 
@@ -355,11 +356,34 @@ def test_the_agreement_benchmark_runs_an_openai_compatible_judge_from_the_enviro
     assert f"stance agreement {quiet}/{len(held)}" in printed
 
 
-def test_phrase_scan_skipping_non_phrase_words_reads_as_the_full_scan(monkeypatch):
-    """`_scan` tries phrases only where a word starts one; trying every position (the full scan) must read every
-    reply the same: the judge corpus and random strings of lexicon words."""
+def _every_phrase_at(tokens, i):
+    """The phrases at `tokens[i]` by looking up every length in the lexicon (what the phrase trie must find)."""
+    from zbb.score import rule_judge_v2
+
+    longest = max(len(p) for p in rule_judge_v2._LEXICON)
+    found = [(i + k, rule_judge_v2._LEXICON.get(tuple(tokens[i : i + k]))) for k in range(longest, 0, -1)]
+    return [(end, entry) for end, entry in found if entry is not None and end <= len(tokens)]
+
+
+def test_the_phrase_trie_finds_every_lexicon_phrase_longest_first():
+    from zbb.score import rule_judge_v2
+
+    words = sorted({w for phrase in rule_judge_v2._LEXICON for w in phrase})
+    rnd = random.Random(5)
+    texts = [list(phrase) + rnd.sample(words, 2) for phrase in rule_judge_v2._LEXICON]
+    texts += [[rnd.choice(words) for _ in range(rnd.randint(1, 14))] for _ in range(2000)]
+    found = 0
+    for tokens in texts:
+        for i in range(len(tokens)):
+            assert rule_judge_v2._phrases_at(tokens, i) == _every_phrase_at(tokens, i), (tokens, i)
+            found += len(_every_phrase_at(tokens, i))
+    assert found > len(rule_judge_v2._LEXICON)  # every phrase at least once, and more besides
+
+
+def test_phrase_scan_through_the_trie_reads_as_the_full_scan(monkeypatch):
+    """`_scan` walks the phrase trie from words that start a phrase; looking up every length at every position
+    (the full scan) must read every reply the same: the judge corpus and random strings of lexicon words."""
     import json
-    import random
 
     from zbb.score import rule_judge_v2
 
@@ -386,18 +410,13 @@ def test_phrase_scan_skipping_non_phrase_words_reads_as_the_full_scan(monkeypatc
     ]
     fast = [rule_judge_v2.read_stance(item) for item in items]
 
-    class EveryWord(dict):
-        def get(self, key, default=None):
-            return rule_judge_v2._MAX_PHRASE
-
-    monkeypatch.setattr(rule_judge_v2, "_LONGEST_FROM", EveryWord())
+    monkeypatch.setattr(rule_judge_v2, "_phrases_at", _every_phrase_at)
     assert [rule_judge_v2.read_stance(item) for item in items] == fast
     assert len({v.stance for v in fast}) == 3
 
 
 def _corpus_claims_and_words():
     import json
-    import random
 
     corpus = Path(__file__).parent / "data" / "judge_corpus.jsonl"
     rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -277,11 +277,40 @@ for _pronoun in ("it", "they", "he", "she", "that", "this", "there"):
         _add(ECHO_D, "echo", f"{_pronoun} {_aux} not")
 del _neg, _denial, _modal, _disagreement, _comparative, _pronoun, _aux
 
-_MAX_PHRASE = max(len(p) for p in _LEXICON)
-#: first word of a phrase -> the longest phrase starting with it: `_scan` skips positions whose word starts none
-_LONGEST_FROM: dict[str, int] = {}
-for _phrase in _LEXICON:
-    _LONGEST_FROM[_phrase[0]] = max(_LONGEST_FROM.get(_phrase[0], 0), len(_phrase))
+
+class _PhraseNode:
+    """The lexicon as a word trie: a scan walks it once from each position instead of looking up every length."""
+
+    __slots__ = ("entry", "next")
+
+    def __init__(self) -> None:
+        self.entry: tuple[str, str] | None = None  # (kind, anchor) of the phrase that ends here
+        self.next: dict[str, _PhraseNode] = {}
+
+
+_PHRASES = _PhraseNode()
+for _phrase, _entry in _LEXICON.items():
+    _node = _PHRASES
+    for _word in _phrase:
+        _node = _node.next.setdefault(_word, _PhraseNode())
+    _node.entry = _entry
+del _phrase, _entry, _node, _word
+
+
+def _phrases_at(tokens: Sequence[str], i: int) -> list[tuple[int, tuple[str, str]]]:
+    """The lexicon's phrases that start at `tokens[i]`, longest first: (end, (kind, anchor))."""
+    found = []
+    node = _PHRASES
+    for k in range(i, len(tokens)):
+        child = node.next.get(tokens[k])
+        if child is None:
+            break
+        node = child
+        if node.entry is not None:
+            found.append((k + 1, node.entry))
+    found.reverse()
+    return found
+
 
 # After a bare "no", these words show it is an interjection ("no it is true"), not a determiner ("no music").
 _NO_FOLLOWERS = _words(
@@ -305,16 +334,13 @@ def _scan(tokens: Sequence[str], subject_starts: frozenset[int] = frozenset()) -
 
     `subject_starts`: where the subject is named (a clause boundary after a leading echo answer)."""
     events: list[_Event] = []
-    n, free = len(tokens), 0  # phrases do not overlap: the next one starts at `free` or later
-    for i, longest in [(i, k) for i, word in enumerate(tokens) if (k := _LONGEST_FROM.get(word))]:
+    free = 0  # phrases do not overlap: the next one starts at `free` or later
+    for i in [i for i, word in enumerate(tokens) if word in _PHRASES.next]:
         if i < free:
             continue
-        for length in range(min(longest, n - i), 0, -1):
-            end = i + length
-            phrase = tuple(tokens[i:end])
-            entry = _LEXICON.get(phrase)
-            if entry is not None and _anchor_allows(entry[1], tokens, i, end, events, subject_starts):
-                events.append(_Event(entry[0], " ".join(phrase), i, end))
+        for end, (kind, anchor) in _phrases_at(tokens, i):
+            if _anchor_allows(anchor, tokens, i, end, events, subject_starts):
+                events.append(_Event(kind, " ".join(tokens[i:end]), i, end))
                 free = end
                 break
     return events
@@ -356,11 +382,7 @@ def _is_cue_start(tokens: Sequence[str], i: int) -> bool:
     """A stance phrase starts at `i` ("it is, yes"), not an adverb that modifies what follows ("not exactly fast")."""
     if tokens[i] in _NEGATORS or (tokens[i] in _INTENSIFIERS and i + 1 < len(tokens)):
         return False  # "they are not ...", "not exactly fast": the clause goes on
-    for k in range(1, min(_MAX_PHRASE, len(tokens) - i) + 1):
-        entry = _LEXICON.get(tuple(tokens[i : i + k]))
-        if entry is not None and entry[0] in (A, D, H, C) and entry[1] != "echo":
-            return True
-    return False
+    return any(kind in (A, D, H, C) and anchor != "echo" for _, (kind, anchor) in _phrases_at(tokens, i))
 
 
 # ------------------------------------------------------------------------------------------ about this claim
