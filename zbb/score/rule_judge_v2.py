@@ -31,7 +31,7 @@ import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal, NamedTuple, cast
 
 from zbb.score.judge import JudgeInput, Stance, Verdict
 
@@ -77,7 +77,7 @@ def _words_of(item: JudgeInput) -> tuple[str, ...]:
         item.normalised
         and not _NUMBER_CHARS.search(raw)
         and _number_words().isdisjoint(_LETTERS.findall(raw))
-        and not _AFFIRM_NOISES.search(raw)
+        and not (("uh" in raw or "hm" in raw) and _AFFIRM_NOISES.search(raw))  # every noise holds one of these
     ):
         return tuple(item.normalised.split())
     return stance_words(item.response)
@@ -321,8 +321,7 @@ _NO_FOLLOWERS = _words(
 )
 
 
-@dataclass(frozen=True)
-class _Event:
+class _Event(NamedTuple):  # a tuple: made for every phrase found, many per reply
     kind: str
     phrase: str
     start: int
@@ -451,8 +450,7 @@ def _is_word_salad(tokens: Sequence[str]) -> bool:
     return any(a in _DETERMINERS and b in _NOT_AFTER_DETERMINER for a, b in zip(tokens, tokens[1:], strict=False))
 
 
-@dataclass(frozen=True)
-class _Reading:
+class _Reading(NamedTuple):
     """How a stretch of the reply relates to the claim."""
 
     names_subject: bool  # the subject, an alias, or a pronoun that can only be the subject
@@ -460,10 +458,12 @@ class _Reading:
     meaning_share: float  # share of the description's content words it carries
 
 
-def _read(tokens: Sequence[str], claim: _Claim) -> _Reading:
+def _read(tokens: Sequence[str], claim: _Claim, spans: list[tuple[int, int]] | None = None) -> _Reading:
+    """`spans`: `_subject_spans(tokens, claim)`, where the caller has them already."""
     if not tokens:
         return _Reading(False, None, 0.0)
-    spans = _subject_spans(tokens, claim)
+    if spans is None:
+        spans = _subject_spans(tokens, claim)
     start = spans[0][1] if spans else None
     if start is None:
         # a pronoun before any other content word refers to the subject ("they have long trunks"), unless a
@@ -502,13 +502,15 @@ def read_stance(item: JudgeInput) -> Verdict:
     if not tokens:
         return Verdict("no_answer", "no answer: empty response")
     claim = _claim(item.subject, item.description, tuple(item.aliases))
-    events = _scan(tokens, frozenset(s for s, _ in _subject_spans(tokens, claim)))
+    spans = _subject_spans(tokens, claim)
+    events = _scan(tokens, frozenset(s for s, _ in spans))
 
     # The speaker returning to its own topic ends the answer: read only what came before.
     carry = next((e for e in events if e.kind == CARRY), None)
     if carry is not None:
         before = [e for e in events if e.end <= carry.start]
-        if not _answers(tokens[: carry.start], before, claim):
+        spans = [(s, e) for s, e in spans if e <= carry.start]
+        if not _answers(tokens[: carry.start], before, claim, spans):
             return Verdict("no_answer", f'no answer: carries on ("{carry.phrase}")')
         tokens, events = tokens[: carry.start], before
 
@@ -516,7 +518,7 @@ def read_stance(item: JudgeInput) -> Verdict:
     if stance is not None:
         return stance
 
-    reading = _read(tokens, claim)
+    reading = _read(tokens, claim, spans)
     if reading.restates == "affirm":
         return Verdict("affirm", "affirms: restates the claim")
     if reading.restates == "deny":
@@ -526,18 +528,21 @@ def read_stance(item: JudgeInput) -> Verdict:
     return Verdict("no_answer", "no answer: takes no stance on the claim")
 
 
-def _answers(tokens: Sequence[str], events: Sequence[_Event], claim: _Claim) -> bool:
+def _answers(tokens: Sequence[str], events: Sequence[_Event], claim: _Claim, spans: list[tuple[int, int]]) -> bool:
     """Whether the part of a reply before the speaker carries on holds an answer, not just interjections."""
     if not tokens:
         return False
     if any(e.kind in (A, D, ECHO_A, ECHO_D, SARCASM, INVERT) and e.phrase not in _INTERJECTIONS for e in events):
         return True
-    return _read(tokens, claim).restates is not None
+    return _read(tokens, claim, spans).restates is not None
 
 
 _INTERJECTIONS = frozenset(
     ["yes", "yeah", "yep", "yup", "yea", "no", "no no", "no no no", "nope", "nah", "right", "sure", "okay", "ok"]
 )
+_LEADING_INTERJECTIONS = _INTERJECTIONS | {"oh no"}
+#: the stance each cue kind gives (the other kinds give themselves: hedge, clarify)
+_STANCE_OF = {A: "affirm", D: "deny", ECHO_A: "affirm", ECHO_D: "deny", OH_NO: "deny", SARCASM: "deny"}
 
 
 def _resolve(tokens: Sequence[str], events: list[_Event], claim: _Claim) -> Verdict | None:
@@ -577,9 +582,7 @@ def _resolve(tokens: Sequence[str], events: list[_Event], claim: _Claim) -> Verd
                 skip_until = ev.end + len(clause)
                 resolved.append(("frame", said, skip_until, ev))
             continue
-        stance = {A: "affirm", D: "deny", ECHO_A: "affirm", ECHO_D: "deny", OH_NO: "deny", SARCASM: "deny"}.get(
-            kind, kind
-        )
+        stance = _STANCE_OF.get(kind, kind)
         if pending is not None and ev.start - pending.end <= window and stance in ("affirm", "deny"):
             turned = ("deny" if stance == "affirm" else "affirm") if pending.kind in (INVERT, ECHO_D) else "hedge"
             resolved[-1] = (turned, f"{pending.phrase} ... {ev.phrase}", ev.end, ev)
@@ -600,7 +603,7 @@ def _resolve(tokens: Sequence[str], events: list[_Event], claim: _Claim) -> Verd
 
     stance, phrase, end, last = resolved[-1]
     first = resolved[0][3]
-    only_interjections = all(e.kind in (A, D, OH_NO) and e.phrase in _INTERJECTIONS | {"oh no"} for *_, e in resolved)
+    only_interjections = all(e.kind in (A, D, OH_NO) and e.phrase in _LEADING_INTERJECTIONS for *_, e in resolved)
     if only_interjections and first.start <= 2:
         # A leading interjection followed by talk: an answer only when the talk is about this claim.
         body = tokens[end:]
