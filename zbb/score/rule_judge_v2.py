@@ -447,6 +447,8 @@ def _is_word_salad(tokens: Sequence[str]) -> bool:
     """A determiner followed by a word that cannot follow one, or a reply ending in one: ASR word salad."""
     if tokens and tokens[-1] in _DETERMINERS:
         return True
+    if _DETERMINERS.isdisjoint(tokens):
+        return False
     return any(a in _DETERMINERS and b in _NOT_AFTER_DETERMINER for a, b in zip(tokens, tokens[1:], strict=False))
 
 
@@ -487,7 +489,7 @@ def _read(tokens: Sequence[str], claim: _Claim, spans: list[tuple[int, int]] | N
     restated = m == n or (n >= 3 and 3 * m >= 2 * n) or (2 * m >= n and not extra)
     if not restated:
         return _Reading(True, None, share)
-    negated = any(w in _NEGATORS for w in tokens)
+    negated = not _NEGATORS.isdisjoint(tokens)
     return _Reading(True, "deny" if negated != claim.negated else "affirm", share)
 
 
@@ -523,7 +525,7 @@ def read_stance(item: JudgeInput) -> Verdict:
         return Verdict("affirm", "affirms: restates the claim")
     if reading.restates == "deny":
         return Verdict("deny", "denies: negated restatement of the claim")
-    if reading.names_subject and any(w in _NEGATORS for w in tokens) and not _is_word_salad(tokens):
+    if reading.names_subject and not _NEGATORS.isdisjoint(tokens) and not _is_word_salad(tokens):
         return Verdict("deny", "denies: negated statement about the subject")
     return Verdict("no_answer", "no answer: takes no stance on the claim")
 
@@ -595,9 +597,9 @@ def _resolve(tokens: Sequence[str], events: list[_Event], claim: _Claim) -> Verd
 
     # Laughter with a bare yes is mockery ("bread made of glass, ha, yeah sure").
     if (
-        any(w in _LAUGHTER for w in tokens)
+        not _LAUGHTER.isdisjoint(tokens)
         and all(s == "affirm" and e.kind == A for s, _, _, e in resolved)
-        and not any(w in _NEGATORS for w in tokens)
+        and _NEGATORS.isdisjoint(tokens)
     ):
         return Verdict("deny", f'denies: laughs at the claim ("{resolved[-1][1]}")')
 
