@@ -147,6 +147,16 @@ def test_fast_normaliser_equals_the_library_on_a_varied_corpus():
     assert [fast(t).strip() for t in corpus] == [reference(t).strip() for t in corpus]
 
 
+@given(st.text(alphabet="<>[]()',.$¢€£%hmu 0123456789aeİ\u00a0\t", max_size=40) | st.text(max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_the_fast_normaliser_skips_a_pattern_only_where_it_cannot_match(text):
+    """Each pattern runs only where the characters its matches need occur: brackets, parentheses, fillers,
+    apostrophes, commas, periods, currency and percent signs, with and without numbers."""
+    from zbb.score.normalise import _normalizer, library_normalizer
+
+    assert _normalizer()(text) == library_normalizer()(text)
+
+
 def test_normalise_many_in_workers_equals_one_process(monkeypatch):
     from zbb.score import normalise as norm
 

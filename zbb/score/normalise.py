@@ -20,6 +20,7 @@ NORMALISER_VERSION = "zbb-en-1"
 
 
 _REGEX_META = set(".^$*+?{}[]\\|()")
+_PREFIX_SYMBOLS = frozenset(".$¢€£")
 
 
 @functools.cache
@@ -62,24 +63,33 @@ def _normalizer():
             self._number_chars = re.compile(r"[0-9$¢€£%]")
 
         def __call__(self, s: str) -> str:  # the library's steps, in its order
+            # A pattern is run only where the characters every match needs occur (the same result, sooner).
             s = s.lower()
-            s = self._brackets.sub("", s)
-            s = self._parens.sub("", s)
-            s = self._ignore.sub("", s)
-            s = self._space_apostrophe.sub("'", s)
+            if "<" in s or "[" in s:
+                s = self._brackets.sub("", s)
+            if "(" in s:
+                s = self._parens.sub("", s)
+            if "hm" in s or "mm" in s or "uh" in s or "um" in s:  # hmm mm mhm mmm uh um
+                s = self._ignore.sub("", s)
+            if "'" in s:
+                s = self._space_apostrophe.sub("'", s)
             for guard, pattern, replacement in self._replacers:
                 if guard is None or guard in s:
                     s = pattern.sub(replacement, s)
-            s = self._digit_commas.sub(r"\1\2", s)
-            s = self._periods.sub(r" \1", s)
+            if "," in s:
+                s = self._digit_commas.sub(r"\1\2", s)
+            if "." in s:
+                s = self._periods.sub(r" \1", s)
             s = s.translate(ascii_table) if s.isascii() else remove_symbols_and_diacritics(s, keep=keep)
             # The number pass only changes digits, currency/percent signs and number words; skip text without
             # any (the spelling pass below re-joins the words exactly as the number pass would have).
             if self._number_chars.search(s) or not self._number_words.isdisjoint(s.split()):
                 s = _numbers_or_as_is(self.standardize_numbers, s)
             s = self.standardize_spellings(s)
-            s = self._prefix_symbols.sub(r" \1", s)
-            s = self._percent.sub(r"\1 ", s)
+            if not _PREFIX_SYMBOLS.isdisjoint(s):
+                s = self._prefix_symbols.sub(r" \1", s)
+            if "%" in s:
+                s = self._percent.sub(r"\1 ", s)
             return self._spaces.sub(" ", s)
 
     return CompiledEnglishTextNormalizer()
