@@ -606,31 +606,31 @@ def _resolve(tokens: Sequence[str], events: list[_Event], claim: _Claim) -> Verd
     stance, phrase, end, last = resolved[-1]
     first = resolved[0][3]
     only_interjections = all(e.kind in (A, D, OH_NO) and e.phrase in _LEADING_INTERJECTIONS for *_, e in resolved)
+    after: _Reading | None = None  # of the words after the last stance, once read
     if only_interjections and first.start <= 2:
         # A leading interjection followed by talk: an answer only when the talk is about this claim.
         body = tokens[end:]
-        reading = _read(body, claim)
+        after = _read(body, claim)
         if body and body[0] in _CONTINUATIONS:
-            if reading.restates is not None:
-                return Verdict(reading.restates, f'{_verb(reading.restates)}: restates the claim after "{phrase}"')
+            if after.restates is not None:
+                return Verdict(after.restates, f'{_verb(after.restates)}: restates the claim after "{phrase}"')
             return Verdict("no_answer", f'no answer: "{phrase}" then carries on')
-        if body and not reading.names_subject and reading.meaning_share < 0.5 and len(body) > _SHORT_BODY:
+        if body and not after.names_subject and after.meaning_share < 0.5 and len(body) > _SHORT_BODY:
             return Verdict("no_answer", f'no answer: "{phrase}" then talks about something else')
 
     if stance in ("affirm", "deny"):
         rest = tokens[end:]
-        after = _read(rest, claim) if len(rest) >= 2 else None
-        if after is not None and after.restates == "deny" and stance == "affirm":
-            return Verdict("deny", f'denies: negated restatement after "{phrase}"')
-        if (
-            after is not None
-            and after.restates == "affirm"
-            and stance == "deny"
-            and last.kind in (D, OH_NO)
-            and (last.kind == OH_NO or last.phrase in ("no no", "no no no"))
-        ):
-            # "oh no, sloths are painfully slow", "no no, giraffes definitely have long necks": an exclamation
-            return Verdict("affirm", f'affirms: restates the claim after "{phrase}"')
+        # "oh no, sloths are painfully slow", "no no, giraffes definitely have long necks": an exclamation
+        exclamation = stance == "deny" and (
+            last.kind == OH_NO or (last.kind == D and last.phrase in ("no no", "no no no"))
+        )
+        if len(rest) >= 2 and (stance == "affirm" or exclamation):  # only then can what follows turn it
+            if after is None:
+                after = _read(rest, claim)
+            if stance == "affirm" and after.restates == "deny":
+                return Verdict("deny", f'denies: negated restatement after "{phrase}"')
+            if exclamation and after.restates == "affirm":
+                return Verdict("affirm", f'affirms: restates the claim after "{phrase}"')
         return Verdict(cast(Stance, stance), f'{_verb(stance)}: "{phrase}"')
     if stance == "hedge":
         return Verdict("no_answer", f'no answer: hedges "{phrase}"')
