@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -207,6 +208,19 @@ def login_required() -> bool:
     return on_space or flag in ("1", "true", "yes")
 
 
+def _import_pandas_styler_without_matplotlib() -> None:
+    """gr.Dataframe imports pandas' Styler, whose module imports matplotlib.pyplot whenever matplotlib is installed
+    (zbb's probe extra brings it): about 0.4 s of the board's start for colour gradients the board never draws.
+    Import the Styler once with matplotlib hidden; matplotlib itself stays importable for everything else."""
+    if "pandas.io.formats.style" in sys.modules or "matplotlib" in sys.modules:
+        return
+    sys.modules["matplotlib"] = None  # type: ignore[assignment]  # `import matplotlib` raises ImportError
+    try:
+        import pandas.io.formats.style  # noqa: F401
+    finally:
+        del sys.modules["matplotlib"]
+
+
 def build_app(
     store: ResultStore,
     *,
@@ -222,6 +236,7 @@ def build_app(
     `upload_limit`: uploads per uploader (default 5 an hour, or ZBB_UPLOAD_LIMIT as N/SECONDS)."""
     import gradio as gr
 
+    _import_pandas_styler_without_matplotlib()
     needs_login = login_required() if require_login is None else require_login
     limiter = upload_limit or RateLimiter.parse(os.environ.get(UPLOAD_LIMIT_ENV, DEFAULT_UPLOAD_LIMIT))
     source = BoardSource(store, hub)  # reads nothing yet: `launch` warms it once the server is up
