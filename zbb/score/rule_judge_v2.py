@@ -423,15 +423,16 @@ def _subject_spans(tokens: Sequence[str], claim: _Claim) -> list[tuple[int, int]
     return sorted(spans) if len(claim.names) > 1 else spans
 
 
+#: words that carry no content of a reply: function words, stance words, laughter
+_NOT_CONTENT = _STOP | _LAUGHTER
+
+
 @functools.lru_cache(maxsize=1 << 16)
-def _meaning_hits(claim: _Claim, word: str) -> int | None:
-    """None when `word` is not a content word (a function word, a stance word, laughter); otherwise the set of the
-    claim's meaning words it carries (`_same_word`), as bits: bit k for `claim.meaning[k]`.
+def _meaning_hits(claim: _Claim, word: str) -> int:
+    """The claim's meaning words that a content word carries (`_same_word`), as bits: bit k for `claim.meaning[k]`.
 
     Reading a stretch compares each of its content words with each meaning word; a claim meets the same words
     over and over, so the comparison is made once per (claim, word)."""
-    if word in _STOP or not word.isalpha() or word in _LAUGHTER:
-        return None
     keys = _keys(word)
     return sum(1 << k for k, meant in enumerate(claim.meaning) if _same_word(meant, keys))
 
@@ -478,7 +479,7 @@ def _read(tokens: Sequence[str], claim: _Claim, spans: list[tuple[int, int]] | N
                 break
             if word not in _STOP and word not in _LAUGHTER:
                 break
-    said = [(i, hits) for i, word in enumerate(tokens) if (hits := _meaning_hits(claim, word)) is not None]
+    said = [(i, _meaning_hits(claim, w)) for i, w in enumerate(tokens) if w not in _NOT_CONTENT and w.isalpha()]
     n = len(claim.meaning)
     share = _union(hits for _, hits in said).bit_count() / n if n else 0.0
     if start is None or not n or _is_word_salad(tokens):
