@@ -444,7 +444,8 @@ def test_meaning_hits_are_the_pairwise_word_comparison():
 
 
 def test_subject_spans_are_every_run_of_name_forms():
-    """The span finder (one set lookup per word for one-word names) finds exactly the runs a plain scan finds."""
+    """The span finder (one set lookup per word for one-word names) finds exactly the runs a plain scan finds, and
+    the spans of a stretch are those of the whole reply that lie inside it."""
     from zbb.score import rule_judge_v2 as v2
 
     def plain(tokens, claim):
@@ -465,5 +466,8 @@ def test_subject_spans_are_every_run_of_name_forms():
             got = v2._subject_spans(tokens, claim)
             assert sorted(got) == plain(tokens, claim), (subject, tokens)
             assert got[:1] == plain(tokens, claim)[:1]  # the first span is the first in order
+            start = rnd.randint(0, len(tokens))
+            stop = rnd.randint(start, len(tokens) + 6)
+            assert v2._spans_within(got, start, stop) == v2._subject_spans(tokens[start:stop], claim)
             found += len(got)
     assert found > 100

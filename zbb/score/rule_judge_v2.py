@@ -427,6 +427,11 @@ def _subject_spans(tokens: Sequence[str], claim: _Claim) -> list[tuple[int, int]
 _NOT_CONTENT = _STOP | _LAUGHTER
 
 
+def _spans_within(spans: list[tuple[int, int]], start: int, stop: int) -> list[tuple[int, int]]:
+    """`_subject_spans` of `tokens[start:stop]` from those of `tokens`: the spans inside it, counted from `start`."""
+    return [(s - start, e - start) for s, e in spans if start <= s and e <= stop]
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def _meaning_hits(claim: _Claim, word: str) -> int:
     """The claim's meaning words that a content word carries (`_same_word`), as bits: bit k for `claim.meaning[k]`.
@@ -461,12 +466,10 @@ class _Reading(NamedTuple):
     meaning_share: float  # share of the description's content words it carries
 
 
-def _read(tokens: Sequence[str], claim: _Claim, spans: list[tuple[int, int]] | None = None) -> _Reading:
-    """`spans`: `_subject_spans(tokens, claim)`, where the caller has them already."""
+def _read(tokens: Sequence[str], claim: _Claim, spans: list[tuple[int, int]]) -> _Reading:
+    """`spans`: `_subject_spans(tokens, claim)` (found once per reply; `_spans_within` for a stretch of it)."""
     if not tokens:
         return _Reading(False, None, 0.0)
-    if spans is None:
-        spans = _subject_spans(tokens, claim)
     start = spans[0][1] if spans else None
     if start is None:
         # a pronoun before any other content word refers to the subject ("they have long trunks"), unless a
@@ -517,7 +520,7 @@ def read_stance(item: JudgeInput) -> Verdict:
             return Verdict("no_answer", f'no answer: carries on ("{carry.phrase}")')
         tokens, events = tokens[: carry.start], before
 
-    stance = _resolve(tokens, events, claim)
+    stance = _resolve(tokens, events, claim, spans)
     if stance is not None:
         return stance
 
@@ -548,7 +551,9 @@ _LEADING_INTERJECTIONS = _INTERJECTIONS | {"oh no"}
 _STANCE_OF = {A: "affirm", D: "deny", ECHO_A: "affirm", ECHO_D: "deny", OH_NO: "deny", SARCASM: "deny"}
 
 
-def _resolve(tokens: Sequence[str], events: list[_Event], claim: _Claim) -> Verdict | None:
+def _resolve(
+    tokens: Sequence[str], events: list[_Event], claim: _Claim, spans: list[tuple[int, int]]
+) -> Verdict | None:
     """The stance the cue phrases give, or None when there is none (then the reply's content decides)."""
     resolved: list[tuple[str, str, int, _Event]] = []  # (affirm|deny|hedge|clarify, reason phrase, end, event)
     pending: _Event | None = None
@@ -564,7 +569,7 @@ def _resolve(tokens: Sequence[str], events: list[_Event], claim: _Claim) -> Verd
             continue
         if kind == X:
             rest = tokens[ev.end :]
-            reading = _read(rest, claim)
+            reading = _read(rest, claim, _spans_within(spans, ev.end, len(tokens)))
             if len(rest) < 2 or not reading.names_subject:
                 continue  # "yes actually", "i mean obviously": no correction follows
             resolved.append((reading.restates or "deny", f"{ev.phrase} {' '.join(rest[:6])}", ev.end, ev))
@@ -578,7 +583,7 @@ def _resolve(tokens: Sequence[str], events: list[_Event], claim: _Claim) -> Verd
             if negators:
                 skip_until = ev.end + negators[0] + 1
                 resolved.append(("affirm", said, skip_until, ev))
-            elif _read(clause, claim).restates == "affirm":
+            elif _read(clause, claim, _spans_within(spans, ev.end, ev.end + 6)).restates == "affirm":
                 skip_until = ev.end + len(clause)
                 resolved.append(("deny", said, skip_until, ev))
             else:
@@ -611,7 +616,7 @@ def _resolve(tokens: Sequence[str], events: list[_Event], claim: _Claim) -> Verd
     if only_interjections and first.start <= 2:
         # A leading interjection followed by talk: an answer only when the talk is about this claim.
         body = tokens[end:]
-        after = _read(body, claim)
+        after = _read(body, claim, _spans_within(spans, end, len(tokens)))
         if body and body[0] in _CONTINUATIONS:
             if after.restates is not None:
                 return Verdict(after.restates, f'{_verb(after.restates)}: restates the claim after "{phrase}"')
@@ -627,7 +632,7 @@ def _resolve(tokens: Sequence[str], events: list[_Event], claim: _Claim) -> Verd
         )
         if len(rest) >= 2 and (stance == "affirm" or exclamation):  # only then can what follows turn it
             if after is None:
-                after = _read(rest, claim)
+                after = _read(rest, claim, _spans_within(spans, end, len(tokens)))
             if stance == "affirm" and after.restates == "deny":
                 return Verdict("deny", f'denies: negated restatement after "{phrase}"')
             if exclamation and after.restates == "affirm":
