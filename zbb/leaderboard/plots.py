@@ -81,6 +81,11 @@ def _err(row: dict[str, Any], key: str) -> tuple[float, float]:
     return row[key] - row[f"{key}_lo"], row[f"{key}_hi"] - row[key]
 
 
+def _error_bars(down: Sequence[Any], up: Sequence[Any], **style: Any) -> dict[str, Any]:
+    """Plotly's asymmetric error bars: `down`/`up` are the distances from each point to its interval's ends."""
+    return dict(type="data", symmetric=False, array=list(up), arrayminus=list(down), **style)
+
+
 def _interval(row: dict[str, Any], key: str) -> str:
     return f"{row[key]:.2f} [{row[f'{key}_lo']:.2f}, {row[f'{key}_hi']:.2f}]"
 
@@ -153,20 +158,16 @@ def correctness_vs_iwor(rows: Sequence[dict[str, Any]]) -> Figure:
                 color=colour if isinstance(colour, str) else [colour[r["key"]] for r in pts],
                 line=dict(width=1.5, color="white" if prefix != "ni" else None),
             ),
-            error_x=dict(
-                type="data",
-                symmetric=False,
-                array=[_err(r, f"{prefix}_iwor")[1] for r in pts],
-                arrayminus=[_err(r, f"{prefix}_iwor")[0] for r in pts],
+            error_x=_error_bars(
+                [_err(r, f"{prefix}_iwor")[0] for r in pts],
+                [_err(r, f"{prefix}_iwor")[1] for r in pts],
                 thickness=0.8,
                 width=0,
                 color="rgba(120,120,120,0.5)",
             ),
-            error_y=dict(
-                type="data",
-                symmetric=False,
-                array=[_err(r, f"{prefix}_correct")[1] for r in pts],
-                arrayminus=[_err(r, f"{prefix}_correct")[0] for r in pts],
+            error_y=_error_bars(
+                [_err(r, f"{prefix}_correct")[0] for r in pts],
+                [_err(r, f"{prefix}_correct")[1] for r in pts],
                 thickness=0.8,
                 width=0,
                 color="rgba(120,120,120,0.5)",
@@ -245,7 +246,7 @@ def bars_by_condition(rows: Sequence[dict[str, Any]], metric: str = "correct", m
                 orientation="h",
                 name=cond_label,
                 marker_color=CONDITION_COLOURS[prefix],
-                error_x=dict(type="data", symmetric=False, array=up, arrayminus=down, thickness=1.2),
+                error_x=_error_bars(down, up, thickness=1.2),
                 text=[
                     f"<b>{lab}</b><br>{cond_label}<br>{METRIC_LABELS[metric]} {_interval(r, key)}"
                     if r.get(key) is not None
@@ -310,11 +311,9 @@ def dose_response(board: Board, metric: str = "correct") -> Figure:
                 mode="lines+markers",
                 name=label,
                 line=dict(color=PALETTE[i % len(PALETTE)], width=2),
-                error_y=dict(
-                    type="data",
-                    symmetric=False,
-                    array=[h - y for h, y in zip(hi, ys, strict=True)],
-                    arrayminus=[y - low for y, low in zip(ys, lo, strict=True)],
+                error_y=_error_bars(
+                    [y - low for y, low in zip(ys, lo, strict=True)],
+                    [h - y for h, y in zip(hi, ys, strict=True)],
                     thickness=1,
                 ),
                 text=[
@@ -378,11 +377,9 @@ def simulated_listeners(board: Board) -> Figure:
                     for x, y, low, h, n in pts
                 ],
                 hoverinfo="text",
-                error_y=dict(
-                    type="data",
-                    symmetric=False,
-                    array=[h - y for h, y in zip(hi, ys, strict=True)],
-                    arrayminus=[y - low for y, low in zip(ys, lo, strict=True)],
+                error_y=_error_bars(
+                    [y - low for y, low in zip(ys, lo, strict=True)],
+                    [h - y for h, y in zip(hi, ys, strict=True)],
                     thickness=1,
                 ),
             )
