@@ -395,8 +395,8 @@ def build_app(
 
         controls: list[Any] = [search, steering, provenance, family, sort, desc, groups]
         outputs = [table, csv_btn, json_btn, query]
-        for control in controls:
-            event = control.submit if control is search else control.change
+        # every control re-renders on change; the search box also on Enter
+        for event in (search.submit, *(control.change for control in controls)):
             event(
                 rerender,
                 inputs=controls,
@@ -405,14 +405,6 @@ def build_app(
                 trigger_mode="always_last",
                 api_visibility="private",
             )
-        search.change(
-            rerender,
-            inputs=controls,
-            outputs=outputs,
-            show_progress="hidden",
-            trigger_mode="always_last",
-            api_visibility="private",
-        )
         query.change(None, inputs=query, outputs=None, js=URL_JS)
 
         def board_parts(board: Board, bar_choice: str = "correct") -> tuple:
