@@ -343,7 +343,7 @@ def _check_against_dataset(
             )
             continue
         if cond not in row_ids:
-            row_ids[cond] = {c.id for c in dataset.clips(cond)}
+            row_ids[cond] = set(dataset.row_ids(cond))  # the id column only: a Clip per row is far larger
         ids = row_ids[cond]
         if item not in ids:
             hint = _suggest(item, sorted(ids), budget)
@@ -355,12 +355,12 @@ def _check_against_dataset(
             )
             continue
         line = ins.lines.get((item, cond))
-        why = _word_time_problem(line.words, dataset.clip(cond, item)) if line is not None else None
+        why = _word_time_problem(line.words, dataset.clip(cond, item)) if line and line.words is not None else None
         if why:
             ins.problems.append(Problem(f"{where} [{item}]", why))
         answered.setdefault(cond, set()).add(item)
     for cond, got in sorted(answered.items()):
-        lacking = [c.id for c in dataset.clips(cond) if c.id not in got]
+        lacking = [i for i in dataset.row_ids(cond) if i not in got]
         if not lacking:
             continue
         ins.missing.extend((i, cond) for i in lacking)
@@ -587,7 +587,7 @@ def _check_rows(
     files: SubmissionFiles, dataset: ZbbDataset, ins: _Inspection, *, want_window: bool
 ) -> dict[Key, _Loaded]:
     loaded: dict[Key, _Loaded] = {}
-    known = {cond: {c.id for c in dataset.clips(cond)} for cond in dataset.conditions()}
+    known = {cond: set(dataset.row_ids(cond)) for cond in dataset.conditions()}
     for key, row in sorted(ins.audio.items()):
         item, cond = key
         if item not in known.get(cond, ()):
