@@ -179,3 +179,36 @@ def test_a_corrupt_shard_read_in_batches_is_a_dataset_error(tmp_path):
         list(open_dataset(ds.root).iter_clips("interrupt", 2))
     with pytest.raises(DatasetError, match="not a readable ZBB parquet shard"):
         open_dataset(ds.root).row_ids("interrupt")
+
+
+def test_transcript_responses_are_read_from_the_checked_text_as_they_were_parsed(tmp_path):
+    """The loader keeps a transcript file's text and each row's offset; reading a row back gives the Response the
+    line holds (stripped reply, word times), whatever the line endings, blank lines, BOM or non-ASCII text."""
+    from zbb.records import Response, WordTiming
+    from zbb.submission import load_submission
+    from zbb.submission.loader import JsonlResponses
+
+    ds = small_dataset(tmp_path / "ds", conditions=("interrupt",))
+    clips = ds.clips("interrupt")
+    replies = ["  oui, c'est vrai — 真的 ", "no", "", "yes the owl\\u00e9", "maybe", "\\ud83d\\ude00 sure"]
+    lines, expected = [], {}
+    for i, c in enumerate(clips):
+        reply = json.loads(f'"{replies[i % len(replies)]}"')
+        line = {"id": c.id, "condition": c.condition, "response": reply, **({"silent": True} if not reply else {})}
+        words = None
+        if i % 3 == 0 and reply:
+            line["words"] = [{"word": "w", "start": c.end_s + 0.1, "end": c.end_s + 0.4}]
+            words = (WordTiming("w", c.end_s + 0.1, c.end_s + 0.4),)
+        lines.append(json.dumps(line, ensure_ascii=i % 2 == 0))
+        expected[(c.id, c.condition)] = Response(c.id, c.condition, reply.strip(), words=words)
+    text = "\ufeff" + "\r\n".join(lines[:3]) + "\r\n\r\n" + "\n".join(lines[3:])  # no newline at the end
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "meta.json").write_text(json.dumps({"model": "Toy"}))
+    (sub / "responses.jsonl").write_text(text, encoding="utf-8")
+    loaded = load_submission(sub, ds)
+    assert isinstance(loaded.responses, JsonlResponses)
+    assert list(loaded.responses) == list(expected)  # file order
+    assert dict(loaded.responses) == expected
+    assert set(loaded.timings) == {k for k, r in expected.items() if r.words}
+    assert ("no-such", "interrupt") not in loaded.responses and len(loaded.responses) == len(clips)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import json
 import math
 import os
@@ -287,9 +288,18 @@ def jsonl_objects(
     Reading stops once `problems` holds `max_problems` (the caller says so), which bounds the cost of a file of
     nothing but bad lines.
     """
+    for number, _, obj in jsonl_objects_at(text, name, problems, max_problems=max_problems):
+        yield number, obj
+
+
+def jsonl_objects_at(
+    text: str, name: str, problems: list, *, max_problems: int | None = None
+) -> Iterator[tuple[int, int, dict]]:
+    """`jsonl_objects` with where each line starts in `text`: (line number, offset, object). Lines are cut from
+    `text` one at a time (a list of every line would double a large file's memory)."""
     from zbb.errors import Problem
 
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, offset, line in _lines(text):
         if max_problems is not None and len(problems) >= max_problems:
             return
         if not line.strip():
@@ -302,4 +312,21 @@ def jsonl_objects(
         if not isinstance(obj, dict):
             problems.append(Problem(f"{name}:{number}", f"expected a JSON object per line, got {type(obj).__name__}"))
             continue
-        yield number, obj
+        yield number, offset, obj
+
+
+def jsonl_line(text: str, offset: int) -> str:
+    """The line of `text` that starts at `offset` (without its newline)."""
+    end = text.find("\n", offset)
+    return text[offset:] if end < 0 else text[offset:end]
+
+
+def _lines(text: str) -> Iterator[tuple[int, int, str]]:
+    """(line number, offset, line) of every line of `text`, split at "\\n" as str.split would."""
+    offset = 0
+    for number in itertools.count(1):
+        line = jsonl_line(text, offset)
+        yield number, offset, line
+        offset += len(line) + 1
+        if offset > len(text):
+            return

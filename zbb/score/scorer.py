@@ -54,7 +54,8 @@ def _index_responses(responses: Iterable[Response] | Mapping[Key, Response]) -> 
 def _judge_chunk(
     judge_obj: Judge, rows: list[Clip], by_key: Mapping[Key, Response]
 ) -> dict[Key, tuple[JudgeInput, Verdict]]:
-    """Normalise and judge the answered rows among `rows`: (judge input, verdict) by row key."""
+    """Normalise and judge the rows among `rows` that `by_key` (their responses) answers: (judge input, verdict)
+    by row key."""
     answered = [c for c in rows if (c.id, c.condition) in by_key]
     said = [by_key[(c.id, c.condition)].response for c in answered]
     inputs = [
@@ -83,7 +84,9 @@ def _score_chunk(
     judge_obj: Judge, rows: list[Clip], by_key: Mapping[Key, Response], timings: Mapping[Key, Any]
 ) -> list[ItemScore]:
     """The item scores of `rows` (a chunk): answered rows normalised and judged together, the others missing."""
-    verdict_by_key = _judge_chunk(judge_obj, rows, by_key)
+    # The chunk's responses, each read once (a submission's responses may be read from its file when asked for).
+    said = {key: by_key[key] for key in ((c.id, c.condition) for c in rows) if key in by_key}
+    verdict_by_key = _judge_chunk(judge_obj, rows, said)
     items: list[ItemScore] = []
     for c in rows:
         key = (c.id, c.condition)
@@ -116,7 +119,7 @@ def _score_chunk(
                 correct=is_correct(v.stance, c.label),
                 subject_hit=contains_subject(c.subject, j.normalised, c.aliases),
                 judge_reason=v.reason,
-                source=by_key[key].source,
+                source=said[key].source,
                 **common,
             )
         )
@@ -322,9 +325,10 @@ def score_submission_to_file(
     `save_result(score_submission(...), out)` writes, in memory that does not grow with the result.
 
     The dataset rows are read a chunk at a time, each chunk's item scores go straight into the file, and the
-    aggregates come from compact columns (`ScoreColumns`); a response is dropped once its row is scored. What
-    stays per row is the submission as loaded (checked whole before anything is scored), the row ids and those
-    columns. `out` is replaced only by a complete file. Returns the result without its items.
+    aggregates come from compact columns (`ScoreColumns`). What stays per row is the loaded submission (checked
+    whole before anything is scored; a transcript submission keeps its file's text and where each row's line is,
+    and reads a chunk's responses from it), the dataset's row ids and those columns. `out` is replaced only by a
+    complete file. Returns the result without its items.
     """
     from zbb.results import ResultWriter
 
@@ -348,9 +352,6 @@ def score_submission_to_file(
                 items = _score_chunk(judge_obj, rows, by_key, timings)
                 writer.add(items)
                 columns.add(items)
-                for c in rows:  # scored: its reply is in the file now
-                    by_key.pop((c.id, c.condition), None)
-                    timings.pop((c.id, c.condition), None)
         result = RunResult(
             meta=sub.meta,
             provenance=_provenance(
