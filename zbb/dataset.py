@@ -158,7 +158,9 @@ class ZbbDataset:
         for table in self._read(condition, None, batch_rows):
             with gc_paused():
                 batch = _clips_of(table)
+            del table
             yield batch
+            del batch  # before the next batch is read (a caller that lets go of it holds one batch at a time)
 
     def row_ids(self, condition: str) -> list[str]:
         """The row ids of one condition, in dataset order (only the id column is read)."""

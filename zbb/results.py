@@ -67,13 +67,12 @@ class ResultWriter:
         if self._spool is None:
             raise ZbbError(f"{self.path}: the result file is already finished")
         where = str(self.path)
-        pieces = []
+        write = self._spool.write  # buffered: an item at a time costs no more than a chunk at a time
         for item in items:
             fields = {f: getattr(item, f) for f in _ITEM_FIELDS}
             text = dumps_strict(fields, where=where, at=f"items[{self.count}]", separators=_ITEM_SEPARATORS)
-            pieces.append(f"{',' if self.count else ''}\n    {{\n      {text[1:-1]}\n    }}")
+            write(utf8(f"{',' if self.count else ''}\n    {{\n      {text[1:-1]}\n    }}", where=where))
             self.count += 1
-        self._spool.write(utf8("".join(pieces), where=where))
 
     def finish(self, result: RunResult) -> Path:
         """Write the file: `result`'s fields around the added items (in the field order of `save_result`)."""

@@ -352,6 +352,7 @@ def score_submission_to_file(
                 items = _score_chunk(judge_obj, rows, by_key, timings)
                 writer.add(items)
                 columns.add(items)
+                del rows, items  # before the next chunk is read: one chunk's records in memory at a time
         result = RunResult(
             meta=sub.meta,
             provenance=_provenance(

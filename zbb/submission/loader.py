@@ -16,6 +16,7 @@ import difflib
 import io
 import os
 import re
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -234,7 +235,7 @@ def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: dict[Key, st
                 )
             )
             continue
-        kept.add(key, offset)
+        kept.add((line.id, sys.intern(line.condition)), offset)  # one string per condition, not one per row
         if line.words is not None:
             words = _response_of(line).words
             if words is not None:
