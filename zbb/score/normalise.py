@@ -13,7 +13,6 @@ import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterable
-from importlib.metadata import PackageNotFoundError, version
 
 #: Bump when anything below changes what a text normalises to or what counts as a subject hit.
 NORMALISER_VERSION = "zbb-en-1"
@@ -133,19 +132,25 @@ def _inflect():
     4,000-line module for each of them at import: about 1.8 s of CPU, most of `zbb score`'s start-up (0.17 s
     under `python -O`, where the decorator is a no-op). The checks only refuse non-strings and empty strings,
     which zbb never passes (it calls inflect on alphabetic words only), so inflect is imported with the decorator
-    a no-op, as `-O` would, and gives the same answers (tested against a normal import).
+    a no-op, as `-O` would, and gives the same answers (tested against a normal import). inflect takes nothing
+    else from typeguard, so typeguard itself (0.06 s of imports) is not loaded for it: during inflect's import
+    `typeguard` names a stand-in holding only the no-op decorator, and afterwards whatever it named before.
     """
     import sys
+    import types
 
     if "inflect" not in sys.modules:
-        import typeguard
-
-        typechecked = typeguard.typechecked
-        typeguard.typechecked = _not_typechecked  # read once by `from typeguard import typechecked` in inflect
+        before = sys.modules.get("typeguard")
+        stand_in = types.ModuleType("typeguard", "zbb's stand-in while inflect is imported: typechecked as under -O")
+        stand_in.typechecked = _not_typechecked  # type: ignore[attr-defined]
+        sys.modules["typeguard"] = stand_in
         try:
             import inflect
         finally:
-            typeguard.typechecked = typechecked
+            if before is None:
+                del sys.modules["typeguard"]
+            else:
+                sys.modules["typeguard"] = before
     import inflect
 
     return inflect.engine()
@@ -157,6 +162,8 @@ def _not_typechecked(target=None, **_options):
 
 
 def _pkg_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version  # 0.02 s: only when a score records provenance
+
     try:
         return version(name)
     except PackageNotFoundError:
