@@ -13,6 +13,11 @@ import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import inflect
+    from whisper_normalizer.english import EnglishTextNormalizer
 
 #: Bump when anything below changes what a text normalises to or what counts as a subject hit.
 NORMALISER_VERSION = "zbb-en-1"
@@ -23,7 +28,7 @@ _PREFIX_SYMBOLS = frozenset(".$¢€£")
 
 
 @functools.cache
-def _normalizer():
+def _normalizer() -> EnglishTextNormalizer:
     """whisper_normalizer's EnglishTextNormalizer, with the same steps run faster (same output, tested).
 
     The library passes pattern strings to `re.sub` on every call and runs all 34 contraction/title replacers on
@@ -41,7 +46,7 @@ def _normalizer():
     ascii_table = {i: " " for i in range(128) if chr(i) not in keep and unicodedata.category(chr(i))[0] in "MSP"}
 
     class CompiledEnglishTextNormalizer(EnglishTextNormalizer):
-        def __init__(self):
+        def __init__(self) -> None:
             super().__init__()
             self._ignore = re.compile(self.ignore_patterns)
             self._replacers = []
@@ -105,7 +110,7 @@ def _numbers_or_as_is(standardize: Callable[[str], str], s: str) -> str:
 
 
 @functools.cache
-def normalizer_without_numbers():
+def normalizer_without_numbers() -> EnglishTextNormalizer:
     """The fast normaliser with its number pass turned off (the rule judge's stance words keep "oh", "no one" as
     words): a copy of `_normalizer()` sharing its compiled patterns, equal to the library's EnglishTextNormalizer
     with `standardize_numbers` a no-op (tested)."""
@@ -117,7 +122,7 @@ def normalizer_without_numbers():
 
 
 @functools.cache
-def library_normalizer():
+def library_normalizer() -> EnglishTextNormalizer:
     """The library's own EnglishTextNormalizer, unmodified (the reference `normalise` must agree with)."""
     from whisper_normalizer.english import EnglishTextNormalizer
 
@@ -125,7 +130,7 @@ def library_normalizer():
 
 
 @functools.cache
-def _inflect():
+def _inflect() -> inflect.engine:
     """One inflect engine per process, imported without typeguard's run-time instrumentation.
 
     inflect decorates 23 methods with `typeguard.typechecked`, which re-reads and recompiles inflect's whole
@@ -156,7 +161,7 @@ def _inflect():
     return inflect.engine()
 
 
-def _not_typechecked(target=None, **_options):
+def _not_typechecked(target: Any = None, **_options: object) -> Any:  # stands in for a third-party decorator
     """`typeguard.typechecked` as it behaves under `python -O`: returns the target unchanged."""
     return target if target is not None else _not_typechecked
 
