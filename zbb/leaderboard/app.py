@@ -266,16 +266,9 @@ def build_app(
         _h, _c, types = display_table([], view)
         return gr.Dataframe(value=df, datatype=cast(Any, types), column_widths=column_widths(view))
 
-    def rerender(
-        search: str | None,
-        steering: str | None,
-        provenance: list[str] | None,
-        family: list[str] | None,
-        sort: str | None,
-        desc: bool | None,
-        groups: list[str] | None,
-    ) -> tuple[Any, Any, Any, Any]:
-        view = view_from(search, steering, provenance, family, sort, desc, groups)
+    def rerender(*controls: Any) -> tuple[Any, Any, Any, Any]:
+        """The table and downloads for the view the controls show (their values in view_from's order)."""
+        view = view_from(*controls)
         df, csv_path, json_path, query = render_view(source.board, view, export_dir)
         return table_update(df, view), csv_path, json_path, query
 
