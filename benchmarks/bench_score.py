@@ -8,7 +8,8 @@ strings), and times in one run:
   3. score_submission from the submission folder (the loader's checks + the above),
 each with the normaliser's cache cold; then
   4. `zbb score` as a new process on a 3-condition submission as large as ZBB (3,918 rows) against
-     score_submission in this process on the same files (the CLI adds only start-up and imports);
+     score_submission + save_result in this process on the same files (the CLI adds only start-up and imports),
+     and that start-up against the part of it no CLI can avoid (the interpreter and pyarrow's parquet reader);
   5. with --scale, `zbb score`'s streaming path (score_submission_to_file) at growing row counts, each in a
      fresh process: time per row and peak memory per row beyond start-up; at the largest, the loader alone.
 Prints rows/s (wall and per CPU second: the machine may be shared) and the ratios. Targets: >= 15,000 rows/s,
@@ -203,42 +204,60 @@ def _cpu() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def cli_end_to_end(tmp: Path, n_items: int) -> tuple[float, float, float, float, int]:
-    """(CLI wall s, in-process wall s, CLI CPU s, in-process CPU s, rows): score_submission + save_result on one submission answering every row of a
-    3-condition dataset of `n_items` items (1,306 items: the full ZBB's 3,918 rows)."""
+def _child_cpu(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """(wall s, CPU s) of one child process run to completion."""
+    c, t = _cpu(), time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, env=env)
+    return time.perf_counter() - t, _cpu() - c
+
+
+def cli_end_to_end(tmp: Path, n_items: int, repeats: int = 3) -> dict[str, float]:
+    """`zbb score` as a new process against score_submission + save_result in this process (imports done, caches
+    cleared), on one submission answering every row of a 3-condition dataset of `n_items` items (1,306 items: the
+    full ZBB's 3,918 rows); the best of `repeats` runs of each. Also the CLI on a 6-row submission (its start-up),
+    and the start-up no CLI can avoid: the interpreter and pyarrow's parquet reader, timed as
+    `python -c "import pyarrow.parquet"`.
+
+    The CLI runs as an installed zbb does: with its modules' bytecode cached (a first run writes it even where
+    PYTHONDONTWRITEBYTECODE is set, as it is on some CI machines, which would otherwise charge every run for
+    compiling zbb's 40 modules, 0.05 s)."""
+    import os
+
     from zbb.conditions import CONDITIONS
     from zbb.dataset import open_dataset
+    from zbb.results import save_result
     from zbb.score.scorer import score_submission
 
     make_dataset(tmp / "ds3", n_items, conditions=CONDITIONS)
     make_submission(tmp / "sub3", open_dataset(tmp / "ds3"))
-    from zbb.results import save_result
+    make_dataset(tmp / "ds6", 3)
+    make_submission(tmp / "sub6", open_dataset(tmp / "ds6"))
+    zbb = str(Path(sys.executable).with_name("zbb"))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
-    clear_caches()
-    c, t = _cpu(), time.perf_counter()
-    result = score_submission(tmp / "sub3", tmp / "ds3", judge=JUDGE)
-    save_result(result, tmp / "in-process.json")  # the CLI's work: score and write the result
-    t_in, c_in = time.perf_counter() - t, _cpu() - c
-    zbb = Path(sys.executable).with_name("zbb")
-    c, t = _cpu(), time.perf_counter()
-    subprocess.run(
-        [
-            str(zbb),
-            "score",
-            str(tmp / "sub3"),
-            "--dataset",
-            str(tmp / "ds3"),
-            "--out",
-            str(tmp / "r.json"),
-            "--quiet",
-            "--judge",
-            JUDGE,
-        ],
-        check=True,
-        capture_output=True,
-    )
-    t_cli, c_cli = time.perf_counter() - t, _cpu() - c
-    return t_cli, t_in, c_cli, c_in, len(result.items)
+    def cli(sub: str, ds: str) -> list[str]:
+        return [zbb, "score", str(tmp / sub), "--dataset", str(tmp / ds), "--out", str(tmp / "r.json"), "--quiet"]
+
+    _child_cpu(cli("sub6", "ds6") + ["--judge", JUDGE], env)  # writes the bytecode a user's install has
+    best: dict[str, tuple[float, float]] = {}
+
+    def keep(name: str, wall_cpu: tuple[float, float]) -> None:
+        old = best.get(name)
+        best[name] = wall_cpu if old is None else (min(old[0], wall_cpu[0]), min(old[1], wall_cpu[1]))
+
+    for _ in range(repeats):
+        clear_caches()
+        c, t = _cpu(), time.perf_counter()
+        result = score_submission(tmp / "sub3", tmp / "ds3", judge=JUDGE)
+        save_result(result, tmp / "in-process.json")  # the CLI's work: score and write the result
+        keep("in", (time.perf_counter() - t, _cpu() - c))
+        keep("cli", _child_cpu(cli("sub3", "ds3") + ["--judge", JUDGE], env))
+        keep("cli6", _child_cpu(cli("sub6", "ds6") + ["--judge", JUDGE], env))
+        keep("floor", _child_cpu([sys.executable, "-c", "import pyarrow.parquet"], env))
+        keep("python", _child_cpu([sys.executable, "-c", "pass"], env))
+    figures = {f"{k}_{kind}": v[i] for k, v in best.items() for i, kind in enumerate(("wall", "cpu"))}
+    figures["rows"] = n_items * len(CONDITIONS)
+    return figures
 
 
 def _peak_kb() -> int:
@@ -388,7 +407,7 @@ def main() -> int:
         load_submission(tmp / "sub", open_dataset(tmp / "ds"))
         t_load = time.perf_counter() - t
 
-        t_cli, t_in, c_cli, c_in, cli_rows = cli_end_to_end(tmp, args.cli_items)
+        cli = cli_end_to_end(tmp, args.cli_items)
         if args.scale:
             scale(tmp, sorted(int(n) for n in args.scale.split(",")))
 
@@ -403,9 +422,20 @@ def main() -> int:
     )
     print(f"score_responses (warm caches)    : {rows / t_hot:>10,.0f} rows/s  ({t_hot:.2f} s)")
     print(f"load_submission alone             : {rows / t_load:>10,.0f} rows/s  ({t_load:.2f} s, zbb.submission)")
+    f = cli
     print(
-        f"CLI zbb score, {cli_rows} rows       : {t_cli:.2f} s = {t_cli / t_in:.2f}x score_submission + save_result "
-        f"in process ({t_in:.2f} s); CPU {c_cli:.2f} s = {c_cli / c_in:.2f}x ({c_in:.2f} s). Target <= 1.5x"
+        f"CLI zbb score, {f['rows']:,} rows    : {f['cli_wall']:.2f} s = {f['cli_wall'] / f['in_wall']:.2f}x "
+        f"score_submission + save_result in process ({f['in_wall']:.2f} s); CPU {f['cli_cpu']:.2f} s = "
+        f"{f['cli_cpu'] / f['in_cpu']:.2f}x ({f['in_cpu']:.2f} s). Target <= 1.5x"
+    )
+    print(
+        f"  its start-up                   : a 6-row zbb score takes {f['cli6_cpu']:.2f} s CPU, of which the interpreter "
+        f"and `import pyarrow.parquet` (no CLI can skip them) {f['floor_cpu']:.2f} s ({f['python_cpu']:.2f} s the "
+        f"bare interpreter); zbb's own start-up {f['cli6_cpu'] - f['floor_cpu']:.2f} s"
+    )
+    print(
+        f"  against that floor             : CLI CPU / (in-process CPU + unavoidable start-up) = "
+        f"{f['cli_cpu'] / (f['in_cpu'] + f['floor_cpu']):.2f}x"
     )
     print(f"judge: {JUDGE}")
     print(

@@ -52,3 +52,25 @@ def test_bad_input_is_reported_without_a_traceback(tmp_path):
     )
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr and str(missing) in proc.stderr
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_the_parser_for_one_verb_parses_it_like_the_whole_parser(verb, capsys):
+    """`zbb <verb> ...` builds only that verb's options: its help is the same as from the whole CLI."""
+    helps = []
+    for parser in (make_parser(), make_parser([verb, "--help"])):
+        with pytest.raises(SystemExit):
+            parser.parse_args([verb, "--help"])
+        helps.append(capsys.readouterr().out)
+    assert helps[0] == helps[1]
+
+
+def test_score_start_up_does_not_import_the_builder():
+    code = (
+        "import sys, zbb.cli; zbb.cli.make_parser(['score', 'runs/x', '--dataset', 'd']).parse_args(['score', "
+        "'runs/x', '--dataset', 'd']); print(sorted(m for m in sys.modules if m.startswith(('zbb.builder', 'numpy'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    top = subprocess.run([sys.executable, "-m", "zbb.cli", "--help"], capture_output=True, text=True, check=True)
+    assert all(verb in top.stdout for verb in VERBS)

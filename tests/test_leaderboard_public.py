@@ -129,23 +129,27 @@ def test_partial_runs_are_unranked_and_uploads_are_rate_limited(tiny_board, tmp_
     assert "uploads per 60 min" in limited and "Fourth" not in {s.model for s in tiny_board["store"].summaries()}
 
 
-def test_on_a_space_submitting_needs_a_sign_in(tmp_path, tiny_dataset, monkeypatch):
+@pytest.fixture
+def on_a_space(monkeypatch):
+    """The environment of a Space with `hf_oauth: true` (gradio reads the OAuth variables at import: setattr)."""
+    import gradio.http_server
     import gradio.oauth
-    from gradio_client import Client
 
     from zbb.leaderboard.app import login_required
 
-    # what a Space with `hf_oauth: true` sets (gradio reads the OAuth variables at import, hence setattr)
     monkeypatch.setenv("SYSTEM", "spaces")
     monkeypatch.setenv("SPACE_ID", "zbb/leaderboard")
     # On a Space gradio also starts its hot-reload watcher, which needs the `spaces` package that only real Spaces
     # have (here its thread would die with a RuntimeError): no watcher in this imitation.
-    import gradio.http_server
-
     monkeypatch.setattr(gradio.http_server, "watchfn_spaces", lambda reloader: None)
     for name in ("OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET", "OAUTH_SCOPES", "OPENID_PROVIDER_URL"):
         monkeypatch.setattr(gradio.oauth, name, "https://huggingface.co" if name == "OPENID_PROVIDER_URL" else "x")
     assert login_required()
+
+
+def test_on_a_space_submitting_needs_a_sign_in(tmp_path, tiny_dataset, on_a_space):
+    from gradio_client import Client
+
     demo, url = _launch(tmp_path / "s", Path(tiny_dataset))
     try:
         message = Client(url, verbose=False).predict(
@@ -341,3 +345,22 @@ def test_at_phone_width_the_page_does_not_scroll_sideways(paper_board, browser, 
 
     with Image.open(path) as shot:
         assert shot.width == 390  # a full-page screenshot is as wide as the page: nothing sticks out sideways
+
+
+@pytest.mark.parametrize("login", [False, True])
+def test_the_submit_handler_declares_what_gradio_fills_in(tmp_path, login, request):
+    """gradio hands the handler the request (and the OAuth profile) only when it can resolve the function's type
+    hints; a hint it cannot resolve silently turns them off, and with them the sign-in check and the rate limit's
+    per-client key."""
+    import gradio as gr
+    from gradio.utils import get_type_hints
+
+    from zbb.leaderboard.app import build_app
+
+    if login:
+        request.getfixturevalue("on_a_space")
+    demo = build_app(ResultStore(tmp_path), require_login=login)
+    (handler,) = [f.fn for f in demo.fns.values() if getattr(f, "api_name", None) == "submit"]
+    hints = get_type_hints(handler)
+    assert hints["request"] is gr.Request
+    assert ("profile" in hints) == login and (not login or hints["profile"] == gr.OAuthProfile | None)

@@ -3,12 +3,8 @@
 Importing zbb is cheap and side-effect free: no model, no network, no torch.
 """
 
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
-
-try:
-    __version__ = _version("zbb")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+#: The one place the version is written: pyproject.toml reads it from here (setuptools' `attr:`), so that
+#: `import zbb` need not import importlib.metadata (0.02 s, most of the import) to learn it.
+__version__ = "0.1.0"
 
 __all__ = ["__version__"]

@@ -18,7 +18,17 @@ def _load(verb: str) -> ModuleType:
     return importlib.import_module(f"zbb.commands.{verb}")
 
 
-def make_parser() -> argparse.ArgumentParser:
+def _verb_of(argv: list[str]) -> str | None:
+    """The verb `argv` runs: its first word that is not an option (zbb's own options take no value)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def make_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The whole CLI; given the `argv` it will parse, only the verb being run gets its options. The other verbs
+    are listed with their help line, without importing what their options need (the builder's presets and numpy
+    cost `zbb score` 0.1 s of CPU at start-up). With no verb (`zbb --help`, a wrong verb) no verb's options are
+    needed."""
+    only = _verb_of(argv) if argv is not None else None
     parser = argparse.ArgumentParser(
         prog="zbb",
         description="Zero-Buffer Benchmark: build the dataset, score submissions, compare models.",
@@ -40,13 +50,15 @@ def make_parser() -> argparse.ArgumentParser:
             epilog="examples:\n" + "\n".join(f"  {e}" for e in module.EXAMPLES),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        module.add_arguments(p)
+        if argv is None or verb == only:
+            module.add_arguments(p)
         p.set_defaults(_run=module.run)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = make_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = make_parser(argv).parse_args(argv)
     try:
         return int(args._run(args) or 0)
     except ZbbError as exc:

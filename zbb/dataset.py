@@ -61,15 +61,17 @@ _SCALAR_COLUMNS = tuple(k for k in PARQUET_COLUMNS if k not in ("claim_words", "
 def _clips_of(table: pa.Table) -> list[Clip]:
     """The rows of a shard table as Clips, converted column by column (about twice as fast as row dicts)."""
     words_column = table.column("claim_words").combine_chunks()
-    flat = words_column.flatten()  # every row's words, one after another; offsets say whose
+    offsets = words_column.offsets.to_pylist()
+    base = offsets[0]  # the array's words start here in its values (a slice of a larger array may start later)
+    # every row's words, one after another; offsets say whose (`.values`, not `flatten()`, which imports
+    # pyarrow.compute: 0.03 s of `zbb score`'s start-up)
+    flat = words_column.values.slice(base, offsets[-1] - base)
     words = [
         WordTiming(word=w, start=s, end=e)
         for w, s, e in zip(
             flat.field("word").to_pylist(), flat.field("start").to_pylist(), flat.field("end").to_pylist(), strict=True
         )
     ]
-    offsets = words_column.offsets.to_pylist()
-    base = offsets[0]  # flatten() starts at the first row's words, wherever the array's offsets start
     values = zip(*(table.column(k).to_pylist() for k in _SCALAR_COLUMNS), strict=True)
     if "aliases" in table.column_names:
         aliases = [tuple(a or ()) for a in table.column("aliases").to_pylist()]

@@ -31,7 +31,7 @@ class NemoEngine:
         self.batch_size = batch_size
         self._model: Any = None
 
-    def _load(self):
+    def _load(self) -> Any:  # a NeMo ASRModel (an optional, untyped dependency)
         if self._model is None:
             from nemo.collections.asr.models import ASRModel
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,7 @@ class WhisperEngine:
         self.device, self.compute_type = device, compute_type
         self._model = None
 
-    def _load(self):
+    def _load(self) -> Any:  # faster_whisper.WhisperModel (an optional, untyped dependency)
         if self._model is None:
             from faster_whisper import WhisperModel
 

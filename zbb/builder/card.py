@@ -142,7 +142,7 @@ def render_card(manifest: dict, repo: str | None = None) -> str:
         raise ZbbError(f"DATASET_CARD.md: unknown placeholder(s) {left}; known: {sorted(values)}")
 
     class _NoAliases(yaml.SafeDumper):  # the Hub's YAML reader should not have to resolve &anchors
-        def ignore_aliases(self, data):
+        def ignore_aliases(self, data: object) -> bool:
             return True
 
     header = yaml.dump(_header(manifest, license_id), Dumper=_NoAliases, sort_keys=False, allow_unicode=True)

@@ -36,7 +36,7 @@ class EngineSpec:
     name: str
     options: dict[str, Any] = field(default_factory=dict)
 
-    def create(self):
+    def create(self) -> TTSEngine:
         from zbb.tts import TTS_ENGINES
 
         cls = TTS_ENGINES.get(self.name)

@@ -266,8 +266,9 @@ def build_app(
         _h, _c, types = display_table([], view)
         return gr.Dataframe(value=df, datatype=cast(Any, types), column_widths=column_widths(view))
 
-    def rerender(search, steering, provenance, family, sort, desc, groups):
-        view = view_from(search, steering, provenance, family, sort, desc, groups)
+    def rerender(*controls: Any) -> tuple[Any, Any, Any, Any]:
+        """The table and downloads for the view the controls show (their values in view_from's order)."""
+        view = view_from(*controls)
         df, csv_path, json_path, query = render_view(source.board, view, export_dir)
         return table_update(df, view), csv_path, json_path, query
 
@@ -448,7 +449,7 @@ def build_app(
 
         gr.api(board_query, api_name="board")
 
-        def after_reload(*values):
+        def after_reload(*values: Any) -> tuple[Any, ...]:
             *view_values, bar_choice = values
             board = source.current()
             return (
@@ -492,7 +493,7 @@ def build_app(
             user = (view.user_rate, view.user_audio) if view.user_audio is not None else None
             return user, (str(view.model_audio) if view.model_audio else None), view.markdown
 
-        def pick_condition(key, condition):
+        def pick_condition(key: str | None, condition: str | None) -> tuple[Any, ...]:
             """A condition chosen: its rows in the picker and the table, and its first row shown."""
             if not key or not condition:
                 return gr.Dropdown(choices=[], value=None), None, None, None, None, None, ""
@@ -505,7 +506,7 @@ def build_app(
                 *show_item(key, condition, first),
             )
 
-        def pick_run(key):
+        def pick_run(key: str | None) -> tuple[Any, ...]:
             """A run chosen: its conditions, and everything of its first condition (nothing kept from before)."""
             if not key:
                 return gr.Dropdown(choices=[], value=None), *pick_condition(None, None)
@@ -538,7 +539,7 @@ def build_app(
         ).then(pick_run, inputs=run_pick, outputs=run_outputs, api_visibility="private")
 
         # ----------------------------------------------------------------------------------- submit wiring
-        def do_submit(files, partial, profile, request):
+        def do_submit(files: list[Any] | None, partial: bool | None, profile: Any, request: Any) -> str:
             from zbb.leaderboard.submit import SubmitOutcome, submit
 
             user = getattr(profile, "username", None) if profile is not None else None
@@ -568,13 +569,13 @@ def build_app(
 
         if needs_login:  # gradio fills `profile` from the visitor's Hugging Face sign-in (OAuth)
 
-            def submit_handler(files, partial, profile, request):
+            def submit_handler(files: list[Any] | None, partial: bool | None, profile: Any, request: Any) -> str:
                 return do_submit(files, partial, profile, request)
 
             submit_handler.__annotations__.update(profile=gr.OAuthProfile | None, request=gr.Request)
         else:  # no OAuth on this server: the request's client address stands in for the rate limit
 
-            def submit_handler(files, partial, request):  # type: ignore[misc]
+            def submit_handler(files: list[Any] | None, partial: bool | None, request: Any) -> str:  # type: ignore[misc]
                 return do_submit(files, partial, None, request)
 
             submit_handler.__annotations__.update(request=gr.Request)

@@ -142,7 +142,17 @@ def correctness_vs_iwor(rows: Sequence[dict[str, Any]]) -> Figure:
             f"<br>IWOR {_interval(r, f'{prefix}_iwor')}"
         )
 
-    def trace(pts, prefix, symbol, cond, *, name, colour, legendgroup, showlegend):
+    def trace(
+        pts: list[dict[str, Any]],
+        prefix: str,
+        symbol: str,
+        cond: str,
+        *,
+        name: str,
+        colour: str | dict[str, str],  # one colour, or each model's by key
+        legendgroup: str,
+        showlegend: bool,
+    ) -> Any:  # a plotly Scatter
         return go.Scatter(
             x=[r[f"{prefix}_iwor"] for r in pts],
             y=[r[f"{prefix}_correct"] for r in pts],

@@ -25,6 +25,7 @@ from zbb.io import JsonInputError, atomic_write_bytes, dumps_strict, read_json
 from zbb.leaderboard.table import RunSummary, pack_outcomes
 
 if TYPE_CHECKING:
+    from filelock import FileLock
     from huggingface_hub import HfApi
 from zbb.records import RunResult
 from zbb.results import RESULT_KIND, load_result
@@ -87,7 +88,7 @@ class ResultStore:
     def index_path(self) -> Path:
         return self.root / INDEX_NAME
 
-    def _lock(self):
+    def _lock(self) -> FileLock:
         from filelock import FileLock
 
         self.root.mkdir(parents=True, exist_ok=True)
@@ -311,7 +312,7 @@ class HubResults:
         return cls(repo, token=os.environ.get("HF_TOKEN")) if repo else None
 
     @property
-    def api(self):
+    def api(self) -> HfApi:
         if self._api is None:
             from huggingface_hub import HfApi
 

@@ -13,7 +13,11 @@ import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterable
-from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import inflect
+    from whisper_normalizer.english import EnglishTextNormalizer
 
 #: Bump when anything below changes what a text normalises to or what counts as a subject hit.
 NORMALISER_VERSION = "zbb-en-1"
@@ -24,7 +28,7 @@ _PREFIX_SYMBOLS = frozenset(".$¢€£")
 
 
 @functools.cache
-def _normalizer():
+def _normalizer() -> EnglishTextNormalizer:
     """whisper_normalizer's EnglishTextNormalizer, with the same steps run faster (same output, tested).
 
     The library passes pattern strings to `re.sub` on every call and runs all 34 contraction/title replacers on
@@ -42,7 +46,7 @@ def _normalizer():
     ascii_table = {i: " " for i in range(128) if chr(i) not in keep and unicodedata.category(chr(i))[0] in "MSP"}
 
     class CompiledEnglishTextNormalizer(EnglishTextNormalizer):
-        def __init__(self):
+        def __init__(self) -> None:
             super().__init__()
             self._ignore = re.compile(self.ignore_patterns)
             self._replacers = []
@@ -106,7 +110,7 @@ def _numbers_or_as_is(standardize: Callable[[str], str], s: str) -> str:
 
 
 @functools.cache
-def normalizer_without_numbers():
+def normalizer_without_numbers() -> EnglishTextNormalizer:
     """The fast normaliser with its number pass turned off (the rule judge's stance words keep "oh", "no one" as
     words): a copy of `_normalizer()` sharing its compiled patterns, equal to the library's EnglishTextNormalizer
     with `standardize_numbers` a no-op (tested)."""
@@ -118,7 +122,7 @@ def normalizer_without_numbers():
 
 
 @functools.cache
-def library_normalizer():
+def library_normalizer() -> EnglishTextNormalizer:
     """The library's own EnglishTextNormalizer, unmodified (the reference `normalise` must agree with)."""
     from whisper_normalizer.english import EnglishTextNormalizer
 
@@ -126,37 +130,45 @@ def library_normalizer():
 
 
 @functools.cache
-def _inflect():
+def _inflect() -> inflect.engine:
     """One inflect engine per process, imported without typeguard's run-time instrumentation.
 
     inflect decorates 23 methods with `typeguard.typechecked`, which re-reads and recompiles inflect's whole
     4,000-line module for each of them at import: about 1.8 s of CPU, most of `zbb score`'s start-up (0.17 s
     under `python -O`, where the decorator is a no-op). The checks only refuse non-strings and empty strings,
     which zbb never passes (it calls inflect on alphabetic words only), so inflect is imported with the decorator
-    a no-op, as `-O` would, and gives the same answers (tested against a normal import).
+    a no-op, as `-O` would, and gives the same answers (tested against a normal import). inflect takes nothing
+    else from typeguard, so typeguard itself (0.06 s of imports) is not loaded for it: during inflect's import
+    `typeguard` names a stand-in holding only the no-op decorator, and afterwards whatever it named before.
     """
     import sys
+    import types
 
     if "inflect" not in sys.modules:
-        import typeguard
-
-        typechecked = typeguard.typechecked
-        typeguard.typechecked = _not_typechecked  # read once by `from typeguard import typechecked` in inflect
+        before = sys.modules.get("typeguard")
+        stand_in = types.ModuleType("typeguard", "zbb's stand-in while inflect is imported: typechecked as under -O")
+        stand_in.typechecked = _not_typechecked  # type: ignore[attr-defined]
+        sys.modules["typeguard"] = stand_in
         try:
             import inflect
         finally:
-            typeguard.typechecked = typechecked
+            if before is None:
+                del sys.modules["typeguard"]
+            else:
+                sys.modules["typeguard"] = before
     import inflect
 
     return inflect.engine()
 
 
-def _not_typechecked(target=None, **_options):
+def _not_typechecked(target: Any = None, **_options: object) -> Any:  # stands in for a third-party decorator
     """`typeguard.typechecked` as it behaves under `python -O`: returns the target unchanged."""
     return target if target is not None else _not_typechecked
 
 
 def _pkg_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version  # 0.02 s: only when a score records provenance
+
     try:
         return version(name)
     except PackageNotFoundError:

@@ -622,7 +622,7 @@ class RuleJudge:
 
     id = RULE_JUDGE_VERSION
 
-    def __init__(self, **options):
+    def __init__(self, **options: object) -> None:
         if options:
             raise TypeError(f"the rule judge takes no options, got {sorted(options)}")
 

@@ -31,9 +31,13 @@ import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple, cast
+from typing import TYPE_CHECKING, Literal, NamedTuple, cast
 
 from zbb.score.judge import JudgeInput, Stance, Verdict
+
+if TYPE_CHECKING:
+    from snowballstemmer.basestemmer import BaseStemmer
+    from whisper_normalizer.english import EnglishTextNormalizer
 
 RULE_JUDGE_V2_VERSION = "rule-v2"
 
@@ -42,7 +46,7 @@ RULE_JUDGE_V2_VERSION = "rule-v2"
 _AFFIRM_NOISES = re.compile(r"\b(?:uh[- ]?huh|mm+[- ]?hmm+|m+[- ]?hm+|mhm+)\b", re.IGNORECASE)
 
 
-def _word_normalizer():
+def _word_normalizer() -> EnglishTextNormalizer:
     """whisper_normalizer's EnglishTextNormalizer (zbb's normaliser) without its number pass, in zbb's faster
     compiled form (the library's own took most of the judging time)."""
     from zbb.score.normalise import normalizer_without_numbers
@@ -84,7 +88,7 @@ def _words_of(item: JudgeInput) -> tuple[str, ...]:
 
 
 @functools.cache
-def _stemmer():
+def _stemmer() -> BaseStemmer:
     import snowballstemmer
 
     return snowballstemmer.stemmer("english")
@@ -654,7 +658,7 @@ class RuleJudgeV2:
 
     id = RULE_JUDGE_V2_VERSION
 
-    def __init__(self, **options):
+    def __init__(self, **options: object) -> None:
         if options:
             raise TypeError(f"the rule judge takes no options, got {sorted(options)}")
 

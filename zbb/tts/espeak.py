@@ -122,7 +122,7 @@ class _Library:
             i += 1
         return 0  # 0 = continue synthesis
 
-    def _load(self):
+    def _load(self) -> tuple[ctypes.CDLL, int]:
         lib = ctypes.CDLL(self.path, mode=ctypes.RTLD_LOCAL)
         lib.espeak_Initialize.restype = ctypes.c_int
         lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
