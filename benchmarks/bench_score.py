@@ -10,9 +10,10 @@ each with the normaliser's cache cold; then
   4. `zbb score` as a new process on a 3-condition submission as large as ZBB (3,918 rows) against
      score_submission + save_result in this process on the same files (the CLI adds only start-up and imports),
      and that start-up against the part of it no CLI can avoid (the interpreter and pyarrow's parquet reader);
-  5. with --scale, score_submission at growing row counts in fresh processes: time per row and peak memory.
+  5. with --scale, `zbb score`'s streaming path (score_submission_to_file) at growing row counts, each in a
+     fresh process: time per row and peak memory per row beyond start-up; at the largest, the loader alone.
 Prints rows/s (wall and per CPU second: the machine may be shared) and the ratios. Targets: >= 15,000 rows/s,
-the CLI within 1.5x, time per row flat up to 1M rows.
+the CLI within 1.5x, time per row flat up to 1M rows in bounded memory per row.
 
     .venv/bin/python benchmarks/bench_score.py [--rows 20000] [--scale 50000,1000000]
 """
@@ -267,27 +268,44 @@ def _peak_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def _scale_child(folder: Path, rows: int) -> None:
-    """In a fresh process: score `folder`'s submission (after a small warm-up) and print seconds and memory."""
+def _scale_child(folder: Path, rows: int, part: str) -> None:
+    """In a fresh process: after a small warm-up, run `part` on `folder` and print seconds and memory.
+
+    part "score": score_submission_to_file, what `zbb score` runs (rows streamed, the result written as it goes);
+    part "load": load_submission alone (the submission checked and held whole before anything is scored)."""
     from zbb.dataset import open_dataset
     from zbb.records import Response, RunMeta
-    from zbb.score.scorer import score_responses, score_submission
+    from zbb.score.scorer import score_responses, score_submission_to_file
+    from zbb.submission import load_submission
     from zbb.submission.files import MIB, Limits
 
-    warm = open_dataset(folder / "ds").clips("interrupt")[:50]
+    # warm-up on 50 rows read alone (reading the whole condition would set the peak that `start_kb` subtracts)
+    warm = next(open_dataset(folder / "ds").iter_clips("interrupt", 50))
     score_responses([Response(c.id, c.condition, "yes") for c in warm], warm, meta=RunMeta(model="warm"))
+    del warm
     clear_caches()
     start_kb = _peak_kb()
     limits = Limits(max_rows=rows, max_file_bytes=1024 * MIB)
     t = time.perf_counter()
-    result = score_submission(folder / "sub", folder / "ds", limits=limits, judge=JUDGE)
+    if part == "load":
+        sub = load_submission(folder / "sub", open_dataset(folder / "ds"), limits=limits)
+        assert len(sub.responses) == rows
+    else:
+        out = folder / "result.json"
+        result = score_submission_to_file(folder / "sub", folder / "ds", out, limits=limits, judge=JUDGE)
+        assert sum(a.n for a in result.aggregates.values()) == rows and out.stat().st_size > 200 * rows
     seconds = time.perf_counter() - t
-    assert len(result.items) == rows
     print(json.dumps({"seconds": seconds, "start_kb": start_kb, "peak_kb": _peak_kb()}))
 
 
+def _run_child(folder: Path, rows: int, part: str) -> dict:
+    args = [sys.executable, __file__, "--scale-child", str(folder), "--rows", str(rows), "--judge", JUDGE]
+    return json.loads(subprocess.run([*args, "--part", part], check=True, capture_output=True).stdout)
+
+
 def scale(tmp: Path, sizes: list[int]) -> None:
-    """Time and peak memory of score_submission at growing row counts, each in a fresh process."""
+    """Time and peak memory of `zbb score`'s streaming path (score_submission_to_file) at growing row counts, each
+    in a fresh process; at the largest, the loader alone too (what the remaining per-row memory holds)."""
     from zbb.dataset import open_dataset
 
     figures = []
@@ -295,12 +313,7 @@ def scale(tmp: Path, sizes: list[int]) -> None:
         folder = tmp / f"scale-{rows}"
         make_dataset(folder / "ds", rows // 2, shared_audio=True)
         make_submission(folder / "sub", open_dataset(folder / "ds"))
-        out = subprocess.run(
-            [sys.executable, __file__, "--scale-child", str(folder), "--rows", str(rows), "--judge", JUDGE],
-            check=True,
-            capture_output=True,
-        ).stdout
-        got = json.loads(out)
+        got = _run_child(folder, rows, "score")
         per_row_kb = (got["peak_kb"] - got["start_kb"]) / rows
         figures.append((rows, got["seconds"], per_row_kb))
         print(
@@ -308,12 +321,21 @@ def scale(tmp: Path, sizes: list[int]) -> None:
             f"{got['peak_kb'] / 1024:7.0f} MB ({per_row_kb:.2f} KB/row beyond start-up)",
             flush=True,
         )
+        if rows == sizes[-1]:
+            load = _run_child(folder, rows, "load")
+            load_kb = (load["peak_kb"] - load["start_kb"]) / rows
+            print(
+                f"scale {rows:>9,} rows, load_submission alone: peak {load['peak_kb'] / 1024:7.0f} MB "
+                f"({load_kb:.2f} KB/row beyond start-up: the checked submission, held whole)",
+                flush=True,
+            )
         shutil.rmtree(folder, ignore_errors=True)
     (n0, s0, _), (n1, s1, _) = figures[0], figures[-1]
     print(
-        f"scale: time per row at {n1:,} rows / at {n0:,} rows = {(s1 / n1) / (s0 / n0):.2f}x (linear: about 1.0); "
-        f"memory {figures[0][2]:.2f} -> {figures[-1][2]:.2f} KB per row (the rows, the responses and the result's "
-        "items: the result holds every row; working memory beyond them is bounded)"
+        f"scale (zbb score's streaming path): time per row at {n1:,} rows / at {n0:,} rows = "
+        f"{(s1 / n1) / (s0 / n0):.2f}x (linear: about 1.0); memory {figures[0][2]:.2f} -> {figures[-1][2]:.2f} KB "
+        "per row beyond start-up (the loaded submission's responses and row keys, the dataset's row ids and the "
+        "scores' compact columns; items go straight to the file)"
     )
 
 
@@ -324,11 +346,12 @@ def main() -> int:
     ap.add_argument("--scale", default="", help="row counts for the linearity/memory runs, e.g. 50000,1000000")
     ap.add_argument("--judge", default="rule", help="judge to score with (default: rule, the current rule judge)")
     ap.add_argument("--scale-child", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--part", default="score", help=argparse.SUPPRESS)
     args = ap.parse_args()
     global JUDGE
     JUDGE = args.judge
     if args.scale_child:
-        _scale_child(args.scale_child, args.rows)
+        _scale_child(args.scale_child, args.rows, args.part)
         return 0
     import pyarrow.parquet as pq
 

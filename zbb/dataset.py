@@ -97,6 +97,7 @@ class ZbbDataset:
     revision: str | None = None  # Hub revision (commit) when downloaded from the Hub
     _clips: dict[str, list[Clip]] = field(default_factory=dict, repr=False)
     _index: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
+    _ids: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     @property
     def fingerprint(self) -> str:
@@ -112,31 +113,66 @@ class ZbbDataset:
     def _shards(self, condition: str) -> list[Path]:
         return sorted((self.root / condition).glob(f"{SPLIT}-*.parquet"))
 
+    def _read(self, condition: str, columns: list[str] | None, batch_rows: int | None = None) -> Iterator[pa.Table]:
+        """The metadata columns (`columns`, or every one the shards have) of one condition, shard by shard; in
+        batches of at most `batch_rows` rows when given, so only a batch of a large shard is in memory."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        shards = self._shards(condition)
+        if not shards:
+            known = ", ".join(self.conditions()) or "none"
+            raise DatasetError(f"{self.source}: no rows for condition {condition!r} (conditions here: {known})")
+        for shard in shards:
+            try:
+                # ParquetFile, not pq.read_table: the latter imports pyarrow.dataset and with it pandas
+                # (~0.6 s of CPU, most of a small `zbb score`).
+                parquet = pq.ParquetFile(shard)
+                present = set(parquet.schema_arrow.names)
+                wanted = [c for c in columns or PARQUET_COLUMNS if c in present or c not in OPTIONAL_COLUMNS]
+                if batch_rows is None:
+                    yield parquet.read(columns=wanted)
+                    continue
+                for batch in parquet.iter_batches(batch_size=batch_rows, columns=wanted):
+                    yield pa.Table.from_batches([batch])
+            except DatasetError:
+                raise
+            except Exception as exc:  # pyarrow raises several types for corrupt or foreign files
+                raise DatasetError(f"{shard}: not a readable ZBB parquet shard ({exc})") from exc
+
     @gc_paused()  # tens of thousands of records, no cycles: see zbb/gcpause.py
     def clips(self, condition: str) -> list[Clip]:
         """All rows of one condition, in dataset order, without audio."""
         if condition not in self._clips:
-            import pyarrow.parquet as pq
-
-            shards = self._shards(condition)
-            if not shards:
-                known = ", ".join(self.conditions()) or "none"
-                raise DatasetError(f"{self.source}: no rows for condition {condition!r} (conditions here: {known})")
-            rows: list[Clip] = []
-            for shard in shards:
-                try:
-                    # ParquetFile, not pq.read_table: the latter imports pyarrow.dataset and with it pandas
-                    # (~0.6 s of CPU, most of a small `zbb score`).
-                    parquet = pq.ParquetFile(shard)
-                    present = set(parquet.schema_arrow.names)
-                    columns = [c for c in PARQUET_COLUMNS if c in present or c not in OPTIONAL_COLUMNS]
-                    table = parquet.read(columns=columns)
-                except Exception as exc:  # pyarrow raises several types for corrupt or foreign files
-                    raise DatasetError(f"{shard}: not a readable ZBB parquet shard ({exc})") from exc
-                rows.extend(_clips_of(table))
+            rows = [clip for table in self._read(condition, None) for clip in _clips_of(table)]
             self._clips[condition] = rows
             self._index[condition] = {c.id: i for i, c in enumerate(rows)}
         return self._clips[condition]
+
+    def iter_clips(self, condition: str, batch_rows: int) -> Iterator[list[Clip]]:
+        """The rows of one condition in dataset order, in lists of at most `batch_rows`, read a batch at a time:
+        for a pass over a dataset too large to hold as Clips (`clips()` keeps them all)."""
+        if condition in self._clips:
+            rows = self._clips[condition]
+            for start in range(0, len(rows), batch_rows):
+                yield rows[start : start + batch_rows]
+            return
+        for table in self._read(condition, None, batch_rows):
+            with gc_paused():
+                batch = _clips_of(table)
+            del table
+            yield batch
+            del batch  # before the next batch is read (a caller that lets go of it holds one batch at a time)
+
+    def row_ids(self, condition: str) -> list[str]:
+        """The row ids of one condition, in dataset order (only the id column is read)."""
+        if condition in self._clips:
+            return [c.id for c in self._clips[condition]]
+        if condition not in self._ids:
+            self._ids[condition] = [
+                i for table in self._read(condition, ["id"]) for i in table.column("id").to_pylist()
+            ]
+        return self._ids[condition]
 
     def clip(self, condition: str, id: str) -> Clip:
         clips = self.clips(condition)

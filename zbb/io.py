@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import itertools
 import json
 import math
 import os
@@ -10,7 +12,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from zbb.errors import ZbbError
 
@@ -33,31 +35,43 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 
     A full disk raises NoSpaceError naming the path and the bytes needed; the file is left as it was.
     """
+    with atomic_writer(path, size=len(data)) as fh:
+        fh.write(data)
+    return Path(path)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | os.PathLike, *, size: int | None = None) -> Iterator[BinaryIO]:
+    """A binary file to write `path` through: it is a temporary file in the same folder, flushed to disk and
+    renamed onto `path` when the block ends, and removed (leaving `path` as it was) when the block raises.
+
+    A full disk raises NoSpaceError naming the path (and `size`, the bytes needed, when given).
+    """
     path = Path(path)
     try:
-        return _atomic_write_bytes(path, data)
+        with _atomic_file(path) as fh:
+            yield fh
     except OSError as exc:
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT) or isinstance(exc, NoSpaceError):
             raise
-        raise NoSpaceError(
-            exc.errno, f"no space left on device while writing {path} ({len(data):,} bytes needed)", str(path)
-        ) from exc
+        needed = f" ({size:,} bytes needed)" if size is not None else ""
+        raise NoSpaceError(exc.errno, f"no space left on device while writing {path}{needed}", str(path)) from exc
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> Path:
+@contextlib.contextmanager
+def _atomic_file(path: Path) -> Iterator[BinaryIO]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual permissions of a new file
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
@@ -66,12 +80,15 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
     """Write `obj` as strict JSON (no NaN/Infinity), atomically; a non-finite number raises ZbbError naming it."""
-    text = dumps_strict(obj, where=str(path), indent=2) + "\n"
+    return atomic_write_bytes(path, utf8(dumps_strict(obj, where=str(path), indent=2) + "\n", where=str(path)))
+
+
+def utf8(text: str, *, where: str) -> bytes:
+    """`text` as UTF-8 for a file; a lone UTF-16 surrogate (which JSON can spell) raises ZbbError naming `where`."""
     try:
-        data = text.encode("utf-8")
+        return text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise ZbbError(f"{path}: cannot write text holding a lone UTF-16 surrogate ({exc.reason})") from None
-    return atomic_write_bytes(path, data)
+        raise ZbbError(f"{where}: cannot write text holding a lone UTF-16 surrogate ({exc.reason})") from None
 
 
 # ------------------------------------------------------------------------------------------- strict JSON
@@ -246,13 +263,14 @@ def _non_finite_path(obj: Any, path: str = "") -> str | None:
     return None
 
 
-def dumps_strict(obj: Any, *, where: str = "JSON", **options: Any) -> str:
-    """`json.dumps` that never writes NaN/Infinity (not JSON): a non-finite number raises ZbbError naming it."""
+def dumps_strict(obj: Any, *, where: str = "JSON", at: str = "", **options: Any) -> str:
+    """`json.dumps` that never writes NaN/Infinity (not JSON): a non-finite number raises ZbbError naming it (its
+    path inside `obj`, after `at`: where `obj` sits in a larger document, e.g. "items[3]")."""
     options.setdefault("ensure_ascii", False)
     try:
         return json.dumps(obj, allow_nan=False, **options)
     except ValueError:
-        bad = _non_finite_path(obj)
+        bad = _non_finite_path(obj, at)
         raise ZbbError(
             f"{where}: cannot write {bad or 'a non-finite number'}; JSON holds only finite numbers"
         ) from None
@@ -270,9 +288,18 @@ def jsonl_objects(
     Reading stops once `problems` holds `max_problems` (the caller says so), which bounds the cost of a file of
     nothing but bad lines.
     """
+    for number, _, obj in jsonl_objects_at(text, name, problems, max_problems=max_problems):
+        yield number, obj
+
+
+def jsonl_objects_at(
+    text: str, name: str, problems: list, *, max_problems: int | None = None
+) -> Iterator[tuple[int, int, dict]]:
+    """`jsonl_objects` with where each line starts in `text`: (line number, offset, object). Lines are cut from
+    `text` one at a time (a list of every line would double a large file's memory)."""
     from zbb.errors import Problem
 
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, offset, line in _lines(text):
         if max_problems is not None and len(problems) >= max_problems:
             return
         if not line.strip():
@@ -285,4 +312,21 @@ def jsonl_objects(
         if not isinstance(obj, dict):
             problems.append(Problem(f"{name}:{number}", f"expected a JSON object per line, got {type(obj).__name__}"))
             continue
-        yield number, obj
+        yield number, offset, obj
+
+
+def jsonl_line(text: str, offset: int) -> str:
+    """The line of `text` that starts at `offset` (without its newline)."""
+    end = text.find("\n", offset)
+    return text[offset:] if end < 0 else text[offset:end]
+
+
+def _lines(text: str) -> Iterator[tuple[int, int, str]]:
+    """(line number, offset, line) of every line of `text`, split at "\\n" as str.split would."""
+    offset = 0
+    for number in itertools.count(1):
+        line = jsonl_line(text, offset)
+        yield number, offset, line
+        offset += len(line) + 1
+        if offset > len(text):
+            return

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import shutil
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+from types import TracebackType
+from typing import IO
 
 from zbb.errors import ZbbError
-from zbb.io import JsonInputError, atomic_write_json, read_json
-from zbb.records import RunResult
+from zbb.io import JsonInputError, atomic_write_json, atomic_writer, dumps_strict, read_json, utf8
+from zbb.records import ItemScore, RunResult
 
 RESULT_KIND = "zbb-result"
+_ITEM_FIELDS = tuple(f.name for f in dataclasses.fields(ItemScore))
+# An item in the file: an object two levels down (indent 2), its flat fields one per line. Encoded by json's C
+# encoder with these separators, which writes what `json.dumps(..., indent=2)` writes there, several times faster.
+_ITEM_SEPARATORS = (",\n      ", ": ")
 
 
 def save_result(result: RunResult, path: str | os.PathLike) -> Path:
@@ -33,3 +43,70 @@ def load_result(path: str | os.PathLike) -> RunResult:
         return RunResult.from_dict(data)
     except (ZbbError, TypeError, ValueError) as exc:
         raise ZbbError(f"{path}: malformed result: {exc}") from exc
+
+
+class ResultWriter:
+    """Writes a result file piece by piece, as `save_result` would write the whole result: the same bytes.
+
+    `add(items)` as rows are scored (the items go to a spool file beside `path`, so none is kept in memory), then
+    `finish(result)` with the result's other fields (its `items` must be empty): the file is assembled from the
+    result's head, the spooled items and its tail, and renamed onto `path` at once. Until then `path` is left as
+    it was; leaving the `with` block without `finish` (an error) removes everything written. A NaN or infinite
+    figure, or a lone surrogate in a text, raises ZbbError naming the field as `save_result` does.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.count = 0
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._spool: IO[bytes] | None = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in close())
+            prefix=f".{self.path.name}.", suffix=".items.tmp", dir=self.path.parent, delete=False
+        )
+
+    def add(self, items: Iterable[ItemScore]) -> None:
+        if self._spool is None:
+            raise ZbbError(f"{self.path}: the result file is already finished")
+        where = str(self.path)
+        write = self._spool.write  # buffered: an item at a time costs no more than a chunk at a time
+        for item in items:
+            fields = {f: getattr(item, f) for f in _ITEM_FIELDS}
+            text = dumps_strict(fields, where=where, at=f"items[{self.count}]", separators=_ITEM_SEPARATORS)
+            write(utf8(f"{',' if self.count else ''}\n    {{\n      {text[1:-1]}\n    }}", where=where))
+            self.count += 1
+
+    def finish(self, result: RunResult) -> Path:
+        """Write the file: `result`'s fields around the added items (in the field order of `save_result`)."""
+        if self._spool is None:
+            raise ZbbError(f"{self.path}: the result file is already finished")
+        if result.items:
+            raise ZbbError(f"{self.path}: finish() takes the result without items (they were added)")
+        where = str(self.path)
+        fields = result.to_dict()
+        names = list(fields)
+        at = names.index("items")
+        head = dumps_strict({"kind": RESULT_KIND, **{k: fields[k] for k in names[:at]}}, where=where, indent=2)
+        tail = dumps_strict({k: fields[k] for k in names[at + 1 :]}, where=where, indent=2)
+        spool = self._spool
+        spool.flush()
+        size = spool.tell()
+        with atomic_writer(self.path) as out:
+            out.write(utf8(head.removesuffix("\n}") + ',\n  "items": [', where=where))
+            spool.seek(0)
+            shutil.copyfileobj(spool, out, 1 << 20)
+            closing = "\n  ]" if size else "]"
+            out.write(utf8(closing + ("," + tail[1:] if tail != "{}" else "\n}") + "\n", where=where))
+        self.close()
+        return self.path
+
+    def close(self) -> None:
+        """Remove the spool (whether or not the file was finished); `path` is untouched unless finished."""
+        if self._spool is not None:
+            self._spool.close()
+            Path(self._spool.name).unlink(missing_ok=True)
+            self._spool = None
+
+    def __enter__(self) -> ResultWriter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()

@@ -62,8 +62,7 @@ def default_out(submission: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zbb.results import save_result
-    from zbb.score.scorer import score_submission
+    from zbb.score.scorer import score_submission_to_file
     from zbb.score.summary import format_summary
     from zbb.submission.report import limits_from_mb
 
@@ -79,9 +78,12 @@ def run(args: argparse.Namespace) -> int:
             if v
         }
         options["progress"] = not args.quiet
-    result = score_submission(
+    path = args.out or default_out(args.submission)
+    # The result file is written as the rows are scored: no list of every scored row is kept (a million rows fit).
+    result = score_submission_to_file(
         args.submission,
         args.dataset,
+        path,
         judge=args.judge,
         asr=args.asr,
         allow_partial=args.allow_partial,
@@ -90,7 +92,6 @@ def run(args: argparse.Namespace) -> int:
         provenance_kind=args.provenance,
         notes=lambda msg: print(msg, file=sys.stderr),
     )
-    path = save_result(result, args.out or default_out(args.submission))
     if not args.quiet:
         print(format_summary(result))
     print(f"wrote {path}")

@@ -6,14 +6,16 @@ recovery and paired comparisons are thin functions over aggregates or items.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from zbb.conditions import CONDITIONS, INTERRUPT, INTERRUPT_BUFFERED, NO_INTERRUPT
 from zbb.errors import ZbbError
 from zbb.records import ConditionAggregate, ItemScore, Rate, RunResult, Timing, ValidInterruptions
-from zbb.stats import PairedComparison, paired_comparison, rate_of, recovery
+from zbb.stats import PairedComparison, paired_comparison, recovery, wilson
 
 
 @dataclass(frozen=True)
@@ -49,19 +51,173 @@ def _mean(values: Iterable[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-_TIMING_FIELDS = (
-    "takeover",
-    "latency_s",
-    "stop_latency_s",
-    "answer_latency_s",
-    "claim_stop_latency_s",
-    "talking_at_onset",
-)
+_TIMING_FLOATS = ("latency_s", "stop_latency_s", "answer_latency_s", "claim_stop_latency_s")
+_TIMING_FLAGS = ("takeover", "talking_at_onset")  # True / False / None
+_TRI_STATE = {None: -1, False: 0, True: 1}
 
 
-def _mean_n(values: Iterable[float | None]) -> tuple[float | None, int]:
-    present = [v for v in values if v is not None]
-    return _mean(present), len(present)
+def _mean_n(values: list[float]) -> tuple[float | None, int]:
+    return _mean(values), len(values)
+
+
+def _group_value(value: object) -> str:
+    """A breakdown group's name: `str(value)`, booleans lower-case ("true", "false")."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+class ScoreColumns:
+    """What the aggregates read of scored rows, as compact columns (about 60 bytes a row, no texts).
+
+    Rows are added as they are scored (`add`), so a streamed run needs no list of every `ItemScore`; the
+    aggregates come out the same as from the records: means are Python sums of the same floats in row order.
+    `axes` are the `ItemScore` fields breakdowns group by.
+    """
+
+    def __init__(self, axes: Sequence[str] = BREAKDOWN_AXES):
+        self.axes = tuple(axes)
+        self._names: list[dict[str, int]] = [{} for _ in range(1 + len(self.axes))]  # condition, then axes
+        self._codes = [array("i") for _ in self._names]  # -1: no value (an axis field that is None)
+        self._flags = {f: array("b") for f in ("correct", "subject_hit", "no_answer", "missing", *_TIMING_FLAGS)}
+        self._values = {f: array("d") for f in _TIMING_FLOATS}
+        self._present = {f: array("b") for f in _TIMING_FLOATS}
+
+    @classmethod
+    def of(cls, items: Iterable[ItemScore], axes: Sequence[str] = BREAKDOWN_AXES) -> ScoreColumns:
+        columns = cls(axes)
+        columns.add(items)
+        return columns
+
+    def __len__(self) -> int:
+        return len(self._codes[0])
+
+    def add(self, items: Iterable[ItemScore]) -> None:
+        fields = ("condition", *self.axes)
+        flags, values, present = self._flags, self._values, self._present
+        for s in items:
+            for names, codes, f in zip(self._names, self._codes, fields, strict=True):
+                value = getattr(s, f)
+                if value is None and f != "condition":
+                    codes.append(-1)
+                    continue
+                codes.append(names.setdefault(_group_value(value) if f != "condition" else value, len(names)))
+            flags["correct"].append(bool(s.correct))
+            flags["subject_hit"].append(bool(s.subject_hit))
+            flags["no_answer"].append(s.stance == "no_answer")
+            flags["missing"].append(bool(s.missing))
+            for f in _TIMING_FLAGS:
+                flags[f].append(_TRI_STATE[getattr(s, f)])
+            for f in _TIMING_FLOATS:
+                value = getattr(s, f)
+                present[f].append(value is not None)
+                values[f].append(0.0 if value is None else value)
+
+    # ------------------------------------------------------------------------------------------ figures
+    def _arrays(self) -> tuple[list[np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+        codes = [np.frombuffer(c, np.int32) if len(c) else np.zeros(0, np.int32) for c in self._codes]
+        flags = {f: np.frombuffer(a, np.int8) if len(a) else np.zeros(0, np.int8) for f, a in self._flags.items()}
+        values = {f: np.frombuffer(a, np.float64) if len(a) else np.zeros(0) for f, a in self._values.items()}
+        present = {
+            f: np.frombuffer(a, np.int8).astype(bool) if len(a) else np.zeros(0, bool) for f, a in self._present.items()
+        }
+        return codes, flags, values, present
+
+    def aggregate(self, rows: np.ndarray | None = None) -> ConditionAggregate:
+        """The aggregate of the rows at indices `rows` (all rows when None), as `aggregate` defines it."""
+        codes, flags, values, present = self._arrays()
+        if rows is None:
+            rows = np.arange(len(self))
+        interrupt = np.isin(codes[0], [self._names[0][c] for c in INTERRUPT_CONDITIONS if c in self._names[0]])
+        return self._aggregate(rows, interrupt, flags, values, present)
+
+    def _aggregate(
+        self,
+        rows: np.ndarray,
+        interrupt: np.ndarray,
+        flags: dict[str, np.ndarray],
+        values: dict[str, np.ndarray],
+        present: dict[str, np.ndarray],
+    ) -> ConditionAggregate:
+        n = len(rows)
+
+        def rate(column: np.ndarray) -> Rate:
+            return wilson(int(np.count_nonzero(column)), len(column))
+
+        takeover, onset = flags["takeover"][rows], flags["talking_at_onset"][rows]
+        there = {f: present[f][rows] for f in _TIMING_FLOATS}
+        measured = (takeover >= 0) | (onset >= 0)
+        for f in _TIMING_FLOATS:
+            measured |= there[f]
+        timing = None
+        if measured.any():
+
+            def mean_n(f: str, where: np.ndarray) -> tuple[float | None, int]:
+                return _mean_n(values[f][rows][where & there[f]].tolist())
+
+            latency, latency_n = mean_n("latency_s", measured & (takeover == 1))
+            stop, stop_n = mean_n("stop_latency_s", measured)
+            answer, answer_n = mean_n("answer_latency_s", measured)
+            claim_stop, claim_stop_n = mean_n("claim_stop_latency_s", measured)
+            timing = Timing(
+                n_measured=int(np.count_nonzero(measured)),
+                takeover=rate(takeover[takeover >= 0] == 1) if (takeover >= 0).any() else None,
+                latency_s=latency,
+                latency_n=latency_n,
+                stop_latency_s=stop,
+                stop_latency_n=stop_n,
+                answer_latency_s=answer,
+                answer_latency_n=answer_n,
+                claim_stop_latency_s=claim_stop,
+                claim_stop_latency_n=claim_stop_n,
+                talking_at_onset=rate(onset[onset >= 0] == 1) if (onset >= 0).any() else None,
+            )
+        valid = None
+        in_interrupt = interrupt[rows]
+        if (in_interrupt & (onset >= 0)).any():
+            talking = in_interrupt & (onset == 1)
+            valid = ValidInterruptions(
+                n=int(np.count_nonzero(talking)),
+                correctness=rate(flags["correct"][rows][talking]),
+                iwor=rate(flags["subject_hit"][rows][talking]),
+            )
+        return ConditionAggregate(
+            n=n,
+            correctness=rate(flags["correct"][rows]),
+            iwor=rate(flags["subject_hit"][rows]),
+            no_answer=rate(flags["no_answer"][rows]),
+            timing=timing,
+            missing=int(np.count_nonzero(flags["missing"][rows])),
+            valid_interruptions=valid,
+        )
+
+    def _conditions(self) -> list[tuple[str, np.ndarray]]:
+        """(condition, its row indices), in CONDITIONS order, then other conditions by name."""
+        codes = np.frombuffer(self._codes[0], np.int32) if len(self) else np.zeros(0, np.int32)
+        order = {c: i for i, c in enumerate(CONDITIONS)}
+        names = sorted(self._names[0], key=lambda c: (order.get(c, len(order)), c))
+        return [(c, np.flatnonzero(codes == self._names[0][c])) for c in names]
+
+    def aggregates_by_condition(self) -> dict[str, ConditionAggregate]:
+        codes, flags, values, present = self._arrays()
+        interrupt = np.isin(codes[0], [self._names[0][c] for c in INTERRUPT_CONDITIONS if c in self._names[0]])
+        return {c: self._aggregate(rows, interrupt, flags, values, present) for c, rows in self._conditions()}
+
+    def breakdowns(self) -> dict[str, dict[str, dict[str, ConditionAggregate]]]:
+        """Per condition, per axis, per value (sorted): the aggregate of those rows; rows without a value are left
+        out, and an axis no row has a value of."""
+        codes, flags, values, present = self._arrays()
+        interrupt = np.isin(codes[0], [self._names[0][c] for c in INTERRUPT_CONDITIONS if c in self._names[0]])
+        out: dict[str, dict[str, dict[str, ConditionAggregate]]] = {}
+        for condition, rows in self._conditions():
+            out[condition] = {}
+            for axis, names, column in zip(self.axes, self._names[1:], codes[1:], strict=True):
+                in_condition = column[rows]
+                groups = {name: rows[in_condition == code] for name, code in names.items()}
+                groups = {name: at for name, at in groups.items() if len(at)}
+                if groups:
+                    out[condition][axis] = {
+                        v: self._aggregate(groups[v], interrupt, flags, values, present) for v in sorted(groups)
+                    }
+        return out
 
 
 def timing_of(items: Sequence[ItemScore]) -> Timing | None:
@@ -69,85 +225,29 @@ def timing_of(items: Sequence[ItemScore]) -> Timing | None:
 
     FDB's latency averages over take-over rows and its stop latency over rows with an overlap (as FDB's scripts
     do); zbb's answer latency over take-over rows, its claim stop latency over every row with audio."""
-    measured = [s for s in items if any(getattr(s, f) is not None for f in _TIMING_FIELDS)]
-    if not measured:
-        return None
-    takeovers = [s.takeover for s in measured if s.takeover is not None]
-    onsets = [s.talking_at_onset for s in measured if s.talking_at_onset is not None]
-    latency, latency_n = _mean_n(s.latency_s for s in measured if s.takeover)
-    stop, stop_n = _mean_n(s.stop_latency_s for s in measured)
-    answer, answer_n = _mean_n(s.answer_latency_s for s in measured)
-    claim_stop, claim_stop_n = _mean_n(s.claim_stop_latency_s for s in measured)
-    return Timing(
-        n_measured=len(measured),
-        takeover=rate_of(takeovers) if takeovers else None,
-        latency_s=latency,
-        latency_n=latency_n,
-        stop_latency_s=stop,
-        stop_latency_n=stop_n,
-        answer_latency_s=answer,
-        answer_latency_n=answer_n,
-        claim_stop_latency_s=claim_stop,
-        claim_stop_latency_n=claim_stop_n,
-        talking_at_onset=rate_of(onsets) if onsets else None,
-    )
+    return ScoreColumns.of(items).aggregate().timing
 
 
 def valid_interruptions_of(items: Sequence[ItemScore]) -> ValidInterruptions | None:
     """Correctness and IWOR on the interrupt rows where the model was talking at the claim's onset; None for a
     condition without interruptions or without audio (nothing says whether the model was talking)."""
-    if not any(s.condition in INTERRUPT_CONDITIONS and s.talking_at_onset is not None for s in items):
-        return None
-    valid = [s for s in items if s.condition in INTERRUPT_CONDITIONS and s.talking_at_onset]
-    return ValidInterruptions(
-        n=len(valid),
-        correctness=rate_of([s.correct for s in valid]),
-        iwor=rate_of([s.subject_hit for s in valid]),
-    )
+    return ScoreColumns.of(items).aggregate().valid_interruptions
 
 
 def aggregate(items: Sequence[ItemScore]) -> ConditionAggregate:
     """Corpus figures of a set of scored rows (normally one condition of one run)."""
-    return ConditionAggregate(
-        n=len(items),
-        correctness=rate_of([s.correct for s in items]),
-        iwor=rate_of([s.subject_hit for s in items]),
-        no_answer=rate_of([s.stance == "no_answer" for s in items]),
-        timing=timing_of(items),
-        missing=sum(s.missing for s in items),
-        valid_interruptions=valid_interruptions_of(items),
-    )
-
-
-def _by_condition(items: Iterable[ItemScore]) -> dict[str, list[ItemScore]]:
-    groups: dict[str, list[ItemScore]] = defaultdict(list)
-    for s in items:
-        groups[s.condition].append(s)
-    order = {c: i for i, c in enumerate(CONDITIONS)}
-    return {c: groups[c] for c in sorted(groups, key=lambda c: (order.get(c, len(order)), c))}
+    return ScoreColumns.of(items).aggregate()
 
 
 def aggregates_by_condition(items: Iterable[ItemScore]) -> dict[str, ConditionAggregate]:
-    return {c: aggregate(rows) for c, rows in _by_condition(items).items()}
+    return ScoreColumns.of(items).aggregates_by_condition()
 
 
 def breakdowns(
     items: Iterable[ItemScore], axes: Sequence[str] = BREAKDOWN_AXES
 ) -> dict[str, dict[str, dict[str, ConditionAggregate]]]:
     """Per condition, per axis (category, voice, label), per value: the aggregate of those rows."""
-    out: dict[str, dict[str, dict[str, ConditionAggregate]]] = {}
-    for condition, rows in _by_condition(items).items():
-        out[condition] = {}
-        for axis in axes:
-            groups: dict[str, list[ItemScore]] = defaultdict(list)
-            for s in rows:
-                value = getattr(s, axis)
-                if value is None:
-                    continue
-                groups[str(value).lower() if isinstance(value, bool) else str(value)].append(s)
-            if groups:
-                out[condition][axis] = {v: aggregate(groups[v]) for v in sorted(groups)}
-    return out
+    return ScoreColumns.of(items, axes).breakdowns()
 
 
 def metric_value(agg: ConditionAggregate, metric: str = "correctness") -> float:

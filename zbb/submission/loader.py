@@ -16,6 +16,8 @@ import difflib
 import io
 import os
 import re
+import sys
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -24,7 +26,7 @@ import numpy as np
 
 from zbb.errors import AudioError, Problem, SubmissionError
 from zbb.gcpause import gc_paused
-from zbb.io import JsonInputError, jsonl_objects, read_json
+from zbb.io import JsonInputError, jsonl_line, jsonl_objects_at, read_json
 from zbb.records import Clip, Response, RunMeta, WordTiming
 from zbb.submission.files import FileTooLarge, Limits, SubmissionFiles
 from zbb.timing import ItemTiming, item_timing, segments_from_runs, vad_segments_from_runs, voiced_runs
@@ -32,6 +34,7 @@ from zbb.timing import ItemTiming, item_timing, segments_from_runs, vad_segments
 if TYPE_CHECKING:
     from zbb.asr.base import AsrEngine
     from zbb.dataset import ZbbDataset
+    from zbb.submission.schema import ResponseLine
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg")
 FDB_FILES = ("output.wav", "output.json")
@@ -62,7 +65,7 @@ class Submission:
     source: str
     layout: str  # "transcript" | "audio" | "fdb"
     meta: RunMeta
-    responses: dict[Key, Response]
+    responses: Mapping[Key, Response]  # transcripts: read from the checked file's text when asked for
     timings: dict[Key, ItemTiming] = field(default_factory=dict)
     missing: list[Key] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -86,7 +89,8 @@ class _Inspection:
 
     layout: str = "transcript"
     meta: RunMeta | None = None
-    lines: dict[Key, Response] = field(default_factory=dict)
+    lines: Mapping[Key, Response] = field(default_factory=dict)
+    words: dict[Key, tuple[WordTiming, ...]] = field(default_factory=dict)  # of the lines that give word times
     audio: dict[Key, _AudioRow] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -147,6 +151,40 @@ def _shown(text: str, limit: int = 80) -> str:
     return shown if len(shown) <= limit else shown[: limit - 4] + "...'"
 
 
+def _response_of(line: ResponseLine) -> Response:
+    words = tuple(w.to_record() for w in line.words) if line.words is not None else None
+    return Response(id=line.id, condition=line.condition, response=line.response.strip(), words=words)
+
+
+class JsonlResponses(Mapping[Key, Response]):
+    """The responses of a checked responses.jsonl by (id, condition), each read from the file's text when asked
+    for. Only the text and where each row's line starts are kept: a Response per row, held from loading to
+    scoring, took several times the memory of its line (a million-row submission)."""
+
+    def __init__(self, text: str, name: str):
+        self._text = text
+        self._name = name
+        self._at: dict[Key, int] = {}
+
+    def add(self, key: Key, offset: int) -> None:
+        self._at[key] = offset
+
+    def __getitem__(self, key: Key) -> Response:
+        from zbb.submission.schema import ResponseLine
+
+        offset = self._at[key]
+        return _response_of(ResponseLine.model_validate(read_json(jsonl_line(self._text, offset), self._name)))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._at
+
+    def __iter__(self) -> Iterator[Key]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+
 @gc_paused()  # a record or two per line, no cycles: see zbb/gcpause.py
 def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: dict[Key, str]) -> None:
     from pydantic import ValidationError
@@ -168,7 +206,8 @@ def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: dict[Key, st
         )
         return
     cap = files.limits.max_reply_chars
-    for lineno, data in jsonl_objects(text, base, ins.problems, max_problems=files.limits.max_problems):
+    kept = ins.lines = JsonlResponses(text, base)
+    for lineno, offset, data in jsonl_objects_at(text, base, ins.problems, max_problems=files.limits.max_problems):
         if _stopped(files, ins):
             return
         where = f"{base}:{lineno}"
@@ -196,8 +235,11 @@ def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: dict[Key, st
                 )
             )
             continue
-        words = tuple(w.to_record() for w in line.words) if line.words is not None else None
-        ins.lines[key] = Response(id=line.id, condition=line.condition, response=line.response.strip(), words=words)
+        kept.add((line.id, sys.intern(line.condition)), offset)  # one string per condition, not one per row
+        if line.words is not None:
+            words = _response_of(line).words
+            if words is not None:
+                ins.words[key] = words
 
 
 def _stopped(files: SubmissionFiles, ins: _Inspection) -> bool:
@@ -343,7 +385,7 @@ def _check_against_dataset(
             )
             continue
         if cond not in row_ids:
-            row_ids[cond] = {c.id for c in dataset.clips(cond)}
+            row_ids[cond] = set(dataset.row_ids(cond))  # the id column only: a Clip per row is far larger
         ids = row_ids[cond]
         if item not in ids:
             hint = _suggest(item, sorted(ids), budget)
@@ -354,13 +396,13 @@ def _check_against_dataset(
                 )
             )
             continue
-        line = ins.lines.get((item, cond))
-        why = _word_time_problem(line.words, dataset.clip(cond, item)) if line is not None else None
+        words = ins.words.get((item, cond))
+        why = _word_time_problem(words, dataset.clip(cond, item)) if words is not None else None
         if why:
             ins.problems.append(Problem(f"{where} [{item}]", why))
         answered.setdefault(cond, set()).add(item)
     for cond, got in sorted(answered.items()):
-        lacking = [c.id for c in dataset.clips(cond) if c.id not in got]
+        lacking = [i for i in dataset.row_ids(cond) if i not in got]
         if not lacking:
             continue
         ins.missing.extend((i, cond) for i in lacking)
@@ -587,7 +629,7 @@ def _check_rows(
     files: SubmissionFiles, dataset: ZbbDataset, ins: _Inspection, *, want_window: bool
 ) -> dict[Key, _Loaded]:
     loaded: dict[Key, _Loaded] = {}
-    known = {cond: {c.id for c in dataset.clips(cond)} for cond in dataset.conditions()}
+    known = {cond: set(dataset.row_ids(cond)) for cond in dataset.conditions()}
     for key, row in sorted(ins.audio.items()):
         item, cond = key
         if item not in known.get(cond, ()):
@@ -672,17 +714,18 @@ def load_submission(
         source = files.name
     if ins.problems or ins.meta is None:
         raise SubmissionError(f"{source}: submission refused", ins.problems)
-    responses: dict[Key, Response] = {}
     timings: dict[Key, ItemTiming] = {}
     asr_label = None
-    for key, line in ins.lines.items():
-        responses[key] = line
-        if line.words is not None:
-            clip = dataset.clip(key[1], key[0])
-            timings[key] = _item_timing(clip, words=line.words)
+    for key, words in ins.words.items():
+        timings[key] = _item_timing(dataset.clip(key[1], key[0]), words=words)
+    responses: Mapping[Key, Response] = ins.lines
     asr_grade = None
     if loaded:
-        asr_label, asr_grade = _transcribe(loaded, dataset, asr, responses, timings, workers=workers, progress=progress)
+        transcribed: dict[Key, Response] = {}
+        asr_label, asr_grade = _transcribe(
+            loaded, dataset, asr, transcribed, timings, workers=workers, progress=progress
+        )
+        responses = transcribed
     return Submission(
         source=source,
         layout=ins.layout,

@@ -1,0 +1,214 @@
+"""`zbb score` writes the result as it scores (`score_submission_to_file`): the file must be the one
+`save_result(score_submission(...))` writes, and a refused or failed run must leave no file (or the earlier one)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from test_score_helpers import make_clips, small_dataset, write_transcripts
+
+from zbb.cli import main
+from zbb.dataset import open_dataset
+from zbb.errors import SubmissionError, ZbbError
+from zbb.results import ResultWriter, load_result, save_result
+from zbb.score import scorer
+from zbb.score.scorer import score_submission, score_submission_to_file
+
+REPLIES = ["yes, that's right", "no, not at all", "hmm, what?", "yeah the {s} does", "nope, the {s} doesn't", ""]
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch):
+    """Both runs of a comparison say the same scoring time (the one field that differs between two runs)."""
+    monkeypatch.setattr(scorer, "_utc_now", lambda: "2026-01-01T00:00:00Z")
+
+
+def transcript_lines(ds, *, words: bool = False, skip: int = 0) -> list[dict]:
+    """Every row of `ds` answered (varied replies, some with word times), less the last `skip` rows."""
+    lines = []
+    for cond in ds.conditions():
+        for i, c in enumerate(ds.clips(cond)):
+            line = {"id": c.id, "condition": cond, "response": REPLIES[i % len(REPLIES)].format(s=c.subject.lower())}
+            if not line["response"]:
+                line["silent"] = True
+            elif words and i % 2:
+                line["words"] = [
+                    {"word": w, "start": round(c.end_s + 0.3 + 0.4 * k, 3), "end": round(c.end_s + 0.6 + 0.4 * k, 3)}
+                    for k, w in enumerate(line["response"].split())
+                ]
+            lines.append(line)
+    return lines[: len(lines) - skip]
+
+
+def assert_streamed_equals_in_memory(sub, ds_path, tmp_path, **options) -> None:
+    expected = save_result(score_submission(sub, ds_path, **options), tmp_path / "in-memory.json")
+    streamed = tmp_path / "streamed.json"
+    head = score_submission_to_file(sub, ds_path, streamed, **options)
+    assert streamed.read_bytes() == expected.read_bytes()
+    loaded = load_result(streamed)
+    assert loaded == load_result(expected) and len(loaded.items) > 0
+    assert head.items == () and head.aggregates == loaded.aggregates and head.breakdowns == loaded.breakdowns
+
+
+def test_streamed_result_is_the_in_memory_result_on_a_built_dataset(tiny_dataset, tmp_path):
+    ds = open_dataset(tiny_dataset)
+    sub = write_transcripts(tmp_path / "sub", {"model": "Toy"}, transcript_lines(ds, words=True))
+    assert_streamed_equals_in_memory(sub, tiny_dataset, tmp_path)
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 1000])
+def test_streamed_result_is_the_same_in_any_chunk_size_and_with_missing_rows(tmp_path, monkeypatch, chunk):
+    monkeypatch.setattr(scorer, "SCORE_CHUNK_ROWS", chunk)
+    ds = small_dataset(tmp_path / "ds")
+    sub = write_transcripts(tmp_path / "sub", {"model": "Toy"}, transcript_lines(ds, words=True, skip=2))
+    assert_streamed_equals_in_memory(sub, ds.root, tmp_path, allow_partial=True)
+    saved = json.loads((tmp_path / "streamed.json").read_text())
+    assert saved["aggregates"]["interrupt_buffered"]["missing"] == 2
+    assert len(saved["items"]) == len(make_clips()) and saved["items"][-1]["source"] == "missing"
+
+
+def test_result_writer_writes_save_results_bytes_for_committed_results(tmp_path):
+    """Every result shipped in submissions/ (with and without items) comes out byte for byte as save_result
+    writes it, whichever pieces the items are added in."""
+    import dataclasses
+    from pathlib import Path
+
+    shipped = sorted(Path(__file__).parents[1].glob("submissions/*.json"))
+    assert shipped
+    for path in shipped[:8]:
+        result = load_result(path)
+        expected = save_result(result, tmp_path / "a.json").read_bytes()
+        with ResultWriter(tmp_path / "b.json") as writer:
+            for start in range(0, len(result.items), 500):
+                writer.add(result.items[start : start + 500])
+            writer.finish(dataclasses.replace(result, items=()))
+        assert (tmp_path / "b.json").read_bytes() == expected, path.name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "b.json"]  # no spool left
+
+
+def _cases(ds) -> dict[str, list[dict]]:
+    good = transcript_lines(ds)
+    return {
+        "duplicate row": [*good, dict(good[3], response="no")],
+        "unknown row": [*good, {"id": "no-such-item", "condition": "interrupt", "response": "yes"}],
+        "missing rows": good[:-3],
+    }
+
+
+@pytest.mark.parametrize("case", ["duplicate row", "unknown row", "missing rows"])
+def test_a_refused_submission_leaves_the_earlier_result_and_nothing_else(tmp_path, capsys, case):
+    ds = small_dataset(tmp_path / "ds")
+    out = tmp_path / "results" / "toy.json"
+    out.parent.mkdir()
+    out.write_text("earlier result\n")
+    sub = write_transcripts(tmp_path / "sub", {"model": "Toy"}, _cases(ds)[case])
+    assert main(["score", str(sub), "--dataset", str(ds.root), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert {"duplicate row": "duplicate row", "unknown row": "unknown id", "missing rows": "rows missing"}[case] in err
+    assert out.read_text() == "earlier result\n" and [p.name for p in out.parent.iterdir()] == ["toy.json"]
+
+
+def test_a_nan_figure_met_mid_way_names_the_field_and_leaves_the_earlier_file(tmp_path, monkeypatch):
+    """A NaN in the last chunk's timings (earlier chunks already spooled): the error save_result gives, no file."""
+    import zbb.submission.loader as loader
+
+    monkeypatch.setattr(scorer, "SCORE_CHUNK_ROWS", 2)
+    real = loader._item_timing
+    last = make_clips()[-1]
+
+    def timing(clip, **measured):
+        got = real(clip, **measured)
+        return got if (clip.id, clip.condition) != (last.id, last.condition) else type(got)(latency_s=math.nan)
+
+    monkeypatch.setattr(loader, "_item_timing", timing)
+    ds = small_dataset(tmp_path / "ds")
+    lines = transcript_lines(ds)
+    lines[-1]["words"] = [{"word": "yes", "start": last.end_s + 0.2, "end": last.end_s + 0.5}]
+    sub = write_transcripts(tmp_path / "sub", {"model": "Toy"}, lines)
+    out = tmp_path / "out" / "toy.json"
+    out.parent.mkdir()
+    with pytest.raises(ZbbError) as in_memory:
+        save_result(score_submission(sub, ds), out)
+    out.write_text("earlier result\n")
+    with pytest.raises(ZbbError) as streamed:
+        score_submission_to_file(sub, ds, out)
+    assert str(streamed.value) == str(in_memory.value)
+    assert f"items[{len(lines) - 1}].latency_s = nan" in str(streamed.value)
+    assert out.read_text() == "earlier result\n" and [p.name for p in out.parent.iterdir()] == ["toy.json"]
+
+
+def test_a_judge_failure_mid_way_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(scorer, "SCORE_CHUNK_ROWS", 4)
+    ds = small_dataset(tmp_path / "ds")
+    sub = write_transcripts(tmp_path / "sub", {"model": "Toy"}, transcript_lines(ds))
+    real, calls = scorer._judge_chunk, []
+
+    def judge_chunk(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise SubmissionError("judge returned the wrong number of verdicts", [])
+        return real(*args)
+
+    monkeypatch.setattr(scorer, "_judge_chunk", judge_chunk)
+    with pytest.raises(SubmissionError):
+        score_submission_to_file(sub, ds, tmp_path / "out" / "toy.json")
+    assert len(calls) == 3 and list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.parametrize("batch_rows", [1, 2, 1000])
+def test_dataset_rows_read_in_batches_are_the_rows(tiny_dataset, batch_rows):
+    whole = open_dataset(tiny_dataset)
+    for cond in whole.conditions():
+        fresh = open_dataset(tiny_dataset)  # nothing cached: read from the shards
+        batches = list(fresh.iter_clips(cond, batch_rows))
+        assert [c for b in batches for c in b] == whole.clips(cond)
+        assert max(len(b) for b in batches) <= batch_rows and not fresh._clips  # nothing kept
+        assert fresh.row_ids(cond) == [c.id for c in whole.clips(cond)] == whole.row_ids(cond)
+        assert [c for b in whole.iter_clips(cond, batch_rows) for c in b] == whole.clips(cond)  # from the cache
+
+
+def test_a_corrupt_shard_read_in_batches_is_a_dataset_error(tmp_path):
+    from zbb.errors import DatasetError
+
+    ds = small_dataset(tmp_path / "ds")
+    shard = next((ds.root / "interrupt").glob("*.parquet"))
+    shard.write_bytes(b"PAR1 not parquet at all PAR1")
+    with pytest.raises(DatasetError, match=rf"{shard}: not a readable ZBB parquet shard"):
+        list(open_dataset(ds.root).iter_clips("interrupt", 2))
+    with pytest.raises(DatasetError, match="not a readable ZBB parquet shard"):
+        open_dataset(ds.root).row_ids("interrupt")
+
+
+def test_transcript_responses_are_read_from_the_checked_text_as_they_were_parsed(tmp_path):
+    """The loader keeps a transcript file's text and each row's offset; reading a row back gives the Response the
+    line holds (stripped reply, word times), whatever the line endings, blank lines, BOM or non-ASCII text."""
+    from zbb.records import Response, WordTiming
+    from zbb.submission import load_submission
+    from zbb.submission.loader import JsonlResponses
+
+    ds = small_dataset(tmp_path / "ds", conditions=("interrupt",))
+    clips = ds.clips("interrupt")
+    replies = ["  oui, c'est vrai — 真的 ", "no", "", "yes the owl\\u00e9", "maybe", "\\ud83d\\ude00 sure"]
+    lines, expected = [], {}
+    for i, c in enumerate(clips):
+        reply = json.loads(f'"{replies[i % len(replies)]}"')
+        line = {"id": c.id, "condition": c.condition, "response": reply, **({"silent": True} if not reply else {})}
+        words = None
+        if i % 3 == 0 and reply:
+            line["words"] = [{"word": "w", "start": c.end_s + 0.1, "end": c.end_s + 0.4}]
+            words = (WordTiming("w", c.end_s + 0.1, c.end_s + 0.4),)
+        lines.append(json.dumps(line, ensure_ascii=i % 2 == 0))
+        expected[(c.id, c.condition)] = Response(c.id, c.condition, reply.strip(), words=words)
+    text = "\ufeff" + "\r\n".join(lines[:3]) + "\r\n\r\n" + "\n".join(lines[3:])  # no newline at the end
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "meta.json").write_text(json.dumps({"model": "Toy"}))
+    (sub / "responses.jsonl").write_text(text, encoding="utf-8")
+    loaded = load_submission(sub, ds)
+    assert isinstance(loaded.responses, JsonlResponses)
+    assert list(loaded.responses) == list(expected)  # file order
+    assert dict(loaded.responses) == expected
+    assert set(loaded.timings) == {k for k, r in expected.items() if r.words}
+    assert ("no-such", "interrupt") not in loaded.responses and len(loaded.responses) == len(clips)
