@@ -34,7 +34,6 @@ from zbb.timing import ItemTiming, item_timing, segments_from_runs, vad_segments
 if TYPE_CHECKING:
     from zbb.asr.base import AsrEngine
     from zbb.dataset import ZbbDataset
-    from zbb.submission.schema import ResponseLine
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg")
 FDB_FILES = ("output.wav", "output.json")
@@ -151,29 +150,27 @@ def _shown(text: str, limit: int = 80) -> str:
     return shown if len(shown) <= limit else shown[: limit - 4] + "...'"
 
 
-def _response_of(line: ResponseLine) -> Response:
-    words = tuple(w.to_record() for w in line.words) if line.words is not None else None
-    return Response(id=line.id, condition=line.condition, response=line.response.strip(), words=words)
-
-
 class JsonlResponses(Mapping[Key, Response]):
     """The responses of a checked responses.jsonl by (id, condition), each read from the file's text when asked
     for. Only the text and where each row's line starts are kept: a Response per row, held from loading to
-    scoring, took several times the memory of its line (a million-row submission)."""
+    scoring, took several times the memory of its line (a million-row submission). A line is read back with plain
+    `json.loads`: the loader has already checked it (strict JSON, the schema), and its word times are kept apart
+    (`words`, the few lines that give them), so reading it back costs a JSON parse, not a second validation."""
 
-    def __init__(self, text: str, name: str):
+    def __init__(self, text: str, name: str, words: Mapping[Key, tuple[WordTiming, ...]]):
         self._text = text
         self._name = name
+        self._words = words
         self._at: dict[Key, int] = {}
 
     def add(self, key: Key, offset: int) -> None:
         self._at[key] = offset
 
     def __getitem__(self, key: Key) -> Response:
-        from zbb.submission.schema import ResponseLine
+        import json
 
-        offset = self._at[key]
-        return _response_of(ResponseLine.model_validate(read_json(jsonl_line(self._text, offset), self._name)))
+        reply = json.loads(jsonl_line(self._text, self._at[key]))["response"]
+        return Response(id=key[0], condition=key[1], response=reply.strip(), words=self._words.get(key))
 
     def __contains__(self, key: object) -> bool:
         return key in self._at
@@ -206,7 +203,7 @@ def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: dict[Key, st
         )
         return
     cap = files.limits.max_reply_chars
-    kept = ins.lines = JsonlResponses(text, base)
+    kept = ins.lines = JsonlResponses(text, base, ins.words)
     for lineno, offset, data in jsonl_objects_at(text, base, ins.problems, max_problems=files.limits.max_problems):
         if _stopped(files, ins):
             return
@@ -237,9 +234,7 @@ def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: dict[Key, st
             continue
         kept.add((line.id, sys.intern(line.condition)), offset)  # one string per condition, not one per row
         if line.words is not None:
-            words = _response_of(line).words
-            if words is not None:
-                ins.words[key] = words
+            ins.words[key] = tuple(w.to_record() for w in line.words)
 
 
 def _stopped(files: SubmissionFiles, ins: _Inspection) -> bool:
