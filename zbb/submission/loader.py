@@ -55,6 +55,13 @@ MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8000, 384_000
 ASR_MARGIN_S = 0.3  # decode this much before the first and past the last voiced sample
 
 Key = tuple[str, str]  # (id, condition)
+#: Where each row was given: a file, or (an int) the line of responses.jsonl, made a location only when shown (a
+#: "file:line" string per row was a quarter of a million-row submission's memory while it loaded).
+Seen = dict[Key, str | int]
+
+
+def _place(files: SubmissionFiles, at: str | int) -> str:
+    return f"{files.where('responses.jsonl')}:{at}" if isinstance(at, int) else at
 
 
 @dataclass
@@ -183,7 +190,7 @@ class JsonlResponses(Mapping[Key, Response]):
 
 
 @gc_paused()  # a record or two per line, no cycles: see zbb/gcpause.py
-def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: dict[Key, str]) -> None:
+def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: Seen) -> None:
     from pydantic import ValidationError
 
     from zbb.submission.schema import MAX_ID_CHARS, MAX_NAME_CHARS, ResponseLine, describe_errors
@@ -212,7 +219,7 @@ def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: dict[Key, st
         item = raw_id if isinstance(raw_id, str) and 0 < len(raw_id) <= MAX_ID_CHARS else None
         label = f"{where} [{item}]" if item else where
         if item and isinstance(raw_condition, str) and len(raw_condition) <= MAX_NAME_CHARS:
-            seen.setdefault((item, raw_condition), where)  # present, if bad: not also reported missing
+            seen.setdefault((item, raw_condition), lineno)  # present, if bad: not also reported missing
         reply = data.get("response")
         if isinstance(reply, str) and len(reply) > cap:
             ins.problems.append(
@@ -225,10 +232,11 @@ def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: dict[Key, st
             ins.problems.extend(Problem(label, m) for m in describe_errors(exc))
             continue
         key = (line.id, line.condition)
-        if seen.get(key, where) != where:
+        if seen.get(key, lineno) != lineno:
             ins.problems.append(
                 Problem(
-                    f"{where} [{line.id}]", f"duplicate row ({line.id}, {line.condition}); first given at {seen[key]}"
+                    f"{where} [{line.id}]",
+                    f"duplicate row ({line.id}, {line.condition}); first given at {_place(files, seen[key])}",
                 )
             )
             continue
@@ -255,7 +263,7 @@ def _stopped(files: SubmissionFiles, ins: _Inspection) -> bool:
 
 # ----------------------------------------------------------------------------------------------- layout
 def _classify(
-    files: SubmissionFiles, ins: _Inspection, condition: str | None, dataset_conditions: list[str], seen: dict[Key, str]
+    files: SubmissionFiles, ins: _Inspection, condition: str | None, dataset_conditions: list[str], seen: Seen
 ) -> None:
     """Sort every path into a layout; unknown files are warnings, mixed layouts a problem."""
     layouts: set[str] = set()
@@ -272,7 +280,9 @@ def _classify(
             layouts.add("audio")
             key = (PurePosixPath(parts[2]).stem, parts[1])
             if key in seen:
-                ins.problems.append(Problem(files.where(rel), f"duplicate row {key}: also given as {seen[key]}"))
+                ins.problems.append(
+                    Problem(files.where(rel), f"duplicate row {key}: also given as {_place(files, seen[key])}")
+                )
                 continue
             seen[key] = files.where(rel)
             ins.audio[key] = _AudioRow(key=key, rel=rel, json_rel=None)
@@ -361,15 +371,16 @@ def _word_time_problem(words: tuple[WordTiming, ...] | None, clip: Clip) -> str 
 
 
 def _check_against_dataset(
-    dataset: ZbbDataset, ins: _Inspection, seen: dict[Key, str], allow_partial: bool, files: SubmissionFiles
+    dataset: ZbbDataset, ins: _Inspection, seen: Seen, allow_partial: bool, files: SubmissionFiles
 ) -> None:
     conditions = dataset.conditions()
     answered: dict[str, set[str]] = {}
     row_ids: dict[str, set[str]] = {}  # per condition, built once: a set per response line made checking quadratic
     budget = [MAX_SUGGESTIONS]
-    for (item, cond), where in sorted(seen.items()):
+    for (item, cond), at in sorted(seen.items()):
         if _stopped(files, ins):
             return
+        where = _place(files, at)
         if cond not in conditions:
             hint = _suggest(cond, conditions, budget)
             ins.problems.append(
@@ -433,7 +444,7 @@ def _inspect(files: SubmissionFiles, dataset: ZbbDataset, *, condition: str | No
     if files.problems and not files.paths():
         return ins  # the whole submission was refused (not a zip, too big): the rest would only be noise
     _read_meta(files, ins)
-    seen: dict[Key, str] = {}
+    seen: Seen = {}
     _classify(files, ins, condition, dataset.conditions(), seen)
     if len(ins.audio) > files.limits.max_rows:
         ins.problems.append(
