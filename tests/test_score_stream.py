@@ -215,3 +215,120 @@ def test_transcript_responses_are_read_from_the_checked_text_as_they_were_parsed
     assert dict(loaded.responses) == expected
     assert set(loaded.timings) == {k for k, r in expected.items() if r.words}
     assert ("no-such", "interrupt") not in loaded.responses and len(loaded.responses) == len(clips)
+
+
+def _scored_once(tmp_path):
+    """A dataset, a valid submission and (scored once) a real earlier result `results/toy.json`."""
+    ds = small_dataset(tmp_path / "ds")
+    sub = write_transcripts(tmp_path / "sub", {"model": "Toy"}, transcript_lines(ds))
+    out = tmp_path / "results" / "toy.json"
+    score_submission_to_file(sub, ds.root, out)
+    return ds, sub, out
+
+
+@pytest.mark.parametrize(
+    "case", ["folder", "fifo", "under a file", "own responses.jsonl", "own meta.json", "own zip", "dataset file"]
+)
+def test_an_out_that_cannot_take_the_result_is_refused_before_any_work(tmp_path, monkeypatch, capsys, case):
+    """`--out` at a folder (found only when the finished file was renamed onto it, after every row was scored), a
+    device or FIFO (renamed over: as root, `--out /dev/full` replaced the device node), or one of the submission's
+    or dataset's own files (silently replaced by the result) is one clear error before anything is loaded."""
+    import os
+    import zipfile
+
+    ds, sub, _ = _scored_once(tmp_path)
+    with zipfile.ZipFile(tmp_path / "sub.zip", "w") as zf:
+        for name in ("meta.json", "responses.jsonl"):
+            zf.write(sub / name, name)
+    (tmp_path / "folder").mkdir()
+    os.mkfifo(tmp_path / "fifo")
+    submission, out, expected = sub, tmp_path / case, "is a folder"
+    if case == "fifo":
+        expected = "not a regular file"
+    elif case == "under a file":
+        out, expected = sub / "meta.json" / "toy.json", "cannot write the result file here (Not a directory)"
+    elif case.startswith("own ") and case != "own zip":
+        out, expected = sub / case.removeprefix("own "), f"is a file of {sub}"
+    elif case == "own zip":
+        submission = out = tmp_path / "sub.zip"
+        expected = f"is a file of {submission}"
+    elif case == "dataset file":
+        out = next((ds.root / "interrupt").glob("*.parquet"))
+        expected = f"is a file of {ds.root}"
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and not p.is_fifo()}
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("the submission was loaded before --out was checked")
+
+    monkeypatch.setattr(scorer, "_load", no_loading)
+    argv = ["score", str(submission), "--dataset", str(ds.root), "--out", str(out), "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err == f"zbb score: error: {out}: {expected}" + err.split(expected, 1)[1] and err.count("\n") == 1
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and not p.is_fifo()} == before
+
+
+class _FullDisk:
+    """A spool file whose writes fail with ENOSPC once `room` bytes were written (and whose close then fails too,
+    as a buffered file's final flush would)."""
+
+    def __init__(self, real, room: int):
+        self.real, self.room, self.failed = real, room, False
+
+    def write(self, data: bytes) -> int:
+        import errno
+
+        self.room -= len(data)
+        if self.room < 0:
+            self.failed = True
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return self.real.write(data)
+
+    def close(self) -> None:
+        import errno
+
+        self.real.close()
+        if self.failed:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+@pytest.mark.parametrize("where", ["spool full mid-way", "spool not creatable", "read-only folder", "interrupted"])
+def test_a_write_failure_mid_way_is_one_line_and_leaves_the_earlier_result_and_no_spool(
+    tmp_path, monkeypatch, capsys, where
+):
+    import errno
+    import tempfile
+
+    import zbb.results
+
+    ds, sub, out = _scored_once(tmp_path)
+    earlier = out.read_bytes()
+    monkeypatch.setattr(scorer, "SCORE_CHUNK_ROWS", 2)
+    real = tempfile.NamedTemporaryFile
+    if where == "spool full mid-way":
+        spool = lambda *a, **k: _FullDisk(real(*a, **k), room=3000)  # noqa: E731
+        expected = f"zbb score: error: no space left on device while writing {out}\n"
+    elif where == "spool not creatable":
+        spool = lambda *a, **k: (_ for _ in ()).throw(OSError(errno.EDQUOT, "Disk quota exceeded"))  # noqa: E731
+        expected = f"zbb score: error: no space left on device while writing {out}\n"
+    elif where == "read-only folder":
+        spool = lambda *a, **k: (_ for _ in ()).throw(PermissionError(errno.EACCES, "Permission denied"))  # noqa: E731
+        expected = f"zbb score: error: {out}: cannot write the result file (Permission denied)\n"
+    else:
+        spool, calls, judge = real, [], scorer._judge_chunk
+
+        def interrupted(*args):
+            calls.append(1)
+            if len(calls) == 3:
+                raise KeyboardInterrupt
+            return judge(*args)
+
+        monkeypatch.setattr(scorer, "_judge_chunk", interrupted)
+        expected = "zbb score: interrupted\n"
+    monkeypatch.setattr(zbb.results.tempfile, "NamedTemporaryFile", spool)
+    rc = main(["score", str(sub), "--dataset", str(ds.root), "--out", str(out), "--quiet"])
+    assert (rc, capsys.readouterr().err) == (130 if where == "interrupted" else 2, expected)
+    assert out.read_bytes() == earlier and [p.name for p in out.parent.iterdir()] == ["toy.json"]

@@ -330,8 +330,13 @@ def score_submission_to_file(
     and reads a chunk's responses from it), the dataset's row ids and those columns. `out` is replaced only by a
     complete file. Returns the result without its items.
     """
-    from zbb.results import ResultWriter
+    from zbb.dataset import ZbbDataset
+    from zbb.results import ResultWriter, check_result_path
 
+    # Before any work: a folder, a device or a file of the submission or dataset given as `out` is refused now,
+    # not after every row has been transcribed and scored.
+    local = dataset.root if isinstance(dataset, ZbbDataset) else dataset
+    check_result_path(out, keep=[path, *([local] if os.path.exists(local) else [])])
     ds, sub, conditions = _load(path, dataset, asr=asr, allow_partial=allow_partial, notes=notes, limits=limits)
     by_key, timings = sub.responses, sub.timings
     row_sets = {cond: set(ds.row_ids(cond)) for cond in conditions}
