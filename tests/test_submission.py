@@ -251,3 +251,27 @@ def test_rows_past_the_limit_are_refused_before_parsing_and_the_limit_can_be_rai
     assert "--max-rows" in capsys.readouterr().err and not out.exists()
     assert main(["score", str(path), "--dataset", str(ds.root), "--max-rows", "6", "--out", str(out), "--quiet"]) == 0
     assert main(["validate", str(path), "--dataset", str(ds.root), "--max-rows", "5"]) == 1
+
+
+def test_unknown_ids_sort_the_dataset_ids_only_for_the_few_suggestions(tmp_path, monkeypatch):
+    """Every unknown id is a problem, but only the first MAX_SUGGESTIONS get a did-you-mean; the ids they are
+    matched against were sorted for every unknown id (quadratic: 40% of refusing 200k unknown ids)."""
+    import builtins
+
+    import zbb.submission.loader as loader
+
+    ds = small_dataset(tmp_path / "ds")
+    lines = [{"id": f"a{k}x", "condition": "interrupt", "response": "yes"} for k in range(40)]
+    path = write_submission(tmp_path / "s", {"meta.json": {"model": "M"}, "responses.jsonl": lines})
+    sorts: list[int] = []
+
+    def counting(values, **kwargs):
+        got = builtins.sorted(values, **kwargs)
+        sorts.append(len(got))
+        return got
+
+    monkeypatch.setattr(loader, "sorted", counting, raising=False)
+    problems = validate_submission(path, ds)
+    unknown = [p for p in problems if "unknown id" in p.message]
+    assert len(unknown) == 40 and 0 < sum("Did you mean" in p.message for p in unknown) <= loader.MAX_SUGGESTIONS
+    assert sorts.count(len(ds.row_ids("interrupt"))) == loader.MAX_SUGGESTIONS

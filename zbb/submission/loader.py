@@ -17,7 +17,7 @@ import io
 import os
 import re
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -343,11 +343,13 @@ def _classify(
 MAX_SUGGESTIONS = 5
 
 
-def _suggest(word: str, choices: list[str], budget: list[int]) -> str:
+def _suggest(word: str, choices: Collection[str], budget: list[int]) -> str:
+    """A did-you-mean for `word` among `choices`, while `budget` lasts. `choices` are sorted here, only then: sorting
+    a condition's ids for every unknown id was 40% of refusing a file of unknown ids (20k-row dataset)."""
     if budget[0] <= 0:
         return ""
     budget[0] -= 1
-    close = difflib.get_close_matches(word, choices, n=1)
+    close = difflib.get_close_matches(word, sorted(choices), n=1)
     return f" Did you mean {close[0]!r}?" if close else ""
 
 
@@ -394,7 +396,7 @@ def _check_against_dataset(
             row_ids[cond] = set(dataset.row_ids(cond))  # the id column only: a Clip per row is far larger
         ids = row_ids[cond]
         if item not in ids:
-            hint = _suggest(item, sorted(ids), budget)
+            hint = _suggest(item, ids, budget)
             ins.problems.append(
                 Problem(
                     f"{where} [{item}]",
