@@ -275,3 +275,24 @@ def test_unknown_ids_sort_the_dataset_ids_only_for_the_few_suggestions(tmp_path,
     unknown = [p for p in problems if "unknown id" in p.message]
     assert len(unknown) == 40 and 0 < sum("Did you mean" in p.message for p in unknown) <= loader.MAX_SUGGESTIONS
     assert sorts.count(len(ds.row_ids("interrupt"))) == loader.MAX_SUGGESTIONS
+
+
+@pytest.mark.parametrize("as_zip", [False, True])
+def test_untrusted_ids_are_escaped_where_a_problem_names_its_row(tmp_path, as_zip):
+    """An id or condition holding a line break, a terminal escape or a bidi control is shown escaped in the
+    problem's location and message (raw, it could forge a line of the error: "- everything is fine")."""
+    ds = small_dataset(tmp_path / "ds")
+    forged = "a1\n  - everything is fine: \x1b[32mOK\x1b[0m"
+    lines = [
+        {"id": forged, "condition": "interrupt", "response": ""},  # invalid line: its label
+        {"id": "a2\u2028x", "condition": "interrupt", "response": "yes"},  # unknown id
+        {"id": "a3\u202e", "condition": "interrupt", "response": "yes"},
+        {"id": "a3\u202e", "condition": "interrupt", "response": "no"},  # duplicate
+        {"id": "a1", "condition": "interrupt\r\n  - forged", "response": "yes"},  # unknown condition
+    ]
+    path = write_submission(tmp_path / "s", {"meta.json": {"model": "M"}, "responses.jsonl": lines}, as_zip=as_zip)
+    problems = validate_submission(path, ds, allow_partial=True)
+    shown = [str(p) for p in problems]
+    assert len(shown) >= 6 and all(s.isprintable() for s in shown), shown
+    assert any("[" + repr(forged)[:76] in s for s in shown)
+    assert any("[" + repr("a3\u202e") + "]: duplicate row (" + repr("a3\u202e") + ", interrupt)" in s for s in shown)

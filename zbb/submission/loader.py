@@ -157,6 +157,13 @@ def _shown(text: str, limit: int = 80) -> str:
     return shown if len(shown) <= limit else shown[: limit - 4] + "...'"
 
 
+def _as_item(text: str) -> str:
+    """An id or condition from a submission as a message shows it where it names the row: as given when every
+    character is printable, else escaped (`_shown`), so that no line break, terminal escape or bidi control in it
+    can forge or hide lines of the error."""
+    return text if text.isprintable() else _shown(text)
+
+
 class JsonlResponses(Mapping[Key, Response]):
     """The responses of a checked responses.jsonl by (id, condition), each read from the file's text when asked
     for. Only the text and where each row's line starts are kept: a Response per row, held from loading to
@@ -217,7 +224,7 @@ def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: Seen) -> Non
         where = f"{base}:{lineno}"
         raw_id, raw_condition = data.get("id"), data.get("condition")
         item = raw_id if isinstance(raw_id, str) and 0 < len(raw_id) <= MAX_ID_CHARS else None
-        label = f"{where} [{item}]" if item else where
+        label = f"{where} [{_as_item(item)}]" if item else where
         if item and isinstance(raw_condition, str) and len(raw_condition) <= MAX_NAME_CHARS:
             seen.setdefault((item, raw_condition), lineno)  # present, if bad: not also reported missing
         reply = data.get("response")
@@ -235,8 +242,9 @@ def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: Seen) -> Non
         if seen.get(key, lineno) != lineno:
             ins.problems.append(
                 Problem(
-                    f"{where} [{line.id}]",
-                    f"duplicate row ({line.id}, {line.condition}); first given at {_place(files, seen[key])}",
+                    f"{where} [{_as_item(line.id)}]",
+                    f"duplicate row ({_as_item(line.id)}, {_as_item(line.condition)}); first given at "
+                    f"{_place(files, seen[key])}",
                 )
             )
             continue
@@ -387,7 +395,7 @@ def _check_against_dataset(
             hint = _suggest(cond, conditions, budget)
             ins.problems.append(
                 Problem(
-                    f"{where} [{item}]",
+                    f"{where} [{_as_item(item)}]",
                     f"unknown condition {_shown(cond)}; the dataset has {', '.join(conditions)}.{hint}",
                 )
             )
@@ -399,7 +407,7 @@ def _check_against_dataset(
             hint = _suggest(item, ids, budget)
             ins.problems.append(
                 Problem(
-                    f"{where} [{item}]",
+                    f"{where} [{_as_item(item)}]",
                     f"unknown id {_shown(item)}: not a row of condition {cond!r} in dataset {dataset.source}.{hint}",
                 )
             )
@@ -407,7 +415,7 @@ def _check_against_dataset(
         words = ins.words.get((item, cond))
         why = _word_time_problem(words, dataset.clip(cond, item)) if words is not None else None
         if why:
-            ins.problems.append(Problem(f"{where} [{item}]", why))
+            ins.problems.append(Problem(f"{where} [{_as_item(item)}]", why))
         answered.setdefault(cond, set()).add(item)
     for cond, got in sorted(answered.items()):
         lacking = [i for i in dataset.row_ids(cond) if i not in got]
