@@ -7,7 +7,9 @@ import json
 import math
 
 import pytest
-from test_score_helpers import make_clips, small_dataset, write_transcripts
+from hypothesis import event, given
+from hypothesis import strategies as st
+from test_score_helpers import SR, make_clips, small_dataset, write_transcripts
 
 from zbb.cli import main
 from zbb.dataset import open_dataset
@@ -332,3 +334,95 @@ def test_a_write_failure_mid_way_is_one_line_and_leaves_the_earlier_result_and_n
     rc = main(["score", str(sub), "--dataset", str(ds.root), "--out", str(out), "--quiet"])
     assert (rc, capsys.readouterr().err) == (130 if where == "interrupted" else 2, expected)
     assert out.read_bytes() == earlier and [p.name for p in out.parent.iterdir()] == ["toy.json"]
+
+
+# Separators and spacing a responses.jsonl may hold around its objects: blank and whitespace-only lines (Unicode
+# line separators included, which str.strip() removes but JSON does not take as whitespace).
+_BLANKS = st.sampled_from(["", " ", "\t", "\r", "\u2028", "\u0085", "\x0c", " \u3000 "])
+_REPLIES = st.one_of(
+    st.sampled_from(
+        ["yes", "no, it does not", "  the cat\u2028 does ", "a\nb\r\nc", "\u00e9\u202e\U0001f600", "x" * 1000]
+    ),
+    st.text(min_size=1, max_size=30),
+)
+
+
+@pytest.fixture(scope="module")
+def stream_ds(tmp_path_factory):
+    return small_dataset(tmp_path_factory.mktemp("stream") / "ds", conditions=("interrupt", "interrupt_buffered"))
+
+
+@given(data=st.data())
+def test_any_layout_of_a_transcript_file_scores_the_same_streamed_as_in_memory(stream_ds, tmp_path_factory, data):
+    """Whatever the line endings, BOM, blank or whitespace-only lines, duplicate JSON keys, escaping and final
+    newline of a responses.jsonl (folder or zip, rows left out with --allow-partial): the streamed file is the
+    in-memory result's file, or both refuse alike; a scored row's reply is what its line says, read independently
+    (split at "\\n", json.loads, strip)."""
+    import zipfile
+
+    tmp = tmp_path_factory.mktemp("case")
+    lines = []
+    for cond in stream_ds.conditions():
+        for c in stream_ds.clips(cond):
+            if data.draw(st.integers(0, 9)) == 0:
+                continue  # a missing row
+            row = {"id": c.id, "condition": cond, "response": data.draw(_REPLIES)}
+            text = json.dumps(row, ensure_ascii=data.draw(st.booleans()))
+            if data.draw(st.integers(0, 4)) == 0:  # a duplicate key: the last one counts, as in json.loads
+                text = '{"response": "decoy", ' + text[1:]
+            lines.append(text + data.draw(st.sampled_from(["", " ", "\r", "\t"])))
+            lines.extend(data.draw(st.lists(_BLANKS, max_size=2)))
+    ending = data.draw(st.sampled_from(["\n", "\r\n"]))
+    text = ("\ufeff" if data.draw(st.booleans()) else "") + ending.join(lines)
+    text += ending if data.draw(st.booleans()) else ""
+    sub = tmp / "sub"
+    sub.mkdir()
+    (sub / "meta.json").write_text(json.dumps({"model": "Toy"}))
+    (sub / "responses.jsonl").write_bytes(text.encode("utf-8", "surrogatepass"))
+    if data.draw(st.booleans()):
+        with zipfile.ZipFile(tmp / "sub.zip", "w") as zf:
+            zf.write(sub / "meta.json", "meta.json")
+            zf.write(sub / "responses.jsonl", "responses.jsonl")
+        sub = tmp / "sub.zip"
+    try:
+        expected = save_result(score_submission(sub, stream_ds, allow_partial=True), tmp / "in-memory.json")
+    except ZbbError as exc:
+        with pytest.raises(type(exc)) as streamed:
+            score_submission_to_file(sub, stream_ds, tmp / "streamed.json", allow_partial=True)
+        assert str(streamed.value) == str(exc) and not (tmp / "streamed.json").exists()
+        event(f"refused: {type(exc).__name__}")
+        return
+    event("scored")
+    score_submission_to_file(sub, stream_ds, tmp / "streamed.json", allow_partial=True)
+    assert (tmp / "streamed.json").read_bytes() == expected.read_bytes()
+    said = {}
+    for line in text.removeprefix("\ufeff").split("\n"):
+        if line.strip():
+            row = json.loads(line)
+            said[(row["id"], row["condition"])] = row["response"].strip()
+    items = load_result(expected).items
+    assert {(i.id, i.condition): i.response for i in items if not i.missing} == said
+
+
+def test_a_dataset_that_repeats_a_row_is_refused_by_both_scorers(tmp_path, capsys):
+    """A (downloaded, hand-made) dataset giving one row id twice in a condition was scored once by score_submission
+    (its rows by key) and twice by zbb score (the shards read in batches): two different results."""
+    import numpy as np
+    from test_submission_helpers import write_dataset
+
+    from zbb.errors import DatasetError
+
+    clips = make_clips(("interrupt",))
+    root = write_dataset(
+        tmp_path / "ds", [*clips, clips[2]], SR, "ab" * 8, audio=lambda c, r: np.zeros(160, np.float32)
+    )
+    lines = [{"id": c.id, "condition": c.condition, "response": "yes"} for c in clips]
+    sub = write_transcripts(tmp_path / "sub", {"model": "Toy"}, lines)
+    message = f"{root}: row id {clips[2].id!r} appears more than once in condition 'interrupt'"
+    with pytest.raises(DatasetError, match=message):
+        score_submission(sub, root)
+    with pytest.raises(DatasetError, match=message):
+        score_submission_to_file(sub, root, tmp_path / "out" / "toy.json")
+    assert main(["score", str(sub), "--dataset", str(root), "--out", str(tmp_path / "toy.json")]) == 2
+    assert capsys.readouterr().err == f"zbb score: error: {message}\n"
+    assert not (tmp_path / "toy.json").exists() and not (tmp_path / "out").exists()
