@@ -426,3 +426,21 @@ def test_a_dataset_that_repeats_a_row_is_refused_by_both_scorers(tmp_path, capsy
     assert main(["score", str(sub), "--dataset", str(root), "--out", str(tmp_path / "toy.json")]) == 2
     assert capsys.readouterr().err == f"zbb score: error: {message}\n"
     assert not (tmp_path / "toy.json").exists() and not (tmp_path / "out").exists()
+
+
+def test_zbb_score_takes_the_condition_of_fdb_folders_without_a_condition_level(tmp_path, capsys):
+    """`<id>/output.json` run folders on a dataset of several conditions: the refusal says to pass --condition (as
+    `zbb validate` takes), so `zbb score` takes it too, and scores them as that condition."""
+    ds = small_dataset(tmp_path / "ds")
+    sub = tmp_path / "sub"
+    for c in ds.clips("interrupt"):
+        (sub / c.id).mkdir(parents=True)
+        (sub / c.id / "output.json").write_text(json.dumps({"text": f"yes the {c.subject.lower()} does"}))
+    (sub / "meta.json").write_text(json.dumps({"model": "Toy"}))
+    out = tmp_path / "toy.json"
+    argv = ["score", str(sub), "--dataset", str(ds.root), "--out", str(out), "--quiet"]
+    assert main(argv) == 2 and "pass the condition (--condition" in capsys.readouterr().err
+    assert main([*argv, "--condition", "interrupt"]) == 0
+    result = load_result(out)
+    assert [(i.condition, i.source) for i in result.items] == [("interrupt", "fdb-json")] * len(ds.clips("interrupt"))
+    assert result == score_submission(sub, ds.root, condition="interrupt")
