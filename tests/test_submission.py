@@ -296,3 +296,20 @@ def test_untrusted_ids_are_escaped_where_a_problem_names_its_row(tmp_path, as_zi
     assert len(shown) >= 6 and all(s.isprintable() for s in shown), shown
     assert any("[" + repr(forged)[:76] in s for s in shown)
     assert any("[" + repr("a3\u202e") + "]: duplicate row (" + repr("a3\u202e") + ", interrupt)" in s for s in shown)
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "\ufeff \r\n\t\r\n", "\u2028\n\u0085"])
+def test_a_responses_file_of_no_rows_is_refused_by_validate_and_score_naming_it(tmp_path, capsys, text):
+    """`zbb validate` said "OK: 0 rows" and `zbb score` refused with "responses: no dataset rows in conditions
+    (none)", naming no file."""
+    from zbb.cli import main
+
+    ds = small_dataset(tmp_path / "ds")
+    path = write_submission(tmp_path / "s", {"meta.json": {"model": "M"}, "responses.jsonl": text.encode()})
+    (problem,) = validate_submission(path, ds)
+    assert (
+        str(problem)
+        == f"{path}/responses.jsonl: holds no rows; expected one JSON object per row (see docs/SUBMISSION.md)"
+    )
+    assert main(["score", str(path), "--dataset", str(ds.root), "--out", str(tmp_path / "r.json")]) == 2
+    assert str(problem) in capsys.readouterr().err and not (tmp_path / "r.json").exists()

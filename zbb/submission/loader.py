@@ -218,6 +218,9 @@ def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: Seen) -> Non
         return
     cap = files.limits.max_reply_chars
     kept = ins.lines = JsonlResponses(text, base, ins.words)
+    if not text or text.isspace():  # only blank lines: refused naming the file (was "nothing to score", validate OK)
+        ins.problems.append(Problem(base, "holds no rows; expected one JSON object per row (see docs/SUBMISSION.md)"))
+        return
     for lineno, offset, data in jsonl_objects_at(text, base, ins.problems, max_problems=files.limits.max_problems):
         if _stopped(files, ins):
             return
