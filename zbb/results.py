@@ -75,8 +75,6 @@ def check_result_path(path: str | os.PathLike, *, keep: Iterable[str | os.PathLi
 
 def _write_error(path: Path, exc: OSError) -> ZbbError:
     """An OSError met while writing the result file `path`, as the ZbbError the CLI shows in one line."""
-    if isinstance(exc, ZbbError):
-        return exc
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return NoSpaceError(exc.errno, f"no space left on device while writing {path}", str(path))
     return ZbbError(f"{path}: cannot write the result file ({exc.strerror or exc})")
@@ -140,6 +138,8 @@ class ResultWriter:
                 shutil.copyfileobj(spool, out, 1 << 20)
                 closing = "\n  ]" if size else "]"
                 out.write(utf8(closing + ("," + tail[1:] if tail != "{}" else "\n}") + "\n", where=where))
+        except NoSpaceError:
+            raise  # atomic_writer's own, naming the file
         except OSError as exc:
             raise _write_error(self.path, exc) from exc
         self.close()
