@@ -59,7 +59,9 @@ def make_dataset(root: Path, n_per_condition: int, conditions=("no_interrupt", "
                 tts_engine="bench",
                 claim_words=words,
             )
-            records.append({**{k: row[k] for k in PARQUET_COLUMNS}, "audio": {"bytes": noise, "path": "a.flac"}})
+            records.append(
+                {**{k: row[k] for k in PARQUET_COLUMNS if k in row}, "audio": {"bytes": noise, "path": "a.flac"}}
+            )
         (root / condition).mkdir(parents=True, exist_ok=True)
         pq.write_table(pa.Table.from_pylist(records), root / condition / "test-00000-of-00001.parquet")
     manifest = {"fingerprint": "bench", "zbb_version": "bench", "sample_rate": SR, "counts": {}}

@@ -7,7 +7,9 @@ import json
 import math
 
 import pytest
-from test_score_helpers import make_clips, small_dataset, write_transcripts
+from hypothesis import event, given
+from hypothesis import strategies as st
+from test_score_helpers import SR, make_clips, small_dataset, write_transcripts
 
 from zbb.cli import main
 from zbb.dataset import open_dataset
@@ -215,3 +217,230 @@ def test_transcript_responses_are_read_from_the_checked_text_as_they_were_parsed
     assert dict(loaded.responses) == expected
     assert set(loaded.timings) == {k for k, r in expected.items() if r.words}
     assert ("no-such", "interrupt") not in loaded.responses and len(loaded.responses) == len(clips)
+
+
+def _scored_once(tmp_path):
+    """A dataset, a valid submission and (scored once) a real earlier result `results/toy.json`."""
+    ds = small_dataset(tmp_path / "ds")
+    sub = write_transcripts(tmp_path / "sub", {"model": "Toy"}, transcript_lines(ds))
+    out = tmp_path / "results" / "toy.json"
+    score_submission_to_file(sub, ds.root, out)
+    return ds, sub, out
+
+
+@pytest.mark.parametrize(
+    "case", ["folder", "fifo", "under a file", "own responses.jsonl", "own meta.json", "own zip", "dataset file"]
+)
+def test_an_out_that_cannot_take_the_result_is_refused_before_any_work(tmp_path, monkeypatch, capsys, case):
+    """`--out` at a folder (found only when the finished file was renamed onto it, after every row was scored), a
+    device or FIFO (renamed over: as root, `--out /dev/full` replaced the device node), or one of the submission's
+    or dataset's own files (silently replaced by the result) is one clear error before anything is loaded."""
+    import os
+    import zipfile
+
+    ds, sub, _ = _scored_once(tmp_path)
+    with zipfile.ZipFile(tmp_path / "sub.zip", "w") as zf:
+        for name in ("meta.json", "responses.jsonl"):
+            zf.write(sub / name, name)
+    (tmp_path / "folder").mkdir()
+    os.mkfifo(tmp_path / "fifo")
+    submission, out, expected = sub, tmp_path / case, "is a folder"
+    if case == "fifo":
+        expected = "not a regular file"
+    elif case == "under a file":
+        out, expected = sub / "meta.json" / "toy.json", "cannot write the result file here (Not a directory)"
+    elif case.startswith("own ") and case != "own zip":
+        out, expected = sub / case.removeprefix("own "), f"is a file of {sub}"
+    elif case == "own zip":
+        submission = out = tmp_path / "sub.zip"
+        expected = f"is a file of {submission}"
+    elif case == "dataset file":
+        out = next((ds.root / "interrupt").glob("*.parquet"))
+        expected = f"is a file of {ds.root}"
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and not p.is_fifo()}
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("the submission was loaded before --out was checked")
+
+    monkeypatch.setattr(scorer, "_load", no_loading)
+    argv = ["score", str(submission), "--dataset", str(ds.root), "--out", str(out), "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err == f"zbb score: error: {out}: {expected}" + err.split(expected, 1)[1] and err.count("\n") == 1
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and not p.is_fifo()} == before
+
+
+class _FullDisk:
+    """A spool file whose writes fail with ENOSPC once `room` bytes were written (and whose close then fails too,
+    as a buffered file's final flush would)."""
+
+    def __init__(self, real, room: int):
+        self.real, self.room, self.failed = real, room, False
+
+    def write(self, data: bytes) -> int:
+        import errno
+
+        self.room -= len(data)
+        if self.room < 0:
+            self.failed = True
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return self.real.write(data)
+
+    def close(self) -> None:
+        import errno
+
+        self.real.close()
+        if self.failed:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+@pytest.mark.parametrize("where", ["spool full mid-way", "spool not creatable", "read-only folder", "interrupted"])
+def test_a_write_failure_mid_way_is_one_line_and_leaves_the_earlier_result_and_no_spool(
+    tmp_path, monkeypatch, capsys, where
+):
+    import errno
+    import tempfile
+
+    import zbb.results
+
+    ds, sub, out = _scored_once(tmp_path)
+    earlier = out.read_bytes()
+    monkeypatch.setattr(scorer, "SCORE_CHUNK_ROWS", 2)
+    real = tempfile.NamedTemporaryFile
+    if where == "spool full mid-way":
+        spool = lambda *a, **k: _FullDisk(real(*a, **k), room=3000)  # noqa: E731
+        expected = f"zbb score: error: no space left on device while writing {out}\n"
+    elif where == "spool not creatable":
+        spool = lambda *a, **k: (_ for _ in ()).throw(OSError(errno.EDQUOT, "Disk quota exceeded"))  # noqa: E731
+        expected = f"zbb score: error: no space left on device while writing {out}\n"
+    elif where == "read-only folder":
+        spool = lambda *a, **k: (_ for _ in ()).throw(PermissionError(errno.EACCES, "Permission denied"))  # noqa: E731
+        expected = f"zbb score: error: {out}: cannot write the result file (Permission denied)\n"
+    else:
+        spool, calls, judge = real, [], scorer._judge_chunk
+
+        def interrupted(*args):
+            calls.append(1)
+            if len(calls) == 3:
+                raise KeyboardInterrupt
+            return judge(*args)
+
+        monkeypatch.setattr(scorer, "_judge_chunk", interrupted)
+        expected = "zbb score: interrupted\n"
+    monkeypatch.setattr(zbb.results.tempfile, "NamedTemporaryFile", spool)
+    rc = main(["score", str(sub), "--dataset", str(ds.root), "--out", str(out), "--quiet"])
+    assert (rc, capsys.readouterr().err) == (130 if where == "interrupted" else 2, expected)
+    assert out.read_bytes() == earlier and [p.name for p in out.parent.iterdir()] == ["toy.json"]
+
+
+# Separators and spacing a responses.jsonl may hold around its objects: blank and whitespace-only lines (Unicode
+# line separators included, which str.strip() removes but JSON does not take as whitespace).
+_BLANKS = st.sampled_from(["", " ", "\t", "\r", "\u2028", "\u0085", "\x0c", " \u3000 "])
+_REPLIES = st.one_of(
+    st.sampled_from(
+        ["yes", "no, it does not", "  the cat\u2028 does ", "a\nb\r\nc", "\u00e9\u202e\U0001f600", "x" * 1000]
+    ),
+    st.text(min_size=1, max_size=30),
+)
+
+
+@pytest.fixture(scope="module")
+def stream_ds(tmp_path_factory):
+    return small_dataset(tmp_path_factory.mktemp("stream") / "ds", conditions=("interrupt", "interrupt_buffered"))
+
+
+@given(data=st.data())
+def test_any_layout_of_a_transcript_file_scores_the_same_streamed_as_in_memory(stream_ds, tmp_path_factory, data):
+    """Whatever the line endings, BOM, blank or whitespace-only lines, duplicate JSON keys, escaping and final
+    newline of a responses.jsonl (folder or zip, rows left out with --allow-partial): the streamed file is the
+    in-memory result's file, or both refuse alike; a scored row's reply is what its line says, read independently
+    (split at "\\n", json.loads, strip)."""
+    import zipfile
+
+    tmp = tmp_path_factory.mktemp("case")
+    lines = []
+    for cond in stream_ds.conditions():
+        for c in stream_ds.clips(cond):
+            if data.draw(st.integers(0, 9)) == 0:
+                continue  # a missing row
+            row = {"id": c.id, "condition": cond, "response": data.draw(_REPLIES)}
+            text = json.dumps(row, ensure_ascii=data.draw(st.booleans()))
+            if data.draw(st.integers(0, 4)) == 0:  # a duplicate key: the last one counts, as in json.loads
+                text = '{"response": "decoy", ' + text[1:]
+            lines.append(text + data.draw(st.sampled_from(["", " ", "\r", "\t"])))
+            lines.extend(data.draw(st.lists(_BLANKS, max_size=2)))
+    ending = data.draw(st.sampled_from(["\n", "\r\n"]))
+    text = ("\ufeff" if data.draw(st.booleans()) else "") + ending.join(lines)
+    text += ending if data.draw(st.booleans()) else ""
+    sub = tmp / "sub"
+    sub.mkdir()
+    (sub / "meta.json").write_text(json.dumps({"model": "Toy"}))
+    (sub / "responses.jsonl").write_bytes(text.encode("utf-8", "surrogatepass"))
+    if data.draw(st.booleans()):
+        with zipfile.ZipFile(tmp / "sub.zip", "w") as zf:
+            zf.write(sub / "meta.json", "meta.json")
+            zf.write(sub / "responses.jsonl", "responses.jsonl")
+        sub = tmp / "sub.zip"
+    try:
+        expected = save_result(score_submission(sub, stream_ds, allow_partial=True), tmp / "in-memory.json")
+    except ZbbError as exc:
+        with pytest.raises(type(exc)) as streamed:
+            score_submission_to_file(sub, stream_ds, tmp / "streamed.json", allow_partial=True)
+        assert str(streamed.value) == str(exc) and not (tmp / "streamed.json").exists()
+        event(f"refused: {type(exc).__name__}")
+        return
+    event("scored")
+    score_submission_to_file(sub, stream_ds, tmp / "streamed.json", allow_partial=True)
+    assert (tmp / "streamed.json").read_bytes() == expected.read_bytes()
+    said = {}
+    for line in text.removeprefix("\ufeff").split("\n"):
+        if line.strip():
+            row = json.loads(line)
+            said[(row["id"], row["condition"])] = row["response"].strip()
+    items = load_result(expected).items
+    assert {(i.id, i.condition): i.response for i in items if not i.missing} == said
+
+
+def test_a_dataset_that_repeats_a_row_is_refused_by_both_scorers(tmp_path, capsys):
+    """A (downloaded, hand-made) dataset giving one row id twice in a condition was scored once by score_submission
+    (its rows by key) and twice by zbb score (the shards read in batches): two different results."""
+    import numpy as np
+    from test_submission_helpers import write_dataset
+
+    from zbb.errors import DatasetError
+
+    clips = make_clips(("interrupt",))
+    root = write_dataset(
+        tmp_path / "ds", [*clips, clips[2]], SR, "ab" * 8, audio=lambda c, r: np.zeros(160, np.float32)
+    )
+    lines = [{"id": c.id, "condition": c.condition, "response": "yes"} for c in clips]
+    sub = write_transcripts(tmp_path / "sub", {"model": "Toy"}, lines)
+    message = f"{root}: row id {clips[2].id!r} appears more than once in condition 'interrupt'"
+    with pytest.raises(DatasetError, match=message):
+        score_submission(sub, root)
+    with pytest.raises(DatasetError, match=message):
+        score_submission_to_file(sub, root, tmp_path / "out" / "toy.json")
+    assert main(["score", str(sub), "--dataset", str(root), "--out", str(tmp_path / "toy.json")]) == 2
+    assert capsys.readouterr().err == f"zbb score: error: {message}\n"
+    assert not (tmp_path / "toy.json").exists() and not (tmp_path / "out").exists()
+
+
+def test_zbb_score_takes_the_condition_of_fdb_folders_without_a_condition_level(tmp_path, capsys):
+    """`<id>/output.json` run folders on a dataset of several conditions: the refusal says to pass --condition (as
+    `zbb validate` takes), so `zbb score` takes it too, and scores them as that condition."""
+    ds = small_dataset(tmp_path / "ds")
+    sub = tmp_path / "sub"
+    for c in ds.clips("interrupt"):
+        (sub / c.id).mkdir(parents=True)
+        (sub / c.id / "output.json").write_text(json.dumps({"text": f"yes the {c.subject.lower()} does"}))
+    (sub / "meta.json").write_text(json.dumps({"model": "Toy"}))
+    out = tmp_path / "toy.json"
+    argv = ["score", str(sub), "--dataset", str(ds.root), "--out", str(out), "--quiet"]
+    assert main(argv) == 2 and "pass the condition (--condition" in capsys.readouterr().err
+    assert main([*argv, "--condition", "interrupt"]) == 0
+    result = load_result(out)
+    assert [(i.condition, i.source) for i in result.items] == [("interrupt", "fdb-json")] * len(ds.clips("interrupt"))
+    assert result == score_submission(sub, ds.root, condition="interrupt")

@@ -251,3 +251,65 @@ def test_rows_past_the_limit_are_refused_before_parsing_and_the_limit_can_be_rai
     assert "--max-rows" in capsys.readouterr().err and not out.exists()
     assert main(["score", str(path), "--dataset", str(ds.root), "--max-rows", "6", "--out", str(out), "--quiet"]) == 0
     assert main(["validate", str(path), "--dataset", str(ds.root), "--max-rows", "5"]) == 1
+
+
+def test_unknown_ids_sort_the_dataset_ids_only_for_the_few_suggestions(tmp_path, monkeypatch):
+    """Every unknown id is a problem, but only the first MAX_SUGGESTIONS get a did-you-mean; the ids they are
+    matched against were sorted for every unknown id (quadratic: 40% of refusing 200k unknown ids)."""
+    import builtins
+
+    import zbb.submission.loader as loader
+
+    ds = small_dataset(tmp_path / "ds")
+    lines = [{"id": f"a{k}x", "condition": "interrupt", "response": "yes"} for k in range(40)]
+    path = write_submission(tmp_path / "s", {"meta.json": {"model": "M"}, "responses.jsonl": lines})
+    sorts: list[int] = []
+
+    def counting(values, **kwargs):
+        got = builtins.sorted(values, **kwargs)
+        sorts.append(len(got))
+        return got
+
+    monkeypatch.setattr(loader, "sorted", counting, raising=False)
+    problems = validate_submission(path, ds)
+    unknown = [p for p in problems if "unknown id" in p.message]
+    assert len(unknown) == 40 and 0 < sum("Did you mean" in p.message for p in unknown) <= loader.MAX_SUGGESTIONS
+    assert sorts.count(len(ds.row_ids("interrupt"))) == loader.MAX_SUGGESTIONS
+
+
+@pytest.mark.parametrize("as_zip", [False, True])
+def test_untrusted_ids_are_escaped_where_a_problem_names_its_row(tmp_path, as_zip):
+    """An id or condition holding a line break, a terminal escape or a bidi control is shown escaped in the
+    problem's location and message (raw, it could forge a line of the error: "- everything is fine")."""
+    ds = small_dataset(tmp_path / "ds")
+    forged = "a1\n  - everything is fine: \x1b[32mOK\x1b[0m"
+    lines = [
+        {"id": forged, "condition": "interrupt", "response": ""},  # invalid line: its label
+        {"id": "a2\u2028x", "condition": "interrupt", "response": "yes"},  # unknown id
+        {"id": "a3\u202e", "condition": "interrupt", "response": "yes"},
+        {"id": "a3\u202e", "condition": "interrupt", "response": "no"},  # duplicate
+        {"id": "a1", "condition": "interrupt\r\n  - forged", "response": "yes"},  # unknown condition
+    ]
+    path = write_submission(tmp_path / "s", {"meta.json": {"model": "M"}, "responses.jsonl": lines}, as_zip=as_zip)
+    problems = validate_submission(path, ds, allow_partial=True)
+    shown = [str(p) for p in problems]
+    assert len(shown) >= 6 and all(s.isprintable() for s in shown), shown
+    assert any("[" + repr(forged)[:76] in s for s in shown)
+    assert any("[" + repr("a3\u202e") + "]: duplicate row (" + repr("a3\u202e") + ", interrupt)" in s for s in shown)
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "\ufeff \r\n\t\r\n", "\u2028\n\u0085"])
+def test_a_responses_file_of_no_rows_is_refused_by_validate_and_score_naming_it(tmp_path, capsys, text):
+    """`zbb validate` said "OK: 0 rows" and `zbb score` refused with "responses: no dataset rows in conditions
+    (none)", naming no file."""
+    from zbb.cli import main
+
+    ds = small_dataset(tmp_path / "ds")
+    path = write_submission(tmp_path / "s", {"meta.json": {"model": "M"}, "responses.jsonl": text.encode()})
+    (problem,) = validate_submission(path, ds)
+    assert (
+        str(problem)
+        == f"{path}/responses.jsonl: holds no rows; expected one JSON object per row (see docs/SUBMISSION.md)"
+    )
+    assert main(["score", str(path), "--dataset", str(ds.root), "--out", str(tmp_path / "r.json")]) == 2
+    assert str(problem) in capsys.readouterr().err and not (tmp_path / "r.json").exists()

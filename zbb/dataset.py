@@ -145,8 +145,11 @@ class ZbbDataset:
         """All rows of one condition, in dataset order, without audio."""
         if condition not in self._clips:
             rows = [clip for table in self._read(condition, None) for clip in _clips_of(table)]
+            index = {c.id: i for i, c in enumerate(rows)}
+            if len(index) != len(rows):
+                self._repeated([c.id for c in rows], condition)
             self._clips[condition] = rows
-            self._index[condition] = {c.id: i for i, c in enumerate(rows)}
+            self._index[condition] = index
         return self._clips[condition]
 
     def iter_clips(self, condition: str, batch_rows: int) -> Iterator[list[Clip]]:
@@ -169,10 +172,20 @@ class ZbbDataset:
         if condition in self._clips:
             return [c.id for c in self._clips[condition]]
         if condition not in self._ids:
-            self._ids[condition] = [
-                i for table in self._read(condition, ["id"]) for i in table.column("id").to_pylist()
-            ]
+            ids = [i for table in self._read(condition, ["id"]) for i in table.column("id").to_pylist()]
+            if len(set(ids)) != len(ids):
+                self._repeated(ids, condition)
+            self._ids[condition] = ids
         return self._ids[condition]
+
+    def _repeated(self, ids: list[str], condition: str) -> None:
+        """Raise DatasetError naming the first row id given twice in `condition` (a row is its (id, condition): a
+        repeated one would be scored once from a list of rows and twice from the shards read in batches)."""
+        seen: set[str] = set()
+        for i in ids:
+            if i in seen:
+                raise DatasetError(f"{self.source}: row id {i!r} appears more than once in condition {condition!r}")
+            seen.add(i)
 
     def clip(self, condition: str, id: str) -> Clip:
         clips = self.clips(condition)

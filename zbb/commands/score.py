@@ -36,6 +36,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--judge-cache", help="openai judge: verdict cache folder (default $ZBB_CACHE_DIR/judge or ~/.cache/zbb/judge)"
     )
+    p.add_argument(
+        "--condition", help="condition of FDB run folders given as <id>/output.wav, without a <condition>/ level"
+    )
     p.add_argument("--asr", default="pocketsphinx", help="ASR engine for audio submissions (default: pocketsphinx)")
     p.add_argument(
         "--allow-partial",
@@ -90,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         limits=limits_from_mb(args.max_file_mb, args.max_total_mb, args.max_rows),
         judge_options=options,
         provenance_kind=args.provenance,
+        condition=args.condition,
         notes=lambda msg: print(msg, file=sys.stderr),
     )
     if not args.quiet:

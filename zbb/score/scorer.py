@@ -257,6 +257,7 @@ def _load(
     allow_partial: bool,
     notes: Callable[[str], None] | None,
     limits: Limits | None,
+    condition: str | None = None,
 ) -> tuple[ZbbDataset, Submission, list[str]]:
     """The dataset, the loaded submission (loader warnings sent to `notes`) and the conditions to score, in
     dataset order."""
@@ -264,7 +265,7 @@ def _load(
     from zbb.submission import load_submission
 
     ds = dataset if isinstance(dataset, ZbbDataset) else open_dataset(dataset)
-    sub = load_submission(path, ds, asr=asr, allow_partial=allow_partial, limits=limits)
+    sub = load_submission(path, ds, asr=asr, allow_partial=allow_partial, limits=limits, condition=condition)
     if notes is not None:
         for w in sub.warnings:
             notes(f"warning: {w}")
@@ -283,11 +284,15 @@ def score_submission(
     provenance_kind: str = "self-reported",
     notes: Callable[[str], None] | None = None,
     limits: Limits | None = None,
+    condition: str | None = None,
 ) -> RunResult:
     """Load a submission (folder, zip or FDB run folder) and score it against `dataset` (folder, Hub id or an
     open ZbbDataset). Loader warnings and partial-scoring notes go to `notes`; `limits` caps the submission
-    (zbb.submission.Limits: rows, file sizes). `score_submission_to_file` writes the result as it scores."""
-    ds, sub, conditions = _load(path, dataset, asr=asr, allow_partial=allow_partial, notes=notes, limits=limits)
+    (zbb.submission.Limits: rows, file sizes); `condition` names the condition of FDB run folders given without a
+    condition level. `score_submission_to_file` writes the result as it scores."""
+    ds, sub, conditions = _load(
+        path, dataset, asr=asr, allow_partial=allow_partial, notes=notes, limits=limits, condition=condition
+    )
     clips = [clip for cond in conditions for clip in ds.clips(cond)]
     return score_responses(
         sub.responses,
@@ -320,6 +325,7 @@ def score_submission_to_file(
     provenance_kind: str = "self-reported",
     notes: Callable[[str], None] | None = None,
     limits: Limits | None = None,
+    condition: str | None = None,
 ) -> RunResult:
     """`score_submission`, writing the result file `out` as it scores (what `zbb score` does): the same file
     `save_result(score_submission(...), out)` writes, in memory that does not grow with the result.
@@ -330,9 +336,16 @@ def score_submission_to_file(
     and reads a chunk's responses from it), the dataset's row ids and those columns. `out` is replaced only by a
     complete file. Returns the result without its items.
     """
-    from zbb.results import ResultWriter
+    from zbb.dataset import ZbbDataset
+    from zbb.results import ResultWriter, check_result_path
 
-    ds, sub, conditions = _load(path, dataset, asr=asr, allow_partial=allow_partial, notes=notes, limits=limits)
+    # Before any work: a folder, a device or a file of the submission or dataset given as `out` is refused now,
+    # not after every row has been transcribed and scored.
+    local = dataset.root if isinstance(dataset, ZbbDataset) else dataset
+    check_result_path(out, keep=[path, *([local] if os.path.exists(local) else [])])
+    ds, sub, conditions = _load(
+        path, dataset, asr=asr, allow_partial=allow_partial, notes=notes, limits=limits, condition=condition
+    )
     by_key, timings = sub.responses, sub.timings
     row_sets = {cond: set(ds.row_ids(cond)) for cond in conditions}
     _check_coverage(
