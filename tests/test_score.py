@@ -95,6 +95,25 @@ def test_responses_for_unknown_rows_and_duplicates_are_refused():
         score_responses(twice, clips, meta=RunMeta(model="toy"))
 
 
+def test_a_refusal_of_many_unknown_rows_lists_a_bounded_number_each_on_one_line(monkeypatch):
+    """Library callers may pass any Response: thousands of unknown rows give a counted summary and a bounded list,
+    and an id holding a line break or a terminal escape cannot add lines to the message."""
+    from zbb.score import scorer
+
+    monkeypatch.setattr(scorer, "MAX_LISTED", 5)
+    clips = make_clips(conditions=("interrupt",))
+    forged = "a\n  - everything is fine: \x1b[32mOK"  # sorts first, so it is listed
+    extra = responses_for(clips, lambda c: "yes") + [
+        Response(id=i, condition="interrupt", response="yes") for i in [forged, *(f"u{n}" for n in range(50))]
+    ]
+    with pytest.raises(SubmissionError, match="responses for 51 rows the dataset does not have") as err:
+        score_responses(extra, clips, meta=RunMeta(model="toy"))
+    assert len(err.value.problems) == 5
+    message = str(err.value)
+    assert "\x1b" not in message and "everything is fine" in message  # shown, escaped
+    assert all(line.startswith(("responses for", "  - ")) for line in message.splitlines())
+
+
 def test_score_submission_through_the_loader_keeps_timings(tmp_path):
     ds = small_dataset(tmp_path / "ds", conditions=("no_interrupt", "interrupt"))
     lines = []

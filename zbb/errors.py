@@ -9,6 +9,14 @@ class ZbbError(Exception):
     """Base class of the errors zbb raises for bad input or configuration (the CLI prints these without a traceback)."""
 
 
+def printable(text: str) -> str:
+    """`text` with each non-printable character (line breaks, terminal escapes, bidi controls) written as its
+    escape: what an input says cannot forge or hide lines of a message that quotes it."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input, located precisely enough to fix it.
@@ -20,8 +28,8 @@ class Problem:
     where: str
     message: str
 
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
+    def __str__(self) -> str:  # one line, whatever the input it quotes holds
+        return f"{printable(self.where)}: {printable(self.message)}"
 
     def to_dict(self) -> dict:
         return {"where": self.where, "message": self.message}

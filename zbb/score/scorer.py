@@ -29,6 +29,8 @@ Key = tuple[str, str]
 #: rows normalised and judged at a time (see score_responses)
 SCORE_CHUNK_ROWS = 50_000
 TIMING_FIELDS = tuple(f.name for f in dataclasses.fields(ItemTiming))
+#: Most rows a refusal lists (its summary gives the count): a million unknown rows make no readable message.
+MAX_LISTED = 1000
 MISSING_REASON = "missing: the submission has no output for this row (scored as wrong)"
 
 
@@ -140,8 +142,11 @@ def _check_coverage(
     unknown = sorted(k for k in by_key if k[1] not in wanted or not has_row(k))
     if unknown:
         raise SubmissionError(
-            "responses for rows the dataset does not have",
-            [Problem(f"[{c}/{i}]", f"no such row in the scored conditions {sorted(wanted)}") for i, c in unknown],
+            f"responses for {len(unknown)} rows the dataset does not have",
+            [
+                Problem(f"[{c}/{i}]", f"no such row in the scored conditions {sorted(wanted)}")
+                for i, c in unknown[:MAX_LISTED]
+            ],
         )
     rows = 0
     missing: list[Key] = []
@@ -157,7 +162,7 @@ def _check_coverage(
         raise SubmissionError(
             f"the submission lacks {len(missing)} of {rows} rows (score anyway with "
             "--allow-partial: missing rows count as wrong)",
-            [Problem(f"[{c}/{i}]", "no response for this row") for i, c in missing],
+            [Problem(f"[{c}/{i}]", "no response for this row") for i, c in missing[:MAX_LISTED]],
         )
     if missing and notes is not None:
         notes(f"--allow-partial: {len(missing)} of {rows} rows have no response and are scored as wrong")
