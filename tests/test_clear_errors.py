@@ -1,0 +1,118 @@
+"""Bad input and unavailable services a newcomer meets: each refused early, in one line naming the file or item
+and saying what to do (no traceback, no minutes of work first). No network: Hub and HTTP calls are replaced by
+stand-ins that raise the real exception types those libraries raise."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from zbb.cli import main
+
+
+def _refused_build(monkeypatch):
+    """Make any build fail the test: the refusal must come before it."""
+    import zbb.builder
+
+    def no_build(*a, **k):
+        raise AssertionError("built before checking that the push can happen")
+
+    monkeypatch.setattr(zbb.builder, "build_dataset", no_build, raising=False)
+
+
+def _http_error(status: int, text: str):
+    from huggingface_hub.errors import HfHubHTTPError
+
+    request = httpx.Request("POST", "https://huggingface.co/api/repos/create")
+    return HfHubHTTPError(f"{status} Client Error", response=httpx.Response(status, request=request, text=text))
+
+
+# ----------------------------------------------------------------------------------------- 1: build --push-to-hub
+def test_build_push_without_a_token_is_refused_before_building(monkeypatch, tmp_path, capsys):
+    import huggingface_hub
+    from huggingface_hub.errors import LocalTokenNotFoundError
+
+    def whoami(self, *a, **k):
+        raise LocalTokenNotFoundError("Token is required to call the /whoami-v2 endpoint, but no token found.")
+
+    monkeypatch.setattr(huggingface_hub.HfApi, "whoami", whoami)
+    _refused_build(monkeypatch)
+    rc = main(["build", "--preset", "tiny", "--out", str(tmp_path / "zbb"), "--push-to-hub", "my-org/zbb"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "Traceback" not in err
+    assert "my-org/zbb" in err and "HF_TOKEN" in err and "hf auth login" in err
+    assert not (tmp_path / "zbb").exists()
+
+
+@pytest.mark.parametrize(
+    "failure, says",
+    [
+        (lambda: httpx.ConnectError("[Errno -2] Name or service not known"), "cannot reach the Hugging Face Hub"),
+        (lambda: _http_error(401, "Invalid credentials in Authorization header"), "refused the token (HTTP 401"),
+    ],
+)
+def test_build_push_to_an_unreachable_hub_or_with_a_bad_token_is_refused_before_building(
+    monkeypatch, tmp_path, capsys, failure, says
+):
+    import huggingface_hub
+
+    def whoami(self, *a, **k):
+        raise failure()
+
+    monkeypatch.setattr(huggingface_hub.HfApi, "whoami", whoami)
+    _refused_build(monkeypatch)
+    rc = main(["build", "--preset", "tiny", "--out", str(tmp_path / "zbb"), "--push-to-hub", "my-org/zbb"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "Traceback" not in err and says in err and "my-org/zbb" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_build_push_with_a_malformed_repo_id_is_refused_before_contacting_the_hub(monkeypatch, tmp_path, capsys):
+    import huggingface_hub
+
+    monkeypatch.setattr(huggingface_hub.HfApi, "whoami", lambda self, *a, **k: pytest.fail("contacted the Hub"))
+    _refused_build(monkeypatch)
+    assert main(["build", "--out", str(tmp_path / "zbb"), "--push-to-hub", "zbb"]) == 2
+    assert "ORG/NAME" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        lambda: httpx.ConnectError("[Errno -2] Name or service not known"),
+        lambda: _http_error(403, "You don't have the rights to create a dataset under the namespace my-org"),
+        lambda: OSError("disk read error"),
+    ],
+)
+def test_a_failed_push_names_the_repo_keeps_the_folder_and_says_how_to_push_later(
+    tiny_dataset, tmp_path, monkeypatch, failure
+):
+    import huggingface_hub
+
+    from zbb.builder import push_to_hub
+    from zbb.errors import ZbbError
+
+    class FailingApi:
+        def __init__(self, token=None):
+            pass
+
+        def create_repo(self, repo_id, **kw):
+            return None
+
+        def upload_folder(self, **kw):
+            raise failure()
+
+    monkeypatch.setattr(huggingface_hub, "HfApi", FailingApi)
+    folder = tmp_path / "zbb"
+    shutil.copytree(tiny_dataset, folder)
+    before = sorted(p.name for p in folder.iterdir())
+    with pytest.raises(ZbbError) as info:
+        push_to_hub(folder, "my-org/zbb")
+    message = str(info.value)
+    assert "my-org/zbb" in message and f"kept at {folder}" in message
+    assert f"hf upload my-org/zbb {folder} . --repo-type dataset" in message
+    assert sorted(p.name for p in folder.iterdir()) == before
+    assert Path(folder, "README.md").is_file()
