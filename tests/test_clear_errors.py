@@ -116,3 +116,41 @@ def test_a_failed_push_names_the_repo_keeps_the_folder_and_says_how_to_push_late
     assert f"hf upload my-org/zbb {folder} . --repo-type dataset" in message
     assert sorted(p.name for p in folder.iterdir()) == before
     assert Path(folder, "README.md").is_file()
+
+
+# ------------------------------------------------------------------------------- 2: leaderboard --results-repo
+def test_leaderboard_with_an_unreachable_results_repo_is_one_line_found_with_one_request(tmp_path, monkeypatch, capsys):
+    import huggingface_hub
+
+    calls = []
+
+    def repo_info(self, repo_id, **kw):
+        calls.append(repo_id)
+        raise httpx.ConnectError("[Errno -2] Name or service not known")
+
+    def list_repo_files(self, *a, **k):  # huggingface_hub retries this one for ~20 s before raising
+        raise AssertionError("listed the files of a repo the Hub could not be asked about")
+
+    monkeypatch.setattr(huggingface_hub.HfApi, "repo_info", repo_info)
+    monkeypatch.setattr(huggingface_hub.HfApi, "list_repo_files", list_repo_files)
+    rc = main(["leaderboard", "--results", str(tmp_path / "subs"), "--results-repo", "org/zbb-results", "--print"])
+    err = capsys.readouterr().err
+    assert rc == 2 and calls == ["org/zbb-results"] and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert "org/zbb-results" in err and "cannot reach the Hugging Face Hub" in err and "without --results-repo" in err
+
+
+def test_leaderboard_with_a_missing_results_repo_says_so(tmp_path, monkeypatch):
+    import huggingface_hub
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    from zbb.errors import ZbbError
+    from zbb.leaderboard.app import open_store
+
+    def repo_info(self, repo_id, **kw):
+        request = httpx.Request("GET", f"https://huggingface.co/api/datasets/{repo_id}")
+        raise RepositoryNotFoundError("404 Client Error", response=httpx.Response(404, request=request))
+
+    monkeypatch.setattr(huggingface_hub.HfApi, "repo_info", repo_info)
+    with pytest.raises(ZbbError, match=r"org/nothing-here: cannot read it: no such repo on the Hub, or it is private"):
+        open_store(tmp_path / "subs", repo="org/nothing-here")

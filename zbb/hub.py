@@ -34,17 +34,32 @@ def _status(exc: BaseException) -> int | None:
 
 def reason(exc: BaseException) -> str:
     """What a failed Hub call says, in one line: no token, a refused token, an HTTP status, or no connection."""
-    from huggingface_hub.errors import LocalTokenNotFoundError
+    from huggingface_hub.errors import LocalTokenNotFoundError, RepositoryNotFoundError
 
     if isinstance(exc, LocalTokenNotFoundError):
         return f"no Hugging Face token found: {TOKEN_HINT}"
+    if isinstance(exc, RepositoryNotFoundError):
+        return f"no such repo on the Hub, or it is private and the token cannot read it ({TOKEN_HINT})"
     status = _status(exc)
     first = (str(exc).strip().splitlines() or [""])[0][:200]
     if status in (401, 403):
         return f"the Hub refused the token (HTTP {status}: {first}): {TOKEN_HINT}"
     if status is not None:
         return f"HTTP {status} from the Hub ({first})"
-    return f"cannot reach the Hugging Face Hub ({type(exc).__name__}: {first}); check the network (or HF_ENDPOINT)"
+    if isinstance(exc, _transport_errors()):
+        return f"cannot reach the Hugging Face Hub ({type(exc).__name__}: {first}); check the network (or HF_ENDPOINT)"
+    return f"{type(exc).__name__}: {first}"
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """The errors of a request that got no answer (no connection, a timeout), from either httpx."""
+    types: list[type[BaseException]] = [ConnectionError, TimeoutError]
+    for name in ("httpx", "httpx2"):
+        try:
+            types.append(importlib.import_module(name).TransportError)
+        except (ImportError, AttributeError):
+            continue
+    return tuple(types)
 
 
 def check_access(token: str | None = None) -> str:
