@@ -154,3 +154,54 @@ def test_leaderboard_with_a_missing_results_repo_says_so(tmp_path, monkeypatch):
     monkeypatch.setattr(huggingface_hub.HfApi, "repo_info", repo_info)
     with pytest.raises(ZbbError, match=r"org/nothing-here: cannot read it: no such repo on the Hub, or it is private"):
         open_store(tmp_path / "subs", repo="org/nothing-here")
+
+
+# ------------------------------------------------------------------------------------------ 3: score --judge openai
+def _transcripts(tmp_path, conditions=("no_interrupt", "interrupt", "interrupt_buffered")):
+    from test_score_helpers import small_dataset, write_transcripts
+
+    ds = small_dataset(tmp_path / "ds", conditions=conditions)
+    lines = [{"id": c.id, "condition": cond, "response": "yes"} for cond in conditions for c in ds.clips(cond)]
+    return ds, write_transcripts(tmp_path / "sub", {"model": "Toy"}, lines), len(lines)
+
+
+def test_score_with_the_openai_judge_and_no_key_is_refused_before_loading_or_asking(tmp_path, monkeypatch, capsys):
+    from zbb.score import scorer
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("ZBB_JUDGE_BASE_URL", raising=False)
+    monkeypatch.setattr(httpx.Client, "post", lambda *a, **k: pytest.fail("asked the endpoint without a key"))
+    ds, sub, _ = _transcripts(tmp_path)
+    monkeypatch.setattr(scorer, "_load", lambda *a, **k: pytest.fail("loaded the submission before the judge"))
+    args = ["score", str(sub), "--dataset", str(ds.root), "--out", str(tmp_path / "r.json"), "--judge", "openai"]
+    assert main([*args, "--judge-cache", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert "no API key for https://api.openai.com/v1" in err and "OPENAI_API_KEY" in err and "--judge-base-url" in err
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_the_openai_judge_needs_no_key_for_a_local_endpoint(tmp_path, monkeypatch):
+    from zbb.score.openai_judge import OpenAIJudge
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    judge = OpenAIJudge(base_url="http://127.0.0.1:8000/v1", cache_dir=tmp_path)
+    assert judge.api_key is None and "127.0.0.1" in judge.id
+
+
+def test_the_judging_progress_bar_counts_every_row_of_the_run_not_one_chunk(tmp_path, monkeypatch, capsys):
+    from zbb.score import scorer
+    from zbb.score.judge import Verdict
+    from zbb.score.openai_judge import OpenAIJudge
+    from zbb.score.scorer import score_submission, score_submission_to_file
+
+    ds, sub, rows = _transcripts(tmp_path)
+    monkeypatch.setattr(scorer, "SCORE_CHUNK_ROWS", 2)  # several chunks per condition, three conditions
+    monkeypatch.setattr(OpenAIJudge, "judge_one", lambda self, client, item: Verdict("affirm", "stub"))
+    options = {"base_url": "http://127.0.0.1:9/v1", "cache_dir": tmp_path / "c", "progress": True}
+    capsys.readouterr()
+    score_submission_to_file(sub, ds, tmp_path / "r.json", judge="openai", judge_options=options)
+    bars = [line for line in capsys.readouterr().err.replace("\r", "\n").splitlines() if "judging" in line]
+    assert bars and all(f"/{rows} " in b for b in bars) and f"{rows}/{rows} " in bars[-1]
+    score_submission(sub, ds, judge="openai", judge_options=options)
+    bars = [line for line in capsys.readouterr().err.replace("\r", "\n").splitlines() if "judging" in line]
+    assert bars and all(f"/{rows} " in b for b in bars) and f"{rows}/{rows} " in bars[-1]
