@@ -205,3 +205,54 @@ def test_the_judging_progress_bar_counts_every_row_of_the_run_not_one_chunk(tmp_
     score_submission(sub, ds, judge="openai", judge_options=options)
     bars = [line for line in capsys.readouterr().err.replace("\r", "\n").splitlines() if "judging" in line]
     assert bars and all(f"/{rows} " in b for b in bars) and f"{rows}/{rows} " in bars[-1]
+
+
+# ------------------------------------------------------------------------------------- 4: run / probe --device
+def _no_loading(monkeypatch):
+    import zbb.dataset
+    import zbb.runner.backends
+
+    def fail(*a, **k):
+        raise AssertionError("loaded a dataset or model before the cheap checks")
+
+    monkeypatch.setattr(zbb.dataset, "open_dataset", fail)
+    monkeypatch.setattr(zbb.runner.backends, "load_backend", fail)
+
+
+@pytest.mark.parametrize("verb", ["run", "probe"])
+def test_cuda_on_a_machine_without_it_is_refused_before_anything_loads(verb, tmp_path, monkeypatch, capsys):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    _no_loading(monkeypatch)
+    args = ["--dataset", "org/zbb", "--out", str(tmp_path / "out"), "--device", "cuda"]
+    assert main([verb, *args]) == 2
+    err = capsys.readouterr().err
+    assert "--device cuda: CUDA is not available on this machine" in err and "--device cpu" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_gpu_index_past_the_last_and_a_malformed_device_are_refused(monkeypatch):
+    import torch
+
+    from zbb.errors import ProbeError, RunnerError
+    from zbb.runner.backends import check_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    check_device("cuda:1")
+    with pytest.raises(RunnerError, match=r"2 CUDA device\(s\), cuda:0 to cuda:1"):
+        check_device("cuda:2")
+    with pytest.raises(ProbeError, match="not a torch device"):
+        check_device("gpu0", ProbeError)
+    check_device("cpu")
+
+
+def test_probe_with_a_missing_dialogue_folder_says_so_before_loading_the_model(tmp_path, monkeypatch, capsys):
+    _no_loading(monkeypatch)
+    out = str(tmp_path / "probe")
+    assert main(["probe", "--backend", "tiny", "--dialogues", str(tmp_path / "my_dialogues"), "--out", out]) == 2
+    assert f"--dialogues {tmp_path / 'my_dialogues'}: no such folder" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["probe", "--backend", "tiny", "--dialogues", str(tmp_path / "empty"), "--out", out]) == 2
+    assert "no dialogues.jsonl" in capsys.readouterr().err

@@ -287,7 +287,7 @@ def execute(options: RunOptions, *, backend: Any = None) -> RunSummary:
     import torch
 
     from zbb.dataset import open_dataset
-    from zbb.runner.backends import load_backend
+    from zbb.runner.backends import check_device, load_backend
     from zbb.runner.stream import Steering as StreamSteering
     from zbb.runner.stream import encode_batch, pad_batch, stream_batch
     from zbb.steering.schedule import FadeSchedule
@@ -298,11 +298,13 @@ def execute(options: RunOptions, *, backend: Any = None) -> RunSummary:
         if threads < 1:
             raise RunnerError(f"--threads must be >= 1; got {threads}")
         torch.set_num_threads(threads)
-    dataset = open_dataset(options.dataset)
-    vector = PerceptionVector.load(options.vector) if options.vector is not None else None
     device = options.device
     if device == "cuda" and world > 1:
         device = f"cuda:{local}"
+    if backend is None:  # a device this machine lacks is refused before the dataset or weights are fetched
+        check_device(device)
+    dataset = open_dataset(options.dataset)
+    vector = PerceptionVector.load(options.vector) if options.vector is not None else None
     if backend is None:
         backend = load_backend(
             options.backend, options.model_id, device, dtype=options.dtype, revision=options.revision
