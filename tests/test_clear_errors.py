@@ -256,3 +256,24 @@ def test_probe_with_a_missing_dialogue_folder_says_so_before_loading_the_model(t
     (tmp_path / "empty").mkdir()
     assert main(["probe", "--backend", "tiny", "--dialogues", str(tmp_path / "empty"), "--out", out]) == 2
     assert "no dialogues.jsonl" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------- 5: a typo in a local dataset path
+def test_a_typo_in_a_local_dataset_path_is_not_taken_for_a_hub_id(tiny_dataset, tmp_path, monkeypatch):
+    import huggingface_hub
+
+    from zbb.dataset import open_dataset
+    from zbb.errors import DatasetError
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda **k: pytest.fail("asked the Hub"))
+    (tmp_path / "out").mkdir()
+    shutil.copytree(tiny_dataset, tmp_path / "out" / "zbb")
+    (tmp_path / "out" / "notes").mkdir()  # not a dataset: never suggested
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DatasetError, match=r"^no dataset folder out/zbbb; did you mean out/zbb\?$"):
+        open_dataset("out/zbbb")
+    with pytest.raises(DatasetError, match=r"^no dataset folder out/other; the ZBB datasets in out are: zbb$"):
+        open_dataset("out/other")
+    with pytest.raises(DatasetError, match=r"out/zbb/x: no such dataset folder .*$"):
+        open_dataset("out/zbb/x")
+    assert open_dataset("out/zbb").fingerprint
