@@ -277,3 +277,37 @@ def test_a_typo_in_a_local_dataset_path_is_not_taken_for_a_hub_id(tiny_dataset, 
     with pytest.raises(DatasetError, match=r"out/zbb/x: no such dataset folder .*$"):
         open_dataset("out/zbb/x")
     assert open_dataset("out/zbb").fingerprint
+
+
+# ------------------------------------------------------------------------- 6, 7: a mistyped --condition(s)
+@pytest.mark.parametrize("verb", ["validate", "score"])
+@pytest.mark.parametrize("layout", ["transcript", "fdb"])
+def test_an_unknown_condition_is_refused_with_a_did_you_mean_for_every_layout(verb, layout, tmp_path, capsys):
+    ds, sub, _ = _transcripts(tmp_path)
+    if layout == "fdb":  # <condition>/<id>/output.json: the rows name their condition, as a transcript's do
+        (sub / "responses.jsonl").unlink()
+        for c in ds.clips("interrupt"):
+            (sub / "interrupt" / c.id).mkdir(parents=True)
+            (sub / "interrupt" / c.id / "output.json").write_text('{"text": "yes", "chunks": []}')
+    args = [verb, str(sub), "--dataset", str(ds.root), "--condition", "interupt"]
+    out = tmp_path / "r.json"
+    assert main([*args, "--out", str(out)] if verb == "score" else args) == 2
+    err = capsys.readouterr().err
+    assert "unknown condition 'interupt'. Did you mean 'interrupt'?" in err and "OK" not in err
+    assert not out.exists()
+
+
+def test_build_with_a_mistyped_condition_suggests_the_right_one_before_building(tmp_path, monkeypatch, capsys):
+    _refused_build(monkeypatch)
+    assert main(["build", "--preset", "tiny", "--out", str(tmp_path / "zbb"), "--conditions", "interupt"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown condition 'interupt'. Did you mean 'interrupt'? Available: no_interrupt, interrupt" in err
+
+
+def test_run_with_a_mistyped_condition_is_refused_before_the_model_loads(tiny_dataset, tmp_path, monkeypatch, capsys):
+    import zbb.runner.backends
+
+    monkeypatch.setattr(zbb.runner.backends, "load_backend", lambda *a, **k: pytest.fail("loaded the model"))
+    args = ["run", "--backend", "tiny", "--dataset", str(tiny_dataset), "--out", str(tmp_path / "runs")]
+    assert main([*args, "--conditions", "interrupt,no_interupt"]) == 2
+    assert "unknown condition 'no_interupt'. Did you mean 'no_interrupt'?" in capsys.readouterr().err

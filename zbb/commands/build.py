@@ -117,11 +117,12 @@ def _levels(args: argparse.Namespace) -> Levels:
 def run(args: argparse.Namespace) -> int:
     from zbb.builder import build_dataset, push_to_hub
     from zbb.builder.hub import check_push_access
-    from zbb.conditions import CONDITIONS
+    from zbb.conditions import CONDITIONS, check_names
     from zbb.errors import ZbbError
 
     if args.screen_drop and not args.screen_asr:
         raise ZbbError("--screen-drop needs --screen-asr ENGINE")
+    check_names(_split(args.conditions) or (), CONDITIONS)  # as zbb run: a did-you-mean, before anything runs
     if args.push_to_hub:  # a token and a Hub that answers, before minutes of building
         check_push_access(args.push_to_hub)
 

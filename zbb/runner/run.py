@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from zbb.conditions import check_names
 from zbb.errors import RunnerError, UnknownNameError
 from zbb.records import Clip, RunMeta, Steering
 from zbb.steering.onset import ONSET_MODES, EnergyOnsetConfig, oracle_onset_frame
@@ -116,16 +117,6 @@ def variant_name(vector: PerceptionVector, alpha: float, span: int) -> str:
     return f"steered-L{vector.layer}-a{alpha:g}-s{span}"
 
 
-def _check_conditions(wanted: Sequence[str], available: Sequence[str], what: str) -> None:
-    import difflib
-
-    for c in wanted:
-        if c not in available:
-            close = difflib.get_close_matches(c, list(available), n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise UnknownNameError(f"unknown {what} {c!r}.{hint} Available: {', '.join(available)}")
-
-
 def plan_variants(
     options: RunOptions,
     *,
@@ -136,7 +127,7 @@ def plan_variants(
 ) -> tuple[Variant, ...]:
     """The output folders and their meta.json records (pure: no model, no files)."""
     conditions = tuple(options.conditions or dataset_conditions)
-    _check_conditions(conditions, dataset_conditions, "condition")
+    check_names(conditions, dataset_conditions)
     if options.onset not in ONSET_MODES:
         raise UnknownNameError(f"unknown onset mode {options.onset!r}; expected one of {', '.join(ONSET_MODES)}")
     if options.batch_size < 1:
@@ -304,6 +295,7 @@ def execute(options: RunOptions, *, backend: Any = None) -> RunSummary:
     if backend is None:  # a device this machine lacks is refused before the dataset or weights are fetched
         check_device(device)
     dataset = open_dataset(options.dataset)
+    check_names(options.conditions or (), dataset.conditions())  # a typo is refused before the model loads
     vector = PerceptionVector.load(options.vector) if options.vector is not None else None
     if backend is None:
         backend = load_backend(

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from zbb.conditions import check_names
 from zbb.errors import AudioError, Problem, SubmissionError
 from zbb.gcpause import gc_paused
 from zbb.io import JsonInputError, jsonl_line, jsonl_objects_at, read_json
@@ -678,6 +679,13 @@ class Check:
         return not self.problems
 
 
+def _check_condition(condition: str | None, dataset: ZbbDataset) -> None:
+    """A `condition` the dataset lacks is refused (with a did-you-mean) before any file is read, for every layout:
+    it was ignored where the rows name their own condition, so a typo passed as OK."""
+    if condition is not None:
+        check_names([condition], dataset.conditions())
+
+
 def check_submission(
     path: str | os.PathLike,
     dataset: ZbbDataset,
@@ -688,6 +696,7 @@ def check_submission(
 ) -> Check:
     """Check everything a load would, except transcription: files, JSON, ids, coverage, and every audio file
     (readable, not silent, no NaN, length)."""
+    _check_condition(condition, dataset)
     with SubmissionFiles(path, limits) as files:
         ins = _inspect(files, dataset, condition=condition, allow_partial=allow_partial)
         if ins.audio:
@@ -727,6 +736,7 @@ def load_submission(
     `asr` is an engine name, "name:model" (e.g. "whisper:large-v3", "nemo:/models/parakeet.nemo") or an engine
     object. `condition` names the condition of FDB run folders given without a condition level.
     """
+    _check_condition(condition, dataset)
     with SubmissionFiles(path, limits) as files:
         ins = _inspect(files, dataset, condition=condition, allow_partial=allow_partial)
         loaded = _check_rows(files, dataset, ins, want_window=not ins.problems) if ins.audio else {}
