@@ -9,6 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from zbb.cli import main
 
@@ -311,3 +313,48 @@ def test_run_with_a_mistyped_condition_is_refused_before_the_model_loads(tiny_da
     args = ["run", "--backend", "tiny", "--dataset", str(tiny_dataset), "--out", str(tmp_path / "runs")]
     assert main([*args, "--conditions", "interrupt,no_interupt"]) == 2
     assert "unknown condition 'no_interupt'. Did you mean 'no_interrupt'?" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------- 8: malformed JSON Lines
+def test_an_unterminated_string_is_reported_at_its_column_once(tmp_path):
+    from zbb.submission import check_submission
+
+    ds, sub, _ = _transcripts(tmp_path, conditions=("interrupt",))
+    with open(sub / "responses.jsonl", "a") as f:
+        f.write('{"id": "x", "condition": "interrupt", "response": "yes}\n')
+    [problem] = check_submission(sub, ds).problems
+    assert "malformed JSON (Unterminated string starting at column 51)" in str(problem)
+    assert "at at" not in str(problem) and "lines must end" not in str(problem)
+
+
+@pytest.mark.parametrize("separator", ["\r", "\u2028", "\x85"])
+def test_a_file_split_by_other_line_breaks_says_lines_must_end_with_lf(separator, tmp_path):
+    import json
+
+    from zbb.submission import check_submission
+
+    ds, sub, _ = _transcripts(tmp_path, conditions=("interrupt",))
+    lines = (sub / "responses.jsonl").read_text().splitlines()
+    (sub / "responses.jsonl").write_text(separator.join(lines) + "\n", newline="")
+    problems = [str(p) for p in check_submission(sub, ds).problems]
+    assert any("lines must end with \\n (LF or CRLF)" in p and "responses.jsonl:1" in p for p in problems), problems
+    (sub / "responses.jsonl").write_text("\r\n".join(lines) + "\r\n", newline="")  # CRLF is fine
+    assert check_submission(sub, ds).problems == []
+    assert json.loads(lines[0])  # the objects themselves were well-formed
+
+
+@given(
+    objects=st.lists(st.dictionaries(st.sampled_from("abc"), st.integers(), max_size=2), min_size=2, max_size=5),
+    separator=st.sampled_from(["\r", "\u2028", "\u2029", "\x85"]),
+    crlf=st.booleans(),
+)
+def test_objects_joined_by_a_break_jsonl_does_not_split_at_get_the_line_ending_hint(objects, separator, crlf):
+    import json
+
+    from zbb.io import jsonl_objects
+
+    text = separator.join(json.dumps(o) for o in objects) + ("\r\n" if crlf else "\n")
+    problems: list = []
+    assert list(jsonl_objects(text, "r.jsonl", problems)) == []
+    [problem] = problems
+    assert problem.where == "r.jsonl:1" and "lines must end with \\n (LF or CRLF)" in problem.message
