@@ -358,3 +358,39 @@ def test_objects_joined_by_a_break_jsonl_does_not_split_at_get_the_line_ending_h
     assert list(jsonl_objects(text, "r.jsonl", problems)) == []
     [problem] = problems
     assert problem.where == "r.jsonl:1" and "lines must end with \\n (LF or CRLF)" in problem.message
+
+
+# ------------------------------------------------------------------------ 9: the mishearable-subject warning
+@pytest.mark.filterwarnings("always::zbb.bank.MishearableSubjectWarning")
+def test_the_mishearable_subject_warning_is_a_clean_zbb_warning(tmp_path, monkeypatch, capsys):
+    import zbb.builder
+
+    bank = tmp_path / "bank.csv"
+    bank.write_text("subject,description,label\nmuscle,helps you move,true\nmuscle,is made of wood,false\n")
+
+    def load_then_stop(out, *, bank, **kw):
+        from zbb.bank import load_bank
+
+        load_bank(bank)
+        raise zbb.errors.ZbbError("stopped after loading the bank")
+
+    monkeypatch.setattr(zbb.builder, "build_dataset", load_then_stop, raising=False)
+    assert main(["build", "--bank", str(bank), "--out", str(tmp_path / "zbb")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "zbb build: warning: 1 subject(s) a listener may mishear:"
+    assert err[1] == f"  - {bank}: item muscle-t: subject 'muscle' sounds like 'mussel'"
+    assert not any(".py" in line or "load_bank(" in line or "Warning:" in line for line in err)
+
+
+def test_other_warnings_keep_pythons_display(monkeypatch, capsys):
+    import warnings
+
+    from zbb import cli
+
+    shown = []
+    monkeypatch.setattr(warnings, "showwarning", lambda *a, **k: shown.append(a[1]))
+    with warnings.catch_warnings():
+        cli._show_zbb_warnings("build")
+        warnings.simplefilter("always")
+        warnings.warn("from a library", DeprecationWarning, stacklevel=1)
+    assert shown == [DeprecationWarning] and capsys.readouterr().err == ""
