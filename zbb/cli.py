@@ -7,7 +7,7 @@ import importlib
 import sys
 import warnings
 from types import ModuleType
-from typing import Any
+from typing import TextIO
 
 from zbb import __version__
 from zbb.errors import ZbbError
@@ -65,9 +65,16 @@ def _show_zbb_warnings(verb: str) -> None:
 
     python_display = warnings.showwarning
 
-    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int, *rest: Any) -> None:
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
         if not issubclass(category, ZbbWarning):
-            python_display(message, category, filename, lineno, *rest)
+            python_display(message, category, filename, lineno, file, line)
             return
         first, *more = str(message).splitlines() or [""]
         text = "".join(f"\n{printable(line)}" for line in more)
