@@ -394,3 +394,15 @@ def test_other_warnings_keep_pythons_display(monkeypatch, capsys):
         warnings.simplefilter("always")
         warnings.warn("from a library", DeprecationWarning, stacklevel=1)
     assert shown == [DeprecationWarning] and capsys.readouterr().err == ""
+
+
+# ------------------------------------------------------------------------------ 10: the hint after zbb run --limit
+def test_a_limited_run_hints_validate_with_allow_partial_and_that_command_passes(tiny_dataset, tmp_path, capsys):
+    import shlex
+
+    base = ["run", "--backend", "tiny", "--dataset", str(tiny_dataset), "--conditions", "interrupt", "--no-progress"]
+    assert main([*base, "--out", str(tmp_path / "part"), "--limit", "2"]) == 0
+    [hint] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("next: ")]
+    assert hint.endswith(" --allow-partial")
+    assert main(shlex.split(hint.removeprefix("next: zbb "))) == 0  # the hint runs as printed
+    assert main(shlex.split(hint.removeprefix("next: zbb ").removesuffix(" --allow-partial"))) == 1

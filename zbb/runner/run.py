@@ -93,6 +93,7 @@ class RunSummary:
     wall_s: float
     steered_rows: int = 0  # rows written by a steered variant (each variant counts)
     no_onset_rows: int = 0  # of those, rows where no onset was found, so nothing was steered
+    partial: bool = False  # --limit left rows of a condition out: the folders need `--allow-partial` to validate
 
     @property
     def rtf(self) -> float:
@@ -319,9 +320,9 @@ def execute(options: RunOptions, *, backend: Any = None) -> RunSummary:
     )
     prepare_folders(variants, write_meta=rank == 0)
     needed = sorted({c for v in variants for c in v.conditions}, key=dataset.conditions().index)
-    plans, skipped = plan_rows(
-        variants, {c: dataset.clips(c) for c in needed}, limit=options.limit, rank=rank, world=world
-    )
+    clips_by_condition = {c: dataset.clips(c) for c in needed}
+    plans, skipped = plan_rows(variants, clips_by_condition, limit=options.limit, rank=rank, world=world)
+    partial = options.limit is not None and any(len(clips) > options.limit for clips in clips_by_condition.values())
     by_name = {v.name: v for v in variants}
     decoding = {k: v for k, v in variants[0].meta.decoding.items() if k in DEFAULT_DECODING}
     lm_gen = backend.make_lm_gen(**decoding)
@@ -374,6 +375,7 @@ def execute(options: RunOptions, *, backend: Any = None) -> RunSummary:
         variants=variants,
         rows_done=done,
         rows_skipped=skipped,
+        partial=partial,
         audio_s=audio_s,
         wall_s=time.perf_counter() - started,
         steered_rows=steered_rows,
