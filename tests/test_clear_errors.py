@@ -406,3 +406,28 @@ def test_a_limited_run_hints_validate_with_allow_partial_and_that_command_passes
     assert hint.endswith(" --allow-partial")
     assert main(shlex.split(hint.removeprefix("next: zbb "))) == 0  # the hint runs as printed
     assert main(shlex.split(hint.removeprefix("next: zbb ").removesuffix(" --allow-partial"))) == 1
+
+
+# ----------------------------------------------------------------------------- 11: the row limit counts rows
+def test_blank_lines_do_not_count_against_the_row_limit(tmp_path):
+    from dataclasses import replace
+
+    from zbb.errors import SubmissionError
+    from zbb.submission import load_submission
+    from zbb.submission.files import Limits
+
+    ds, sub, rows = _transcripts(tmp_path, conditions=("interrupt",))
+    lines = (sub / "responses.jsonl").read_text().splitlines()
+    (sub / "responses.jsonl").write_text("\n".join([lines[0], "  ", *lines[1:]]) + "\n\r\n")  # two blank lines
+    limits = replace(Limits(), max_rows=rows)
+    assert len(load_submission(sub, ds, limits=limits).responses) == rows
+    with pytest.raises(SubmissionError, match=f"holds {rows} rows \\(non-blank lines\\); the limit is {rows - 1}"):
+        load_submission(sub, ds, limits=replace(Limits(), max_rows=rows - 1))
+
+
+@given(st.lists(st.sampled_from(["", " ", "\t", "\r", "\x85", "{}", ' {"a": 1}', "x\r", "\u2028"]), max_size=12))
+def test_rows_in_counts_the_lines_that_are_not_blank(lines):
+    from zbb.submission.loader import _rows_in
+
+    text = "\n".join(lines)
+    assert _rows_in(text) == sum(1 for line in text.split("\n") if line.strip())

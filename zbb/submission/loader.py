@@ -197,6 +197,15 @@ class JsonlResponses(Mapping[Key, Response]):
         return len(self._at)
 
 
+#: The start of a line that holds more than whitespace (a blank line holds no row: zbb.io.jsonl_objects skips it).
+_ROW_LINE = re.compile(r"^[^\S\n]*\S", re.M)
+
+
+def _rows_in(text: str) -> int:
+    """How many lines of `text` are not blank (whitespace only), without a list of its lines."""
+    return sum(1 for _ in _ROW_LINE.finditer(text))
+
+
 @gc_paused()  # a record or two per line, no cycles: see zbb/gcpause.py
 def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: Seen) -> None:
     from pydantic import ValidationError
@@ -208,11 +217,13 @@ def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: Seen) -> Non
         return
     base = files.where("responses.jsonl")
     lines = text.count("\n") + (not text.endswith("\n"))
-    if lines > files.limits.max_rows:  # counted before parsing: refusing costs no more than reading
+    # Counted before parsing (refusing costs no more than reading); blank lines, which hold no row, are counted
+    # out only when the quick count is over the limit.
+    if lines > files.limits.max_rows and (rows := _rows_in(text)) > files.limits.max_rows:
         ins.problems.append(
             Problem(
                 base,
-                f"holds {lines} lines; the limit is {files.limits.max_rows} rows "
+                f"holds {rows} rows (non-blank lines); the limit is {files.limits.max_rows} rows "
                 "(Limits.max_rows; zbb score/validate --max-rows raises it)",
             )
         )
