@@ -110,10 +110,14 @@ def check_device(device: str, error: type[ZbbError] = RunnerError) -> None:
         raise error(f"--device {device!r}: not a torch device; expected cpu, cuda, cuda:N or mps") from None
     if dev.type == "cuda":
         if not torch.cuda.is_available():
-            build = f"CUDA {torch.version.cuda} build" if torch.version.cuda else "a CPU-only build"
+            why = (
+                f"no NVIDIA GPU or driver is visible to torch {torch.__version__} (a CUDA {torch.version.cuda} build)"
+                if torch.version.cuda
+                else f"torch {torch.__version__} is a CPU-only build"
+            )
             raise error(
-                f"--device {device}: CUDA is not available on this machine (torch {torch.__version__} is {build}, "
-                "or no NVIDIA GPU/driver is visible); use --device cpu, or run on a machine with a CUDA GPU"
+                f"--device {device}: CUDA is not available on this machine: {why}; use --device cpu, or run on a "
+                "machine with a CUDA GPU and a CUDA build of torch"
             )
         count = torch.cuda.device_count()
         if dev.index is not None and dev.index >= count:
