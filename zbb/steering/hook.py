@@ -2,7 +2,8 @@
 
 Graph-safe by construction: `mu` and `coef` are allocated once on the model's device and the hook only reads them,
 so when moshi's LMGen captures the step in a CUDA graph the captured add keeps reading the same memory, and
-`set_coefficients` updates `coef` in place (`copy_`) between steps. (Checked on CPU; untested under CUDA graphs.)
+`set_coefficients` updates `coef` in place (`copy_`) between steps. tests/test_runner_cuda.py checks it on a GPU:
+under moshi's captured graphs it steers exactly as eagerly, from the onset step on (run there on an H200).
 
 Works on any torch module whose output is a tensor [B, ..., D] or a tuple whose first item is one (Hugging Face
 decoder layers): Moshi's `lm.transformer.layers[i]`, or `model.model.layers[i]`.
