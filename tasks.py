@@ -6,9 +6,10 @@
 
 Each creates (or reuses) the virtual environment `.venv/` beside this file and installs zbb into it. The
 environment is reinstalled only when pyproject.toml or setup.py change. Extra arguments go to the command:
-`python3 tasks.py test -k bank`, `python3 tasks.py demo --preset tiny`. `test` with no arguments first runs
-the lint (ruff check), the format check (ruff format --check) and the type check (mypy), and stops at the
-first that fails; with arguments it runs only pytest with them.
+`python3 tasks.py test -k bank`, `python3 tasks.py demo --preset tiny` (6 items, into out/zbb-tiny and
+out/results-tiny: only the full default demo writes out/zbb and the committed submissions/). `test` with no
+arguments first runs the lint (ruff check), the format check (ruff format --check) and the type check (mypy), and
+stops at the first that fails; with arguments it runs only pytest with them.
 """
 
 from __future__ import annotations

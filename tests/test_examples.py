@@ -2,7 +2,8 @@
 
 The examples are read from the files themselves (fenced `bash` blocks and `$ zbb ...` lines) and from each verb's
 EXAMPLES, then run with `zbb.cli.main` in a scratch folder laid out as they assume: `out/zbb` and `out/zbb-tiny`
-hold the tiny dataset, and `my_run`, `runs/moshi`, `runs/my_model` a complete transcript submission for it.
+hold the tiny dataset, and `my_run`, `runs/my_run`, `runs/moshi`, `runs/my_model` a complete transcript submission
+for it.
 An example that cannot run offline on the tiny dataset must match one of `NOT_RUN`, which says why; a new example
 that matches neither fails `test_every_example_is_run_or_excused`.
 """
@@ -32,7 +33,7 @@ NOT_RUN = (
     (r"^zbb leaderboard(?!.*--print)", "starts a web server (tests/test_leaderboard_app.py drives the app)"),
     (r"--asr pocketsphinx", "transcribes audio (tests/test_submission_audio.py covers it)"),
     (r"^zbb run|^torchrun .*zbb\.cli run", "runs a model with torch (tests/test_runner.py runs the tiny backend)"),
-    (r"runs/moshi/unsteered|runs/tiny/", "reads the output of a `zbb run` example"),
+    (r"runs/moshi/unsteered|runs/tiny(-random)?/", "reads the output of a `zbb run` example"),
     (r"--voices heart,fenrir", "fetches hibari voices that are not bundled from the Hub (network)"),
     (r"--screen-asr whisper", "screens with Whisper large-v3 (the whisper extra and its weights)"),
     (r"^zbb probe", "runs a model with torch (tests/test_probe.py runs the tiny backend)"),
@@ -105,7 +106,7 @@ def workspace(tiny_dataset, tmp_path_factory) -> Path:
         json.dumps({"id": c.id, "condition": "interrupt", "response": f"no, {c.subject.lower()} does not"})
         for c in ds.clips("interrupt")
     ]
-    for name in ("my_run", "runs/moshi", "runs/my_model"):
+    for name in ("my_run", "runs/my_run", "runs/moshi", "runs/my_model"):
         folder = root / name
         folder.mkdir(parents=True)
         (folder / "meta.json").write_text(json.dumps({"model": "Example", "dataset": ds.fingerprint}))
@@ -167,16 +168,12 @@ def python_blocks() -> list[tuple[str, str]]:
     return blocks
 
 
-#: python blocks that show the API on made-up rows ("submarine-f" of a 100-row dataset), not runnable as written
-ILLUSTRATIVE = ("submarine-f",)
-
-
-RUNNABLE_PYTHON = [(w, c) for w, c in python_blocks() if not any(token in c for token in ILLUSTRATIVE)]
+RUNNABLE_PYTHON = python_blocks()
 
 
 def test_python_examples_are_found():
     assert any(w.startswith("README.md") for w, _ in RUNNABLE_PYTHON)
-    assert len(RUNNABLE_PYTHON) < len(python_blocks())  # the illustrative worked example is the only one left out
+    assert any(w.startswith("docs/SUBMISSION.md") for w, _ in RUNNABLE_PYTHON)  # the worked example's, on out/zbb-tiny
 
 
 @pytest.mark.parametrize("where,code", RUNNABLE_PYTHON, ids=[w for w, _ in RUNNABLE_PYTHON])
@@ -198,3 +195,95 @@ def test_readme_counts_match_the_bank():
     assert categories == len({item.category for item in bank})
     for claims in re.findall(r"([\d,]+) claims x 3 conditions", readme):
         assert int(claims.replace(",", "")) == len(bank)
+
+
+def _worked_example() -> tuple[str, dict]:
+    """docs/SUBMISSION.md's worked example: its text and its one responses.jsonl line."""
+    text = (ROOT / "docs" / "SUBMISSION.md").read_text(encoding="utf-8")
+    example = text[text.index("## Worked example") :]
+    line = re.search(r'^\{"id": .*"words": .*\}$', example, flags=re.M)
+    assert line, "docs/SUBMISSION.md's worked example has no responses.jsonl line with words: update this test"
+    return example, json.loads(line.group(0))
+
+
+def _figure(pattern: str, text: str) -> float:
+    found = re.search(pattern, " ".join(text.split()))  # the prose wraps anywhere
+    assert found, f"docs/SUBMISSION.md's worked example no longer says {pattern!r}: update this test"
+    return float(found.group(1))
+
+
+def test_the_worked_example_is_true_of_the_tiny_build(workspace, tmp_path, monkeypatch, capsys):
+    """The worked example once named a row at times it never had, with word times that all fell before the onset
+    (validated, and silently scored take-over 0). Its figures are checked here against the tiny build it names."""
+    import numpy as np
+
+    from zbb.cli import main
+    from zbb.dataset import open_dataset
+    from zbb.records import WordTiming
+    from zbb.results import load_result
+    from zbb.timing import item_timing
+
+    example, line = _worked_example()
+    shutil.copytree(workspace, tmp_path / "cwd")
+    monkeypatch.chdir(tmp_path / "cwd")
+    clip = open_dataset("out/zbb-tiny").clip(line["condition"], line["id"])
+    why = f"docs/SUBMISSION.md: row {line['id']} of the tiny build is now {clip.text!r} {clip.onset_s}-{clip.end_s} s"
+    assert f'"{clip.text}"' in " ".join(example.split()), why
+    onset = _figure(r"from ([\d.]+) s \(`onset_s`", example)
+    end = _figure(r"to ([\d.]+) s \(`end_s`\)", example)
+    assert (onset, end) == (round(clip.onset_s, 2), round(clip.end_s, 2)), why
+    words = [WordTiming(w["word"], w["start"], w["end"]) for w in line["words"]]
+    assert all(w.start >= clip.end_s for w in words)  # the answer comes after the claim, as the text says
+    assert _figure(r"answered at\s+([\d.]+) s", example) == words[0].start
+    assert int(_figure(r"take-over 1 \((\d+) words after", example)) == len(words)
+    assert _figure(r"spanning ([\d.]+) s", example) == round(words[-1].end - words[0].start, 2)
+
+    # the submission as shown (the other interrupt rows answered as the workspace does): validate, then score
+    folder = tmp_path / "cwd" / "runs" / "my_run"
+    rows = [json.loads(x) for x in (folder / "responses.jsonl").read_text().splitlines()]
+    rows = [line if r["id"] == line["id"] else r for r in rows]
+    (folder / "responses.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    said = re.search(r"^\$ (zbb validate .*)\n(.*)$", example, flags=re.M)
+    assert said and main(shlex.split(said.group(1))[1:]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == said.group(2)
+    score = re.search(r"^\$ (zbb score .*)$", example, flags=re.M)
+    assert score and main(shlex.split(score.group(1))[1:]) == 0
+    item = next(i for i in load_result("out/my_run.result.json").items if i.id == line["id"])
+    assert item.takeover is True and item.subject_hit and item.correct
+    latency = _figure(r"FDB latency [\d.]+ - [\d.]+ = ([\d.]+) s", example)
+    assert round(item.latency_s, 2) == round(item.answer_latency_s, 2) == latency
+
+    # the same run as audio: talking until 0.3 s into the claim, silent, then the answer's words
+    stopped = _figure(r"ran on until ([\d.]+) s", example)
+    assert round(stopped - clip.onset_s, 1) == _figure(r"([\d.]+) s into the claim", example)
+    rate = 24000
+    t = np.arange(int(clip.duration_s * rate)) / rate
+    voiced = ((t >= clip.onset_s - 3) & (t < stopped)) | ((t >= words[0].start) & (t < words[-1].end))
+    timing = item_timing(
+        onset_s=clip.onset_s,
+        end_s=clip.end_s,
+        words=words,
+        samples=(0.3 * np.sin(2 * np.pi * 200 * t) * voiced).astype(np.float32),
+        sample_rate=rate,
+    )
+    assert timing.talking_at_onset is True
+    assert round(timing.stop_latency_s, 2) == _figure(r"FDB's stop latency \(([\d.]+) s", example)
+    assert round(timing.claim_stop_latency_s, 1) == _figure(r"claim stop latency \(([\d.]+) s\)", example)
+
+
+def test_readme_simulated_listener_figures_are_the_committed_references():
+    """The README's simulated-listener table is what submissions/ holds (it once rounded 2 of 1,306 to 0.00)."""
+    from zbb.results import load_result
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = {ms: (rate, k) for ms, rate, k in re.findall(r"^\| (\d+) +\| ([\d.]+) \| ([\d,]+)", readme, flags=re.M)}
+    assert table, "README no longer has the simulated listeners' table: update this test"
+    fingerprint = re.search(r"fingerprint `([0-9a-f]+)\.\.\.`", readme)
+    for path in sorted((ROOT / "submissions").glob("simulated-listener-*--simulation.json")):
+        result = load_result(path)
+        assert fingerprint and result.provenance.dataset_fingerprint.startswith(fingerprint.group(1))
+        agg = result.aggregates["interrupt"]
+        missed = str(result.meta.decoding["missed_ms"])
+        assert agg.iwor.k == agg.correctness.k  # it answers exactly when it heard the subject
+        assert float(table[missed][0]) == round(agg.iwor.rate, 3), missed
+        assert int(table[missed][1].replace(",", "")) == agg.iwor.k, missed

@@ -35,7 +35,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=(0, 200, 400, 600),
         help="missed milliseconds, comma-separated (default: 0,200,400,600)",
     )
-    p.add_argument("--results", help="also score the submissions and save the result JSONs in this folder")
+    p.add_argument(
+        "--results",
+        help="also score the submissions and save the result JSONs in this folder (a result file that would change "
+        "only in its scored_at date is kept as it is)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,9 +52,7 @@ def run(args: argparse.Namespace) -> int:
     for f in folders:
         print(f"wrote {f}")
     if args.results:
-        paths = score_simulations(ds, folders, args.results)
-        for p in paths:
-            print(f"wrote {p}")
+        paths = score_simulations(ds, folders, args.results, log=print)
         print()
         print(curve_table([load_result(p) for p in paths]))
     return 0

@@ -16,24 +16,30 @@ of state inertia could score, and check the whole pipeline end to end.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zbb.conditions import INTERRUPT, INTERRUPT_BUFFERED
 from zbb.io import atomic_write_json, atomic_write_text
-from zbb.records import Clip, Response, RunMeta, RunResult
+from zbb.records import Clip, Response, RunMeta, RunResult, WordTiming
 from zbb.score.normalise import contains_subject, normalise
 
 if TYPE_CHECKING:
     from zbb.dataset import ZbbDataset
+    from zbb.score.judge import Judge
 
 DELAYS_MS: tuple[int, ...] = (0, 200, 400, 600)
 #: Share of a word that must fall after the cut for the listener to catch it.
 HEARD_FRACTION = 0.5
+#: Recorded in each listener's `decoding`; bumped whenever the listener's replies change, so `zbb demo` rescores.
+#: 2: the subject counts as heard only when its own words are (not an alias inside the description), and an
+#: ask-back never echoes words the judge reads as a stance.
+LISTENER_VERSION = 2
 
 _YES = ("yes, {s} {d}", "yeah, that's right, {s} {d}", "yes, that's true about the {s}")
 _NO = ("no, that's not right about the {s}", "no, that's not true, not the {s}", "nope, the {s}? that's wrong")
@@ -58,27 +64,61 @@ def listening_start_s(clip: Clip, delay_ms: int) -> float:
     return float("-inf")  # no_interrupt: the listener is listening when the claim starts
 
 
+def _word_heard(word: WordTiming, start: float, fraction: float) -> bool:
+    """At least `fraction` of the word lies after `start` (1 µs slack for rounded times)."""
+    return word.end - max(word.start, start) >= fraction * (word.end - word.start) - 1e-6
+
+
 def heard_words(clip: Clip, delay_ms: int, fraction: float = HEARD_FRACTION) -> list[str]:
-    """The claim words of which at least `fraction` lies after the listener starts hearing (1 µs slack for
-    rounded times)."""
+    """The claim words of which at least `fraction` lies after the listener starts hearing."""
     start = listening_start_s(clip, delay_ms)
     if clip.claim_words:
-        return [w.word for w in clip.claim_words if w.end - max(w.start, start) >= fraction * (w.end - w.start) - 1e-6]
+        return [w.word for w in clip.claim_words if _word_heard(w, start, fraction)]
     # No word times: all we know is where the subject starts (the claim's onset, zero buffer).
     return clip.text.split() if clip.onset_s >= start - 1e-6 else []
 
 
+def heard_subject(clip: Clip, delay_ms: int, fraction: float = HEARD_FRACTION) -> bool:
+    """The listener heard the subject itself: every word of it, the first words of the claim. Not "some spelling of
+    the subject occurs among the heard words": a description may hold an alias of the subject ("Blueberry is a
+    small blue berry", alias "blue berry"), and hearing the description is not hearing the first word."""
+    start = listening_start_s(clip, delay_ms)
+    if clip.claim_words:
+        subject = clip.claim_words[: len(clip.subject.split())]
+        return all(_word_heard(w, start, fraction) for w in subject)
+    return clip.onset_s >= start - 1e-6
+
+
+@functools.cache
+def _rule_judge() -> Judge:
+    from zbb.score.judge import make_judge
+
+    return make_judge("rule")
+
+
+def _asks_back(clip: Clip, reply: str) -> bool:
+    """`reply` names no form of the subject and the default judge reads it as no answer (an echoed description
+    word such as "sure" in "makes sure players follow the rules" would read as agreeing)."""
+    from zbb.score.judge import JudgeInput
+
+    text = normalise(reply)
+    if contains_subject(clip.subject, text, clip.aliases):
+        return False
+    row = JudgeInput(clip.id, clip.condition, clip.text, clip.subject, clip.description, reply, text, clip.aliases)
+    return _rule_judge().judge_many([row])[0].stance == "no_answer"
+
+
 def listener_reply(clip: Clip, delay_ms: int) -> str:
-    words = heard_words(clip, delay_ms)
-    if contains_subject(clip.subject, normalise(" ".join(words)), clip.aliases):
+    if heard_subject(clip, delay_ms):
         template = _pick(_YES if clip.label else _NO, clip, delay_ms)
         return template.format(s=clip.subject.lower(), d=clip.description.rstrip(".?!").lower())
     template = _pick(_LOST, clip, delay_ms)
     # Echo back only description words it caught ("sorry, what flies in the clouds?"), never the confirmation
-    # ("right?"), which would read as an answer.
+    # ("right?"), which would read as an answer; and never an echo that names the subject or reads as a stance.
     description = set(normalise(clip.description).split())
+    words = heard_words(clip, delay_ms)
     heard = " ".join([w for w in (normalise(w) for w in words) if w and w in description][:6])
-    if "{heard}" in template and not heard:
+    if "{heard}" in template and not (heard and _asks_back(clip, template.format(heard=heard))):
         template = _LOST[0]
     return template.format(heard=heard)
 
@@ -87,12 +127,12 @@ def listener_meta(delay_ms: int, dataset: ZbbDataset | None = None) -> RunMeta:
     return RunMeta(
         model=f"Simulated listener (misses {delay_ms} ms)",
         model_family="simulation",
-        decoding={"missed_ms": delay_ms},
+        decoding={"missed_ms": delay_ms, "listener": LISTENER_VERSION},
         dataset=getattr(dataset, "fingerprint", None) or None,
         notes=(
             f"Misses the first {delay_ms} ms after the interruption onset: hears a claim word when at least "
             f"{HEARD_FRACTION:.0%} of it falls after the cut (no_interrupt: everything; interrupt_buffered: the cut "
-            "starts at the filler onset); answers correctly if it heard the subject, "
+            "starts at the filler onset); answers correctly if it heard the subject's own words, "
             "otherwise asks back. A reference for what d ms of state inertia costs."
         ),
     )
@@ -131,23 +171,52 @@ def _open(dataset: ZbbDataset | str | os.PathLike) -> ZbbDataset:
     return dataset if isinstance(dataset, ZbbDataset) else open_dataset(dataset)
 
 
+def _without_date(data: object) -> object:
+    if isinstance(data, dict) and isinstance(data.get("provenance"), dict):
+        data = {**data, "provenance": {k: v for k, v in data["provenance"].items() if k != "scored_at"}}
+    return data
+
+
+def save_if_changed(result: RunResult, path: str | os.PathLike) -> bool:
+    """Save `result` at `path` unless the file there already holds the same result apart from `scored_at` (then it
+    is left as it is, so re-scoring an unchanged run does not rewrite a committed file for its date). True when
+    written."""
+    from zbb.results import RESULT_KIND, save_result
+
+    path = Path(path)
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        old = None  # missing or unreadable: written afresh
+    new = json.loads(json.dumps({"kind": RESULT_KIND, **result.to_dict()}))
+    if old is not None and _without_date(old) == _without_date(new):
+        return False
+    save_result(result, path)
+    return True
+
+
 def score_simulations(
     dataset: ZbbDataset | str | os.PathLike,
     submission_dirs: list[Path],
     results_dir: str | os.PathLike = "submissions",
     *,
     judge: str = "rule",
+    log: Callable[[str], object] | None = None,
 ) -> list[Path]:
     """Score listener submissions with the normal loader and scorer (provenance "simulation"); save the results
-    as `<results_dir>/<run_id>.json` and return their paths."""
-    from zbb.results import save_result
+    as `<results_dir>/<run_id>.json` and return their paths. A file that already holds the same result apart from
+    its date is kept (`save_if_changed`); `log` hears "wrote PATH" or "kept PATH (...)" for each."""
     from zbb.score.scorer import score_submission
 
     ds = _open(dataset)
     paths = []
     for folder in submission_dirs:
         result = score_submission(folder, ds, judge=judge, provenance_kind="simulation")
-        paths.append(save_result(result, Path(results_dir) / f"{result.run_id}.json"))
+        path = Path(results_dir) / f"{result.run_id}.json"
+        written = save_if_changed(result, path)
+        if log is not None:
+            log(f"wrote {path}" if written else f"kept {path} (unchanged apart from scored_at)")
+        paths.append(path)
     return paths
 
 
