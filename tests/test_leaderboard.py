@@ -381,6 +381,9 @@ class FakeHfApi:
     def __init__(self, files: dict[str, bytes], tmp: Path):
         self.files, self.tmp, self.uploads = files, tmp, []
 
+    def repo_info(self, repo_id, repo_type=None):
+        return {"id": repo_id}
+
     def list_repo_files(self, repo_id, repo_type=None):
         assert repo_type == "dataset"
         return list(self.files)

@@ -244,7 +244,9 @@ def test_rows_past_the_limit_are_refused_before_parsing_and_the_limit_can_be_rai
     with pytest.raises(SubmissionError) as err:
         load_submission(path, ds, limits=replace(Limits(), max_rows=5))
     (problem,) = err.value.problems
-    assert "responses.jsonl" in problem.where and "holds 6 lines; the limit is 5 rows" in problem.message
+    assert (
+        "responses.jsonl" in problem.where and "holds 6 rows (non-blank lines); the limit is 5 rows" in problem.message
+    )
     assert len(load_submission(path, ds, limits=replace(Limits(), max_rows=6)).responses) == 6
     out = tmp_path / "r.json"
     assert main(["score", str(path), "--dataset", str(ds.root), "--max-rows", "5", "--out", str(out)]) == 2

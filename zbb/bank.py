@@ -25,7 +25,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from zbb.errors import BankError, Problem, ZbbError
+from zbb.errors import BankError, Problem, ZbbError, ZbbWarning
 from zbb.io import JsonInputError, jsonl_objects, read_json
 from zbb.records import BankItem, Record
 
@@ -485,7 +485,7 @@ def load_bank(path: str | Path | None = None) -> list[BankItem]:
     return items
 
 
-class MishearableSubjectWarning(UserWarning):
+class MishearableSubjectWarning(ZbbWarning):
     """A bank subject sounds like another common word, or is very short (see zbb.homophones)."""
 
 
@@ -507,7 +507,7 @@ def warn_mishearable(items: Sequence[BankItem], source: str) -> list[str]:
             messages.append(f"{source}: item {item.id}: subject {'; '.join(str(c) for c in found)}")
     if messages:  # one warning for the whole bank, listing every subject
         warnings.warn(
-            f"{len(messages)} subject(s) a listener may mishear:\n  " + "\n  ".join(messages),
+            f"{len(messages)} subject(s) a listener may mishear:\n  - " + "\n  - ".join(messages),
             MishearableSubjectWarning,
             stacklevel=3,
         )

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from types import ModuleType
+from typing import TextIO
 
 from zbb import __version__
 from zbb.errors import ZbbError
@@ -56,11 +58,38 @@ def make_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _show_zbb_warnings(verb: str) -> None:
+    """Print zbb's own warnings as `zbb <verb>: warning: ...` (each line escaped), not as Python's display of a
+    file path and a source line; other warnings keep Python's display."""
+    from zbb.errors import ZbbWarning, printable
+
+    python_display = warnings.showwarning
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        if not issubclass(category, ZbbWarning):
+            python_display(message, category, filename, lineno, file, line)
+            return
+        first, *more = str(message).splitlines() or [""]
+        text = "".join(f"\n{printable(line)}" for line in more)
+        print(f"zbb {verb}: warning: {printable(first)}{text}", file=sys.stderr)
+
+    warnings.showwarning = show
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = make_parser(argv).parse_args(argv)
     try:
-        return int(args._run(args) or 0)
+        with warnings.catch_warnings():  # restores Python's display when the command returns
+            _show_zbb_warnings(args.verb)
+            return int(args._run(args) or 0)
     except ZbbError as exc:
         print(f"zbb {args.verb}: error: {exc}", file=sys.stderr)
         return 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 NO_INTERRUPT = "no_interrupt"
 INTERRUPT = "interrupt"
 INTERRUPT_BUFFERED = "interrupt_buffered"
@@ -17,3 +19,18 @@ DESCRIPTIONS = {
     INTERRUPT: "the model is talking at length and the claim cuts in with zero buffer (subject word first)",
     INTERRUPT_BUFFERED: "the same interruption preceded by a spoken filler ('Hey, sorry, quick question:')",
 }
+
+
+def check_names(wanted: Iterable[str], available: Sequence[str], what: str = "condition") -> None:
+    """Refuse the first name in `wanted` that is not in `available` with an UnknownNameError holding a
+    did-you-mean and the names there are: what every command says of a mistyped --condition(s)."""
+    import difflib
+
+    from zbb.errors import UnknownNameError, printable
+
+    for name in wanted:
+        if name not in available:
+            close = difflib.get_close_matches(name, list(available), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            shown = printable(name[:100] + ("..." if len(name) > 100 else ""))
+            raise UnknownNameError(f"unknown {what} {shown!r}.{hint} Available: {', '.join(available)}")

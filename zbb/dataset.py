@@ -224,6 +224,26 @@ class ZbbDataset:
         raise DatasetError(f"{self.source}: no row {id!r} in condition {condition!r}")
 
 
+def _near(path: Path, most: int = 1000) -> str:
+    """A did-you-mean for a missing dataset folder: the ZBB datasets beside it (among the first `most` entries of
+    its parent folder), closest name first; "" when its parent is no folder or holds none."""
+    import difflib
+    import itertools
+
+    try:
+        entries = list(itertools.islice(path.parent.iterdir(), most)) if path.parent.is_dir() else []
+        names = sorted(p.name for p in entries if (p / MANIFEST).is_file())
+    except OSError:
+        return ""
+    if not names:
+        return ""
+    close = difflib.get_close_matches(path.name, names, n=1)
+    if close:
+        return f"; did you mean {path.parent / close[0]}?"
+    shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
+    return f"; the ZBB datasets in {path.parent} are: {shown}"
+
+
 def open_dataset(source: str | os.PathLike, *, revision: str | None = None) -> ZbbDataset:
     """Open a ZBB dataset from a local folder written by `zbb build`, or a Hub dataset id (downloaded once)."""
     path = Path(source)
@@ -231,7 +251,9 @@ def open_dataset(source: str | os.PathLike, *, revision: str | None = None) -> Z
     if not path.exists():
         text = str(source)
         if text.count("/") != 1 or text.startswith((".", "/", "~")):  # Hub ids look like "org/name"
-            raise DatasetError(f"{source}: no such dataset folder (and not a Hub id of the form org/name)")
+            raise DatasetError(f"{source}: no such dataset folder (and not a Hub id of the form org/name){_near(path)}")
+        if Path(text.split("/")[0]).is_dir():  # "out/zbbb": a typo in a local path, not a Hub id
+            raise DatasetError(f"no dataset folder {source}{_near(path)}")
         from huggingface_hub import snapshot_download
         from huggingface_hub.errors import HfHubHTTPError
 

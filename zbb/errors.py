@@ -9,6 +9,11 @@ class ZbbError(Exception):
     """Base class of the errors zbb raises for bad input or configuration (the CLI prints these without a traceback)."""
 
 
+class ZbbWarning(UserWarning):
+    """Base class of zbb's warnings: the CLI prints them as `zbb <verb>: warning: ...` (no file path or source
+    line)."""
+
+
 def printable(text: str) -> str:
     """`text` with each non-printable character (line breaks, terminal escapes, bidi controls) written as its
     escape: what an input says cannot forge or hide lines of a message that quotes it."""

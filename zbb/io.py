@@ -199,7 +199,9 @@ def read_json(text: str | bytes, where: str, *, line: int | None = None, max_dep
     try:
         value = json.loads(text, **hooks)
     except json.JSONDecodeError as exc:
-        raise JsonInputError(located(exc.lineno), f"malformed JSON ({exc.msg} at column {exc.colno})") from None
+        # json's messages may end in "at" ("Unterminated string starting at"): the column follows it once
+        msg = exc.msg.removesuffix(" at")
+        raise JsonInputError(located(exc.lineno), f"malformed JSON ({msg} at column {exc.colno})") from None
     except _NotFinite as exc:
         raise JsonInputError(located(None), str(exc)) from None
     except ValueError as exc:  # Python's int() refuses integers of more than 4300 digits
@@ -307,12 +309,26 @@ def jsonl_objects_at(
         try:
             obj = read_json(line, name, line=number)
         except JsonInputError as exc:
-            problems.append(Problem(exc.where, exc.message + "; expected one JSON object per line"))
+            problems.append(Problem(exc.where, exc.message + "; expected one JSON object per line" + _breaks(line)))
             continue
         if not isinstance(obj, dict):
             problems.append(Problem(f"{name}:{number}", f"expected a JSON object per line, got {type(obj).__name__}"))
             continue
         yield number, offset, obj
+
+
+#: Line breaks other than "\n" (which str.splitlines and editors honour) that JSON Lines does not: a file that
+#: separates its objects with them reads as one long line of several objects.
+_OTHER_BREAKS = {"\r": "bare CR (U+000D)", "\u2028": "U+2028", "\u2029": "U+2029", "\x85": "U+0085 (NEL)"}
+
+
+def _breaks(line: str) -> str:
+    """A hint for a line that failed to parse and holds a line break JSON Lines does not split at ("" if none)."""
+    body = line.removesuffix("\r")  # CRLF is a line end
+    found = [name for ch, name in _OTHER_BREAKS.items() if ch in body]
+    if not found:
+        return ""
+    return f" (the line holds {', '.join(found)}: lines must end with \\n (LF or CRLF))"
 
 
 def jsonl_line(text: str, offset: int) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from zbb.builder.levels import LEGACY, Levels
-from zbb.conditions import CONDITIONS, INTERRUPT, INTERRUPT_BUFFERED, NO_INTERRUPT
+from zbb.conditions import CONDITIONS, INTERRUPT, INTERRUPT_BUFFERED, NO_INTERRUPT, check_names
 from zbb.errors import UnknownNameError, ZbbError
 from zbb.records import BankItem, Record
 
@@ -145,9 +145,9 @@ def plan_build(
 
     if not voices:
         raise ZbbError(f"engine {engine_name!r}: no voices to build with; expected at least one")
-    unknown = [c for c in conditions if c not in CONDITIONS]
-    if unknown or not conditions:
-        raise UnknownNameError(f"unknown condition(s) {unknown or '(none given)'}; available: {', '.join(CONDITIONS)}")
+    check_names(conditions, CONDITIONS)
+    if not conditions:
+        raise UnknownNameError(f"no condition given; available: {', '.join(CONDITIONS)}")
     if sample_rate < 8000:
         raise ZbbError(f"sample rate must be at least 8000 Hz, got {sample_rate}")
     items = select_items(bank, preset)

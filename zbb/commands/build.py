@@ -87,7 +87,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--screen-drop", action="store_true", help="with --screen-asr: leave out unheard subjects")
     p.add_argument("--keep-work", action="store_true", help="keep the <out>.partial work folder after success")
-    p.add_argument("--push-to-hub", metavar="ORG/NAME", help="upload the built folder as a Hub dataset repo")
+    p.add_argument(
+        "--push-to-hub",
+        metavar="ORG/NAME",
+        help="upload the built folder as a Hub dataset repo (needs HF_TOKEN or `hf auth login`; checked first)",
+    )
     p.add_argument("--private", action="store_true", help="create the Hub repo as private")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -112,11 +116,15 @@ def _levels(args: argparse.Namespace) -> Levels:
 
 def run(args: argparse.Namespace) -> int:
     from zbb.builder import build_dataset, push_to_hub
-    from zbb.conditions import CONDITIONS
+    from zbb.builder.hub import check_push_access
+    from zbb.conditions import CONDITIONS, check_names
     from zbb.errors import ZbbError
 
     if args.screen_drop and not args.screen_asr:
         raise ZbbError("--screen-drop needs --screen-asr ENGINE")
+    check_names(_split(args.conditions) or (), CONDITIONS)  # as zbb run: a did-you-mean, before anything runs
+    if args.push_to_hub:  # a token and a Hub that answers, before minutes of building
+        check_push_access(args.push_to_hub)
 
     options = {k: v for k, v in (("model", args.tts_model), ("base_url", args.tts_base_url)) if v}
     if args.engine == "openai" and args.voices:

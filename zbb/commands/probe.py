@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
 
     from zbb.errors import ProbeError
     from zbb.probe import pipeline as P
-    from zbb.runner.backends import load_backend
+    from zbb.runner.backends import check_device, load_backend
 
     try:
         before, after = (int(x) for x in args.window.split(","))
@@ -134,6 +134,9 @@ def run(args: argparse.Namespace) -> int:
         window_before=before,
         window_after=after,
     )
+    # Cheap checks before the model is loaded (minutes, and Hub retries): the device, then the input.
+    check_device(args.device, ProbeError)
+    dataset = _check_input(args)
     backend = load_backend(args.backend, args.model_id, args.device, dtype=args.dtype)  # says if torch is missing
     threads = args.threads or (1 if args.device == "cpu" else None)
     if threads is not None:
@@ -143,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(threads)
     settings.positions(backend.num_layers)  # fail on bad layers before any audio work
-    items, source = _items(args, backend.sample_rate)
+    items, source = _items(args, backend.sample_rate, dataset)
     with tqdm(total=len(items), desc="probe", unit="item", disable=None) as bar:
         result = P.probe_items(backend, items, settings, source_meta=source, progress=bar.update)
     paths = P.write_probe(result, args.out, plot=not args.no_plot)
@@ -164,14 +167,38 @@ def _frames_after_onset(args: argparse.Namespace) -> int | None:
     return None if args.frames_after_onset < 0 else args.frames_after_onset
 
 
-def _items(args: argparse.Namespace, sample_rate: int) -> tuple[list[Any], dict[str, Any]]:
-    from zbb.probe import pipeline as P
-    from zbb.probe.dialogues import dialogue_set_sha256, load_dialogues, save_dialogues, synthesize_dialogues
+def _check_input(args: argparse.Namespace) -> Any:
+    """The opened dataset (--dataset), after checking that --dialogues names a dialogue folder; None otherwise."""
+    from pathlib import Path
+
+    from zbb.errors import ProbeError
+    from zbb.probe.dialogues import DIALOGUES_FILE
 
     if args.dataset:
         from zbb.dataset import open_dataset
 
-        ds = open_dataset(args.dataset)
+        return open_dataset(args.dataset)
+    if args.dialogues:
+        folder = Path(args.dialogues)
+        if not folder.is_dir():
+            raise ProbeError(
+                f"--dialogues {folder}: no such folder; expected a folder with {DIALOGUES_FILE} (one JSON line per "
+                "dialogue: id, audio, onset_s) and its 2-channel audio"
+            )
+        if not (folder / DIALOGUES_FILE).is_file():
+            raise ProbeError(f"{folder}: no {DIALOGUES_FILE} (one JSON line per dialogue: id, audio, onset_s)")
+    return None
+
+
+def _items(args: argparse.Namespace, sample_rate: int, ds: Any = None) -> tuple[list[Any], dict[str, Any]]:
+    from zbb.probe import pipeline as P
+    from zbb.probe.dialogues import dialogue_set_sha256, load_dialogues, save_dialogues, synthesize_dialogues
+
+    if args.dataset:
+        if ds is None:
+            from zbb.dataset import open_dataset
+
+            ds = open_dataset(args.dataset)
         items = P.items_from_dataset(ds, args.condition, sample_rate, limit=args.limit)
         return items, {
             "kind": "zbb",

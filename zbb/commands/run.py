@@ -155,5 +155,6 @@ def run(args: argparse.Namespace) -> int:
             "onset, so they were not steered (see --onset-threshold-db, --onset-min-gap, or --onset oracle)",
             file=sys.stderr,
         )
-    print(f"next: zbb validate {summary.variants[0].folder} --dataset {args.dataset}")
+    partial = " --allow-partial" if summary.partial else ""  # --limit: rows are missing, and validate says so
+    print(f"next: zbb validate {summary.variants[0].folder} --dataset {args.dataset}{partial}")
     return 0

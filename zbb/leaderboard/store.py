@@ -320,7 +320,23 @@ class HubResults:
         return self._api
 
     def pull(self, store: ResultStore) -> int:
-        """Copy the repo's result files into `store.root/hub/`; returns how many files were new or changed."""
+        """Copy the repo's result files into `store.root/hub/`; returns how many files were new or changed.
+
+        A Hub that cannot be reached, a missing repo or a refused token is a ZbbError in one line naming the repo,
+        found with one request (huggingface_hub retries a file listing for ~20 s). Files already mirrored stay.
+        """
+        from zbb.hub import failures, reason
+
+        try:
+            self.api.repo_info(self.repo_id, repo_type="dataset")  # one request, no retries: fails fast
+            return self._pull(store)
+        except failures() as exc:
+            raise ZbbError(
+                f"Hub results repo {self.repo_id}: cannot read it: {reason(exc)}. To serve the local results in "
+                f"{store.root} alone, run without --results-repo (and unset {RESULTS_REPO_ENV})"
+            ) from exc
+
+    def _pull(self, store: ResultStore) -> int:
         copied = 0
         for name in self.api.list_repo_files(self.repo_id, repo_type="dataset"):
             if not (name.startswith(self.PREFIX) and name.endswith(".json")):

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from zbb.errors import RunnerError, ZbbError
 from zbb.registry import Registry
 
 
@@ -93,6 +94,36 @@ BACKENDS: Registry[Callable[..., Backend]] = Registry("model backend")
 BACKENDS.register("moshi", "zbb.runner.loaders:load_moshi")
 BACKENDS.register("personaplex", "zbb.runner.loaders:load_personaplex")
 BACKENDS.register("tiny", "zbb.runner.loaders:load_tiny")
+
+
+def check_device(device: str, error: type[ZbbError] = RunnerError) -> None:
+    """Refuse a torch device this machine lacks (CUDA absent, a GPU index past the last, no MPS, a malformed
+    string), as `error`, before any dataset, weights or Hub is touched. Without torch nothing is checked here
+    (loading a backend then says what to install)."""
+    try:
+        import torch
+    except ImportError:
+        return
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise error(f"--device {device!r}: not a torch device; expected cpu, cuda, cuda:N or mps") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            why = (
+                f"no NVIDIA GPU or driver is visible to torch {torch.__version__} (a CUDA {torch.version.cuda} build)"
+                if torch.version.cuda
+                else f"torch {torch.__version__} is a CPU-only build"
+            )
+            raise error(
+                f"--device {device}: CUDA is not available on this machine: {why}; use --device cpu, or run on a "
+                "machine with a CUDA GPU and a CUDA build of torch"
+            )
+        count = torch.cuda.device_count()
+        if dev.index is not None and dev.index >= count:
+            raise error(f"--device {device}: this machine has {count} CUDA device(s), cuda:0 to cuda:{count - 1}")
+    elif dev.type == "mps" and not torch.backends.mps.is_available():
+        raise error(f"--device {device}: MPS (Apple GPU) is not available on this machine; use --device cpu")
 
 
 def load_backend(

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from zbb.conditions import check_names
 from zbb.errors import RunnerError, UnknownNameError
 from zbb.records import Clip, RunMeta, Steering
 from zbb.steering.onset import ONSET_MODES, EnergyOnsetConfig, oracle_onset_frame
@@ -92,6 +93,7 @@ class RunSummary:
     wall_s: float
     steered_rows: int = 0  # rows written by a steered variant (each variant counts)
     no_onset_rows: int = 0  # of those, rows where no onset was found, so nothing was steered
+    partial: bool = False  # --limit left rows of a condition out: the folders need `--allow-partial` to validate
 
     @property
     def rtf(self) -> float:
@@ -116,16 +118,6 @@ def variant_name(vector: PerceptionVector, alpha: float, span: int) -> str:
     return f"steered-L{vector.layer}-a{alpha:g}-s{span}"
 
 
-def _check_conditions(wanted: Sequence[str], available: Sequence[str], what: str) -> None:
-    import difflib
-
-    for c in wanted:
-        if c not in available:
-            close = difflib.get_close_matches(c, list(available), n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise UnknownNameError(f"unknown {what} {c!r}.{hint} Available: {', '.join(available)}")
-
-
 def plan_variants(
     options: RunOptions,
     *,
@@ -136,7 +128,7 @@ def plan_variants(
 ) -> tuple[Variant, ...]:
     """The output folders and their meta.json records (pure: no model, no files)."""
     conditions = tuple(options.conditions or dataset_conditions)
-    _check_conditions(conditions, dataset_conditions, "condition")
+    check_names(conditions, dataset_conditions)
     if options.onset not in ONSET_MODES:
         raise UnknownNameError(f"unknown onset mode {options.onset!r}; expected one of {', '.join(ONSET_MODES)}")
     if options.batch_size < 1:
@@ -287,7 +279,7 @@ def execute(options: RunOptions, *, backend: Any = None) -> RunSummary:
     import torch
 
     from zbb.dataset import open_dataset
-    from zbb.runner.backends import load_backend
+    from zbb.runner.backends import check_device, load_backend
     from zbb.runner.stream import Steering as StreamSteering
     from zbb.runner.stream import encode_batch, pad_batch, stream_batch
     from zbb.steering.schedule import FadeSchedule
@@ -298,11 +290,14 @@ def execute(options: RunOptions, *, backend: Any = None) -> RunSummary:
         if threads < 1:
             raise RunnerError(f"--threads must be >= 1; got {threads}")
         torch.set_num_threads(threads)
-    dataset = open_dataset(options.dataset)
-    vector = PerceptionVector.load(options.vector) if options.vector is not None else None
     device = options.device
     if device == "cuda" and world > 1:
         device = f"cuda:{local}"
+    if backend is None:  # a device this machine lacks is refused before the dataset or weights are fetched
+        check_device(device)
+    dataset = open_dataset(options.dataset)
+    check_names(options.conditions or (), dataset.conditions())  # a typo is refused before the model loads
+    vector = PerceptionVector.load(options.vector) if options.vector is not None else None
     if backend is None:
         backend = load_backend(
             options.backend, options.model_id, device, dtype=options.dtype, revision=options.revision
@@ -325,9 +320,9 @@ def execute(options: RunOptions, *, backend: Any = None) -> RunSummary:
     )
     prepare_folders(variants, write_meta=rank == 0)
     needed = sorted({c for v in variants for c in v.conditions}, key=dataset.conditions().index)
-    plans, skipped = plan_rows(
-        variants, {c: dataset.clips(c) for c in needed}, limit=options.limit, rank=rank, world=world
-    )
+    clips_by_condition = {c: dataset.clips(c) for c in needed}
+    plans, skipped = plan_rows(variants, clips_by_condition, limit=options.limit, rank=rank, world=world)
+    partial = options.limit is not None and any(len(clips) > options.limit for clips in clips_by_condition.values())
     by_name = {v.name: v for v in variants}
     decoding = {k: v for k, v in variants[0].meta.decoding.items() if k in DEFAULT_DECODING}
     lm_gen = backend.make_lm_gen(**decoding)
@@ -380,6 +375,7 @@ def execute(options: RunOptions, *, backend: Any = None) -> RunSummary:
         variants=variants,
         rows_done=done,
         rows_skipped=skipped,
+        partial=partial,
         audio_s=audio_s,
         wall_s=time.perf_counter() - started,
         steered_rows=steered_rows,

@@ -13,9 +13,10 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from zbb.errors import EngineError
 from zbb.retry import RetriesExhausted, RetryPolicy
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     import httpx
 
 PROMPT_VERSION = "zbb-judge-prompt-v2"
+#: The endpoint that always needs a key (a local OpenAI-compatible server may need none).
+OFFICIAL_HOST = "api.openai.com"
 
 SYSTEM_PROMPT = """You grade a spoken dialogue system. The system was talking about its own topic when a user cut in
 and asked whether a claim is true; the reply is an automatic transcript (no punctuation or capitals, fillers and
@@ -153,6 +156,11 @@ class OpenAIJudge:
         self.base_url = (base_url or os.environ.get("ZBB_JUDGE_BASE_URL") or "https://api.openai.com/v1").rstrip("/")
         self.model = model or os.environ.get("ZBB_JUDGE_MODEL") or "gpt-4.1-mini"
         self.api_key = api_key or os.environ.get("OPENAI_API_KEY")
+        if not self.api_key and urlsplit(self.base_url).hostname == OFFICIAL_HOST:  # before any row is loaded
+            raise EngineError(
+                f"openai judge: no API key for {self.base_url}: set OPENAI_API_KEY, or give a local "
+                "OpenAI-compatible server (which may need no key) with --judge-base-url or ZBB_JUDGE_BASE_URL"
+            )
         if max_retries < 0:
             raise EngineError(f"openai judge: max_retries must be >= 0, got {max_retries}")
         self.max_retries = max_retries
@@ -164,6 +172,19 @@ class OpenAIJudge:
         self.id = f"openai:{self.model} {PROMPT_VERSION} ({self.base_url})"
         self.calls = 0  # HTTP requests made (tests and progress reports read these)
         self.cache_hits = 0
+        self._expected: int | None = None  # rows the whole run judges (expect_rows), for one progress bar
+        self._bar: Any = None
+
+    def expect_rows(self, total: int) -> None:
+        """Say how many rows the coming `judge_many` calls judge in all (a scorer calls it once per chunk), so
+        the progress bar counts the whole run, not each chunk."""
+        self._expected = total
+        self._close_bar()
+
+    def _close_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
     def _request(self, client: httpx.Client, claim: str, response: str) -> Verdict:
         import httpx
@@ -216,10 +237,20 @@ class OpenAIJudge:
             import httpx
         except ImportError as exc:
             raise EngineError("the openai judge needs httpx: pip install 'zbb[openai]'") from exc
-        rows: Iterable[JudgeInput] = inputs
-        if self.progress:
+        if self.progress and self._bar is None:
             from tqdm import tqdm
 
-            rows = tqdm(inputs, desc="judging", unit="row")
-        with httpx.Client(timeout=self.timeout_s) as client:
-            return [self.judge_one(client, item) for item in rows]
+            self._bar = tqdm(total=self._expected or len(inputs), desc="judging", unit="row")
+        verdicts: list[Verdict] = []
+        try:
+            with httpx.Client(timeout=self.timeout_s) as client:
+                for item in inputs:
+                    verdicts.append(self.judge_one(client, item))
+                    if self._bar is not None:
+                        self._bar.update()
+        except BaseException:
+            self._close_bar()
+            raise
+        if self._bar is not None and (self._expected is None or self._bar.n >= self._bar.total):
+            self._close_bar()
+        return verdicts

@@ -53,6 +53,13 @@ def _index_responses(responses: Iterable[Response] | Mapping[Key, Response]) -> 
     return out
 
 
+def _expect_rows(judge_obj: Judge, total: int) -> None:
+    """Tell a judge that shows progress (the openai judge) how many rows it judges in all, over every chunk."""
+    expect = getattr(judge_obj, "expect_rows", None)
+    if callable(expect):
+        expect(total)
+
+
 def _judge_chunk(
     judge_obj: Judge, rows: list[Clip], by_key: Mapping[Key, Response]
 ) -> dict[Key, tuple[JudgeInput, Verdict]]:
@@ -237,6 +244,7 @@ def score_responses(
     )
     rows = [c for k, c in clip_by_key.items() if k[1] in wanted]
     judge_obj = make_judge(judge, **dict(judge_options or {}))
+    _expect_rows(judge_obj, sum(1 for c in rows if (c.id, c.condition) in by_key))
     # In chunks, so that judge inputs and verdicts exist for one chunk at a time: memory beyond the rows, the
     # responses and the result's items stays bounded however many rows a submission has.
     items: list[ItemScore] = []
@@ -295,6 +303,7 @@ def score_submission(
     open ZbbDataset). Loader warnings and partial-scoring notes go to `notes`; `limits` caps the submission
     (zbb.submission.Limits: rows, file sizes); `condition` names the condition of FDB run folders given without a
     condition level. `score_submission_to_file` writes the result as it scores."""
+    judge = make_judge(judge, **dict(judge_options or {}))  # a judge that cannot run says so before loading
     ds, sub, conditions = _load(
         path, dataset, asr=asr, allow_partial=allow_partial, notes=notes, limits=limits, condition=condition
     )
@@ -348,6 +357,7 @@ def score_submission_to_file(
     # not after every row has been transcribed and scored.
     local = dataset.root if isinstance(dataset, ZbbDataset) else dataset
     check_result_path(out, keep=[path, *([local] if os.path.exists(local) else [])])
+    judge_obj = make_judge(judge, **dict(judge_options or {}))  # a judge that cannot run says so before loading
     ds, sub, conditions = _load(
         path, dataset, asr=asr, allow_partial=allow_partial, notes=notes, limits=limits, condition=condition
     )
@@ -362,7 +372,7 @@ def score_submission_to_file(
         notes=notes,
     )
     row_sets.clear()  # only the check needs them
-    judge_obj = make_judge(judge, **dict(judge_options or {}))
+    _expect_rows(judge_obj, len(by_key))
     columns = ScoreColumns()
     with ResultWriter(out) as writer:
         for cond in conditions:

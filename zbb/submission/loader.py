@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from zbb.conditions import check_names
 from zbb.errors import AudioError, Problem, SubmissionError
 from zbb.gcpause import gc_paused
 from zbb.io import JsonInputError, jsonl_line, jsonl_objects_at, read_json
@@ -196,6 +197,15 @@ class JsonlResponses(Mapping[Key, Response]):
         return len(self._at)
 
 
+#: The start of a line that holds more than whitespace (a blank line holds no row: zbb.io.jsonl_objects skips it).
+_ROW_LINE = re.compile(r"^[^\S\n]*\S", re.M)
+
+
+def _rows_in(text: str) -> int:
+    """How many lines of `text` are not blank (whitespace only), without a list of its lines."""
+    return sum(1 for _ in _ROW_LINE.finditer(text))
+
+
 @gc_paused()  # a record or two per line, no cycles: see zbb/gcpause.py
 def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: Seen) -> None:
     from pydantic import ValidationError
@@ -207,11 +217,13 @@ def _read_responses(files: SubmissionFiles, ins: _Inspection, seen: Seen) -> Non
         return
     base = files.where("responses.jsonl")
     lines = text.count("\n") + (not text.endswith("\n"))
-    if lines > files.limits.max_rows:  # counted before parsing: refusing costs no more than reading
+    # Counted before parsing (refusing costs no more than reading); blank lines, which hold no row, are counted
+    # out only when the quick count is over the limit.
+    if lines > files.limits.max_rows and (rows := _rows_in(text)) > files.limits.max_rows:
         ins.problems.append(
             Problem(
                 base,
-                f"holds {lines} lines; the limit is {files.limits.max_rows} rows "
+                f"holds {rows} rows (non-blank lines); the limit is {files.limits.max_rows} rows "
                 "(Limits.max_rows; zbb score/validate --max-rows raises it)",
             )
         )
@@ -678,6 +690,13 @@ class Check:
         return not self.problems
 
 
+def _check_condition(condition: str | None, dataset: ZbbDataset) -> None:
+    """A `condition` the dataset lacks is refused (with a did-you-mean) before any file is read, for every layout:
+    it was ignored where the rows name their own condition, so a typo passed as OK."""
+    if condition is not None:
+        check_names([condition], dataset.conditions())
+
+
 def check_submission(
     path: str | os.PathLike,
     dataset: ZbbDataset,
@@ -688,6 +707,7 @@ def check_submission(
 ) -> Check:
     """Check everything a load would, except transcription: files, JSON, ids, coverage, and every audio file
     (readable, not silent, no NaN, length)."""
+    _check_condition(condition, dataset)
     with SubmissionFiles(path, limits) as files:
         ins = _inspect(files, dataset, condition=condition, allow_partial=allow_partial)
         if ins.audio:
@@ -727,6 +747,7 @@ def load_submission(
     `asr` is an engine name, "name:model" (e.g. "whisper:large-v3", "nemo:/models/parakeet.nemo") or an engine
     object. `condition` names the condition of FDB run folders given without a condition level.
     """
+    _check_condition(condition, dataset)
     with SubmissionFiles(path, limits) as files:
         ins = _inspect(files, dataset, condition=condition, allow_partial=allow_partial)
         loaded = _check_rows(files, dataset, ins, want_window=not ins.problems) if ins.audio else {}
