@@ -19,7 +19,7 @@ EXAMPLES = [
     "zbb run --dataset out/zbb --out runs/moshi --device cuda --batch-size 8",
     "zbb run --dataset out/zbb --out runs/moshi --device cuda --vector moshi-L23.npz --both",
     "zbb run --dataset out/zbb --out runs/moshi --device cuda --vector moshi-L23.npz --alpha 2 --alpha 5.5 --alpha 8",
-    "torchrun --nproc-per-node 4 -m zbb.cli run --dataset out/zbb --out runs/moshi --device cuda --vector v.npz --both",
+    "torchrun --nproc-per-node 4 -m zbb.cli run --dataset out/zbb --out runs/moshi --device cuda --vector out/moshi-l23.npz --both",
     "zbb run --backend tiny --dataset out/zbb-tiny --out runs/tiny --limit 2 --conditions interrupt",
 ]
 

@@ -10,9 +10,9 @@ HELP = "Score a submission (folder, zip or FDB run folder) against a ZBB dataset
 EXAMPLES = [
     "zbb score runs/moshi --dataset out/zbb                  # writes moshi.result.json here",
     "zbb score runs/moshi --dataset out/zbb --out submissions/moshi.json",
-    "zbb score runs/moshi.zip --dataset org/zbb --judge openai --judge-model gpt-4.1-mini --out moshi.json",
-    "zbb score runs/fdb_moshi --dataset out/zbb --asr pocketsphinx --allow-partial --out moshi.json",
-    "zbb score runs/moshi --dataset out/zbb --asr nemo --provenance reproduced --out moshi.json  # maintainers",
+    "zbb score runs/moshi.zip --dataset org/zbb --judge openai --judge-model gpt-4.1-mini --out out/moshi.result.json",
+    "zbb score runs/fdb_moshi --dataset out/zbb --asr pocketsphinx --allow-partial --out out/moshi.result.json",
+    "zbb score runs/moshi --dataset out/zbb --asr nemo --provenance reproduced --out out/moshi.result.json  # maintainers",
 ]
 
 

@@ -7,8 +7,8 @@ import argparse
 HELP = "Steering vectors. `zbb steer fit PROBE --out vec.npz` fits a perception vector from a `zbb probe` folder."
 EXAMPLES = [
     "zbb steer fit out/probe-tiny --out out/tiny-perception.npz",
-    "zbb steer fit out/probe-moshi --layer 23 --split quantile --quantile 0.3 --out moshi-l23.npz",
-    "zbb steer fit out/probe-moshi --layer 23 --split threshold --perc-threshold 0.05 --gen-threshold -0.05 --out v.npz",
+    "zbb steer fit out/probe-moshi --layer 23 --split quantile --quantile 0.3 --out out/moshi-l23.npz",
+    "zbb steer fit out/probe-moshi --layer 23 --split threshold --perc-threshold 0.05 --gen-threshold -0.05 --out out/moshi-thr.npz",
 ]
 
 
