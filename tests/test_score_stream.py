@@ -444,3 +444,26 @@ def test_zbb_score_takes_the_condition_of_fdb_folders_without_a_condition_level(
     result = load_result(out)
     assert [(i.condition, i.source) for i in result.items] == [("interrupt", "fdb-json")] * len(ds.clips("interrupt"))
     assert result == score_submission(sub, ds.root, condition="interrupt")
+
+
+def test_word_times_read_only_the_rows_that_give_them(tmp_path, monkeypatch):
+    """A transcript with word times needs the dataset rows of those lines only: the loader reads them in one
+    pass and never holds a whole condition as Clips (a million-row submission), with the same timings."""
+    from zbb.dataset import ZbbDataset
+    from zbb.submission import load_submission
+
+    root = small_dataset(tmp_path / "ds").root
+    sub = write_transcripts(tmp_path / "sub", {"model": "Toy"}, transcript_lines(open_dataset(root), words=True))
+    expected = load_submission(sub, open_dataset(root)).timings
+    assert expected
+    monkeypatch.setattr(ZbbDataset, "clips", lambda self, condition: pytest.fail(f"read all of {condition}"))
+    monkeypatch.setattr(ZbbDataset, "clip", lambda self, condition, id: pytest.fail(f"read all of {condition}"))
+    assert load_submission(sub, open_dataset(root)).timings == expected
+    monkeypatch.undo()
+
+    ds, cached = open_dataset(root), open_dataset(root)
+    cond = ds.conditions()[0]
+    ids = [c.id for c in cached.clips(cond)][::2]
+    for reader in (ds, cached):  # read in batches, or from the cache clips() filled
+        got = reader.rows_by_id(cond, [*ids, "no-such-row"])
+        assert got == {i: cached.clip(cond, i) for i in ids}

@@ -12,7 +12,7 @@ Parquet columns are `PARQUET_COLUMNS`; `audio` is a struct {bytes, path} that `d
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -186,6 +186,16 @@ class ZbbDataset:
             if i in seen:
                 raise DatasetError(f"{self.source}: row id {i!r} appears more than once in condition {condition!r}")
             seen.add(i)
+
+    def rows_by_id(self, condition: str, ids: Collection[str], batch_rows: int = 50_000) -> dict[str, Clip]:
+        """The rows of `condition` whose id is in `ids`, by id, read a batch at a time and kept only if wanted (a few
+        rows of a large dataset: `clip()` keeps every row of the condition). Ids the condition lacks are absent."""
+        wanted = set(ids)
+        if not wanted:
+            return {}
+        if condition in self._clips:
+            return {i: self.clip(condition, i) for i in wanted if i in self._index[condition]}
+        return {c.id: c for batch in self.iter_clips(condition, batch_rows) for c in batch if c.id in wanted}
 
     def clip(self, condition: str, id: str) -> Clip:
         clips = self.clips(condition)

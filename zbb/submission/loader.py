@@ -98,6 +98,7 @@ class _Inspection:
     meta: RunMeta | None = None
     lines: Mapping[Key, Response] = field(default_factory=dict)
     words: dict[Key, tuple[WordTiming, ...]] = field(default_factory=dict)  # of the lines that give word times
+    word_rows: dict[Key, Clip] = field(default_factory=dict)  # the dataset rows of those lines
     audio: dict[Key, _AudioRow] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -402,6 +403,10 @@ def _check_against_dataset(
     answered: dict[str, set[str]] = {}
     row_ids: dict[str, set[str]] = {}  # per condition, built once: a set per response line made checking quadratic
     budget = [MAX_SUGGESTIONS]
+    # the rows whose lines give word times, read in one pass per condition (not every row of it kept as a Clip)
+    for cond in sorted({c for (_, c) in ins.words} & set(conditions)):
+        found = dataset.rows_by_id(cond, [i for (i, c) in ins.words if c == cond])
+        ins.word_rows.update(((i, cond), clip) for i, clip in found.items())
     for (item, cond), at in sorted(seen.items()):
         if _stopped(files, ins):
             return
@@ -428,7 +433,7 @@ def _check_against_dataset(
             )
             continue
         words = ins.words.get((item, cond))
-        why = _word_time_problem(words, dataset.clip(cond, item)) if words is not None else None
+        why = _word_time_problem(words, ins.word_rows[(item, cond)]) if words is not None else None
         if why:
             ins.problems.append(Problem(f"{where} [{_as_item(item)}]", why))
         answered.setdefault(cond, set()).add(item)
@@ -757,7 +762,7 @@ def load_submission(
     timings: dict[Key, ItemTiming] = {}
     asr_label = None
     for key, words in ins.words.items():
-        timings[key] = _item_timing(dataset.clip(key[1], key[0]), words=words)
+        timings[key] = _item_timing(ins.word_rows[key], words=words)
     responses: Mapping[Key, Response] = ins.lines
     asr_grade = None
     if loaded:
