@@ -24,13 +24,8 @@ DESCRIPTIONS = {
 def check_names(wanted: Iterable[str], available: Sequence[str], what: str = "condition") -> None:
     """Refuse the first name in `wanted` that is not in `available` with an UnknownNameError holding a
     did-you-mean and the names there are: what every command says of a mistyped --condition(s)."""
-    import difflib
-
-    from zbb.errors import UnknownNameError, printable
+    from zbb.registry import unknown_name
 
     for name in wanted:
         if name not in available:
-            close = difflib.get_close_matches(name, list(available), n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            shown = printable(name[:100] + ("..." if len(name) > 100 else ""))
-            raise UnknownNameError(f"unknown {what} {shown!r}.{hint} Available: {', '.join(available)}")
+            raise unknown_name(what, name, available, matches=1, cutoff=0.6)

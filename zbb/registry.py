@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Generic, TypeVar
 
 from zbb.errors import UnknownNameError
 
 T = TypeVar("T")
+
+
+def unknown_name(
+    kind: str, name: str, available: Sequence[str], *, matches: int = 3, cutoff: float = 0.5
+) -> UnknownNameError:
+    """The error for a name not among `available`: up to `matches` close names as a did-you-mean, then every name
+    there is. The name is shown as repr() of at most 100 characters (escaped, so it cannot add lines)."""
+    close = difflib.get_close_matches(name, list(available), n=matches, cutoff=cutoff)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    shown = name[:100] + ("..." if len(name) > 100 else "")
+    return UnknownNameError(f"unknown {kind} {shown!r}.{hint} Available: {', '.join(available)}")
 
 
 class Registry(Generic[T]):
@@ -40,9 +51,7 @@ class Registry(Generic[T]):
 
     def get(self, name: str) -> T:
         if name not in self._entries:
-            close = difflib.get_close_matches(name, self.names(), n=3, cutoff=0.5)
-            hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-            raise UnknownNameError(f"unknown {self.kind} {name!r}.{hint} Available: {', '.join(self.names())}")
+            raise unknown_name(self.kind, name, self.names())
         target = self._entries[name]
         if isinstance(target, str):
             module_name, _, attr = target.partition(":")
