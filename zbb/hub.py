@@ -17,13 +17,18 @@ def failures() -> tuple[type[BaseException], ...]:
 
     Evaluated only when an exception is being matched (`except failures():`), so nothing is imported up front.
     """
-    types: list[type[BaseException]] = [OSError, ValueError]  # huggingface_hub's errors; a malformed repo id
-    for name in ("httpx", "httpx2"):
+    return (OSError, ValueError, *_httpx("HTTPError"))  # huggingface_hub's errors; a malformed repo id
+
+
+def _httpx(name: str) -> tuple[type[BaseException], ...]:
+    """The exception class `name` of each httpx installed (huggingface_hub 1.x uses httpx, 2.x httpx2)."""
+    found = []
+    for module in ("httpx", "httpx2"):
         try:
-            types.append(importlib.import_module(name).HTTPError)
+            found.append(getattr(importlib.import_module(module), name))
         except (ImportError, AttributeError):
             continue
-    return tuple(types)
+    return tuple(found)
 
 
 def _status(exc: BaseException) -> int | None:
@@ -53,13 +58,7 @@ def reason(exc: BaseException) -> str:
 
 def _transport_errors() -> tuple[type[BaseException], ...]:
     """The errors of a request that got no answer (no connection, a timeout), from either httpx."""
-    types: list[type[BaseException]] = [ConnectionError, TimeoutError]
-    for name in ("httpx", "httpx2"):
-        try:
-            types.append(importlib.import_module(name).TransportError)
-        except (ImportError, AttributeError):
-            continue
-    return tuple(types)
+    return (ConnectionError, TimeoutError, *_httpx("TransportError"))
 
 
 def check_access(token: str | None = None) -> str:
