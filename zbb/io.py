@@ -29,6 +29,14 @@ class NoSpaceError(ZbbError, OSError):
     def __str__(self) -> str:
         return str(self.strerror)
 
+    @classmethod
+    def of(cls, exc: OSError, path: Path, size: int | None = None) -> NoSpaceError | None:
+        """`exc` as a NoSpaceError naming `path` (and `size`, the bytes needed) if the disk or quota is full."""
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            return None
+        needed = f" ({size:,} bytes needed)" if size is not None else ""
+        return cls(exc.errno, f"no space left on device while writing {path}{needed}", str(path))
+
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write `data` to `path` via a temporary file in the same folder and an atomic rename.
@@ -52,10 +60,10 @@ def atomic_writer(path: str | os.PathLike, *, size: int | None = None) -> Iterat
         with _atomic_file(path) as fh:
             yield fh
     except OSError as exc:
-        if exc.errno not in (errno.ENOSPC, errno.EDQUOT) or isinstance(exc, NoSpaceError):
+        full = None if isinstance(exc, NoSpaceError) else NoSpaceError.of(exc, path, size)
+        if full is None:
             raise
-        needed = f" ({size:,} bytes needed)" if size is not None else ""
-        raise NoSpaceError(exc.errno, f"no space left on device while writing {path}{needed}", str(path)) from exc
+        raise full from exc
 
 
 @contextlib.contextmanager

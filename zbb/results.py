@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import errno
 import os
 import shutil
 import stat
@@ -75,9 +74,7 @@ def check_result_path(path: str | os.PathLike, *, keep: Iterable[str | os.PathLi
 
 def _write_error(path: Path, exc: OSError) -> ZbbError:
     """An OSError met while writing the result file `path`, as the ZbbError the CLI shows in one line."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return NoSpaceError(exc.errno, f"no space left on device while writing {path}", str(path))
-    return ZbbError(f"{path}: cannot write the result file ({exc.strerror or exc})")
+    return NoSpaceError.of(exc, path) or ZbbError(f"{path}: cannot write the result file ({exc.strerror or exc})")
 
 
 class ResultWriter:
