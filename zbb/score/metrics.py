@@ -126,8 +126,12 @@ class ScoreColumns:
         codes, flags, values, present = self._arrays()
         if rows is None:
             rows = np.arange(len(self))
-        interrupt = np.isin(codes[0], [self._names[0][c] for c in INTERRUPT_CONDITIONS if c in self._names[0]])
-        return self._aggregate(rows, interrupt, flags, values, present)
+        return self._aggregate(rows, self._interrupt(codes[0]), flags, values, present)
+
+    def _interrupt(self, conditions: np.ndarray) -> np.ndarray:
+        """Which rows (given their condition codes) are of an interrupt condition."""
+        names = self._names[0]
+        return np.isin(conditions, [names[c] for c in INTERRUPT_CONDITIONS if c in names])
 
     def _aggregate(
         self,
@@ -189,25 +193,25 @@ class ScoreColumns:
             valid_interruptions=valid,
         )
 
-    def _conditions(self) -> list[tuple[str, np.ndarray]]:
-        """(condition, its row indices), in CONDITIONS order, then other conditions by name."""
-        codes = np.frombuffer(self._codes[0], np.int32) if len(self) else np.zeros(0, np.int32)
+    def _conditions(self, codes: np.ndarray) -> list[tuple[str, np.ndarray]]:
+        """(condition, its row indices), given the rows' condition codes, in CONDITIONS order, then other
+        conditions by name."""
         order = {c: i for i, c in enumerate(CONDITIONS)}
         names = sorted(self._names[0], key=lambda c: (order.get(c, len(order)), c))
         return [(c, np.flatnonzero(codes == self._names[0][c])) for c in names]
 
     def aggregates_by_condition(self) -> dict[str, ConditionAggregate]:
         codes, flags, values, present = self._arrays()
-        interrupt = np.isin(codes[0], [self._names[0][c] for c in INTERRUPT_CONDITIONS if c in self._names[0]])
-        return {c: self._aggregate(rows, interrupt, flags, values, present) for c, rows in self._conditions()}
+        interrupt = self._interrupt(codes[0])
+        return {c: self._aggregate(rows, interrupt, flags, values, present) for c, rows in self._conditions(codes[0])}
 
     def breakdowns(self) -> dict[str, dict[str, dict[str, ConditionAggregate]]]:
         """Per condition, per axis, per value (sorted): the aggregate of those rows; rows without a value are left
         out, and an axis no row has a value of."""
         codes, flags, values, present = self._arrays()
-        interrupt = np.isin(codes[0], [self._names[0][c] for c in INTERRUPT_CONDITIONS if c in self._names[0]])
+        interrupt = self._interrupt(codes[0])
         out: dict[str, dict[str, dict[str, ConditionAggregate]]] = {}
-        for condition, rows in self._conditions():
+        for condition, rows in self._conditions(codes[0]):
             out[condition] = {}
             for axis, names, column in zip(self.axes, self._names[1:], codes[1:], strict=True):
                 in_condition = column[rows]
