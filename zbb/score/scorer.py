@@ -303,7 +303,7 @@ def score_submission(
     open ZbbDataset). Loader warnings and partial-scoring notes go to `notes`; `limits` caps the submission
     (zbb.submission.Limits: rows, file sizes); `condition` names the condition of FDB run folders given without a
     condition level. `score_submission_to_file` writes the result as it scores."""
-    judge = make_judge(judge, **dict(judge_options or {}))  # a judge that cannot run says so before loading
+    judge_obj = make_judge(judge, **dict(judge_options or {}))  # a judge that cannot run says so before loading
     ds, sub, conditions = _load(
         path, dataset, asr=asr, allow_partial=allow_partial, notes=notes, limits=limits, condition=condition
     )
@@ -312,8 +312,7 @@ def score_submission(
         sub.responses,
         clips,
         meta=sub.meta,
-        judge=judge,
-        judge_options=judge_options,
+        judge=judge_obj,  # made above: its options are spent
         provenance_kind=provenance_kind,
         dataset=ds,
         timings=sub.timings,
